@@ -1,0 +1,1 @@
+"""``codex-matrix`` subcommands: one small module per subcommand, each calling into the library."""
