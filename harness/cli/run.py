@@ -1,0 +1,74 @@
+"""``codex-matrix run``: the main job — fetch builds, build images, run the contract suite, report."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.console import ConsoleReporter, print_summary
+from harness.errors import UserError
+from harness.matrix import Selection, load_matrix, select, versions_of
+from harness.redact import Redactor
+from harness.report import write_junit, write_markdown
+from harness.results import write_results
+from harness.runner import RunOptions, plan_jobs, run_jobs
+
+
+def add_selection_args(parser: argparse.ArgumentParser) -> None:
+    """The cell-selection flags shared by `run` and `list`."""
+    parser.add_argument("--matrix", type=Path, default=None, help="matrix file (default: ./matrix.yaml)")
+    parser.add_argument("--versions", help="comma-separated builds, e.g. 0.117.0,0.169.0 (any npm version)")
+    parser.add_argument("--credentials", help="comma-separated credential setups")
+    parser.add_argument("--policies", help="comma-separated completion policies (ephemeral, persistent)")
+    parser.add_argument("--scenarios", help="comma-separated fake-API scenarios")
+
+
+def selection_from(args: argparse.Namespace) -> Selection:
+    return Selection(versions=args.versions, credentials=args.credentials, policies=args.policies,
+                     scenarios=args.scenarios)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the matrix (default: every cell of matrix.yaml)")
+    add_selection_args(p)
+    p.add_argument("--out", type=Path, default=Path("out"), help="report directory (default: out/)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="containers at once (default: 1)")
+    p.add_argument("--workers", type=int, default=4, help="lane runs at once inside a container (default: 4)")
+    p.add_argument("--keep", choices=("failing", "always", "never"), default="failing",
+                   help="keep containers for inspection (default: failing)")
+    p.add_argument("--isolation", choices=("version", "cell"), default="version",
+                   help="one container per build (default) or per cell")
+    p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # imported here so `codex-matrix list` and `--help` work without Docker libraries touching the daemon
+    from harness.docker_env import docker_client
+    from harness.images import ensure_images
+    from harness.progress import RichProgress
+
+    if args.jobs < 1 or args.workers < 1:
+        raise UserError("--jobs and --workers take a whole number of at least 1")
+    config = load_matrix(args.matrix)
+    cells = select(config, selection_from(args))
+    console = Console(stderr=True)
+    client = docker_client()
+    console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
+    images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
+    out: Path = args.out
+    if (out / "raw").exists():
+        shutil.rmtree(out / "raw")
+    options = RunOptions(out_dir=out, timeouts=config.timeouts, jobs=args.jobs, keep=args.keep,
+                         isolation=args.isolation, workers=args.workers)
+    jobs = plan_jobs(cells, images, options)
+    with ConsoleReporter(console) as reporter:
+        results = run_jobs(jobs, options, reporter)
+    redactor = Redactor()
+    paths = [str(write_results(results, out, redactor)), str(write_junit(results, out, redactor)),
+             str(write_markdown(results, out, redactor))]
+    print_summary(Console(), results, paths)
+    return 0 if results.ok else 1

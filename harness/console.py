@@ -1,0 +1,109 @@
+"""Console output for a matrix run: live per-container progress and the final grid (rich).
+
+Several containers run at once, so nothing streams their raw output to the terminal: each container
+gets a progress bar on a TTY (one line per event in CI logs), and its summary is printed as one block
+when it finishes, so output never interleaves.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.report import cell_label, grid_axes
+from harness.results import RunResults
+from harness.runner import Job
+
+STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "red", "xfail": "yellow", "skip": "dim"}
+
+
+class ConsoleReporter:
+    """Implements runner.Reporter; use as a context manager around the run."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self._lock = threading.Lock()
+        self._live = self.console.is_terminal
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[state]}"), TimeElapsedColumn(), console=self.console,
+            disable=not self._live,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._last: dict[str, int] = {}
+
+    def __enter__(self) -> ConsoleReporter:
+        self._progress.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def job_started(self, job: Job) -> None:
+        total = sum(len(c.scenarios) for c in job.cells)
+        with self._lock:
+            self._tasks[job.name] = self._progress.add_task(job.name, total=None, state="starting")
+            if not self._live:
+                self.console.print(f"▶ {job.name}: {len(job.cells)} cells × scenarios = {total} runs "
+                                   f"in {job.image}")
+
+    def job_progress(self, job: Job, done: int, total: int | None) -> None:
+        with self._lock:
+            task = self._tasks.get(job.name)
+            if task is not None:
+                self._progress.update(task, completed=done, state="running tests")
+            if not self._live and done - self._last.get(job.name, 0) >= 50:
+                self._last[job.name] = done
+                self.console.print(f"  {job.name}: {done} tests done")
+
+    def job_finished(self, job: Job) -> None:
+        met = sum(1 for r in job.results if r.met)
+        with self._lock:
+            task = self._tasks.get(job.name)
+            if task is not None:
+                self._progress.update(task, total=1, completed=1,
+                                      state=f"{met}/{len(job.results)} cells met expectation")
+            style = "green" if met == len(job.results) else "red"
+            self.console.print(f"[{style}]■ {job.name}: {met}/{len(job.results)} cells met their "
+                               f"expectation in {job.duration_s:.0f} s[/{style}]")
+            for r in job.results:
+                if not r.met:
+                    bad = [t for t in r.tests if t.outcome in ("fail", "error")][:3]
+                    self.console.print(f"  [red]{r.cell.id}: {r.status}[/red]")
+                    for t in bad:
+                        self.console.print(f"    {t.name}: {t.message}", markup=False)
+                    if r.message and not bad:
+                        self.console.print("    " + r.message.strip().replace("\n", "\n    "), markup=False)
+            if job.kept:
+                self.console.print(f"  kept container: [bold]{job.enter_command}[/bold]")
+
+
+def grid_table(results: RunResults) -> Table:
+    versions, columns = grid_axes([r.cell for r in results.cells])
+    by_key = {(r.cell.version, r.cell.credential, r.cell.policy): r for r in results.cells}
+    table = Table(title="codex-native matrix", show_lines=False)
+    table.add_column("version", style="bold")
+    for credential, policy in columns:
+        table.add_column(f"{credential}\n{policy}", justify="center")
+    for version in versions:
+        row = [version]
+        for credential, policy in columns:
+            r = by_key.get((version, credential, policy))
+            row.append(f"[{STYLE.get(r.status, '')}]{cell_label(r)}[/]" if r else "")
+        table.add_row(*row)
+    return table
+
+
+def print_summary(console: Console, results: RunResults, paths: list[str]) -> None:
+    console.print(grid_table(results))
+    summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
+    verdict = "[green]every cell met its expectation[/green]" if results.ok else \
+        "[red]some cells missed their expectation[/red]"
+    console.print(f"{len(results.cells)} cells in {results.duration_s:.0f} s: {summary} — {verdict}")
+    for path in paths:
+        console.print(f"  wrote {path}")

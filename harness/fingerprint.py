@@ -1,0 +1,82 @@
+"""Per-build fingerprints: what each codex build actually did, gathered from the cells' facts.
+
+A regression is easiest to spot as a diff between two builds' fingerprints (a flag gone, a usage key
+added, a credential source no longer honoured), so each build gets one row built only from observed
+facts written by the contract suite (``facts.json`` per cell and scenario).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.results import CellResult
+
+
+def _facts(artifacts: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if not artifacts.is_dir():
+        return out
+    for path in sorted(artifacts.glob("*/facts.json")):
+        try:
+            out[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _union(values: Sequence[Sequence[str]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for seq in values:
+        for v in seq:
+            seen.setdefault(v, None)
+    return list(seen)
+
+
+def cell_fingerprint(artifacts: Path) -> dict[str, Any]:
+    """The cell's view of its build; the first three keys are the results.json schema's."""
+    facts = _facts(artifacts)
+    if not facts:
+        return {"version_line": None, "protocol": None, "flags": []}
+    any_facts = facts.get("ok") or next(iter(facts.values()))
+    return {
+        "version_line": any_facts.get("version_line"),
+        "protocol": any_facts.get("protocol"),
+        "flags": any_facts.get("flags", []),
+        "event_types": _union([f.get("event_types", []) for f in facts.values()]),
+        "item_types": _union([f.get("item_types", []) for f in facts.values()]),
+        "usage_keys": (facts.get("ok") or {}).get("usage_keys", []),
+        "tools_declared": _union([f.get("tools_declared", []) for f in facts.values()]),
+        "stderr": _union([f.get("stderr", []) for f in facts.values()]),
+        "session_files": {k: f.get("session_files", 0) for k, f in facts.items()},
+        "credential_setup": any_facts.get("credential_setup"),
+        "api_saw": (facts.get("ok") or {}).get("journal_credentials", []),
+    }
+
+
+def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]:
+    """One fingerprint per build, merged over its cells."""
+    builds: dict[str, dict[str, Any]] = {}
+    for result in cells:
+        fp = result.fingerprint
+        if not fp or fp.get("version_line") is None:
+            continue
+        b = builds.setdefault(result.cell.version, {
+            "version_line": fp["version_line"], "protocol": fp["protocol"], "flags": fp["flags"],
+            "event_types": [], "item_types": [], "usage_keys": [], "tools_declared": [], "stderr": [],
+            "session_files": {}, "credential_sources_honoured": [],
+        })
+        for key in ("event_types", "item_types", "tools_declared", "stderr"):
+            b[key] = _union([b[key], fp.get(key, [])])
+        if fp.get("usage_keys") and not b["usage_keys"]:
+            b["usage_keys"] = fp["usage_keys"]
+        ok_files = fp.get("session_files", {}).get("ok")
+        if ok_files is not None and result.cell.credential in ("codex-api-key", "auth-json"):
+            b["session_files"][result.cell.policy] = ok_files
+        if fp.get("api_saw") == ["valid"]:
+            b["credential_sources_honoured"] = _union([b["credential_sources_honoured"],
+                                                       [result.cell.credential]])
+    return builds

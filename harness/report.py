@@ -1,0 +1,181 @@
+"""Human and CI reports from RunResults: ``report.md`` (grid + build fingerprints) and merged ``junit.xml``.
+
+Reports are derived only from RunResults, never from the raw container output, so what a user reads
+is exactly what ``results.json`` says; every file passes the redactor on its way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
+
+from harness.matrix import Cell
+from harness.redact import Redactor
+from harness.results import CellResult, RunResults
+
+SYMBOL = {"pass": "✅", "fail": "❌", "error": "💥", "timeout": "⏱️", "xfail": "⚠️", "skip": "➖"}
+EXPECT_SHORT = {
+    "native": "",
+    "legacy-fallback": "legacy",
+    "ephemeral-unsupported": "no --ephemeral",
+    "auth-required": "auth required",
+    "auth-rejected": "401",
+}
+
+
+def grid_axes(cells: Sequence[Cell]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Rows = versions; columns = credential × policy, in matrix order."""
+    versions = list(dict.fromkeys(c.version for c in cells))
+    columns = list(dict.fromkeys((c.credential, c.policy) for c in cells))
+    return versions, columns
+
+
+def cell_label(result: CellResult) -> str:
+    """Short text for one grid cell: outcome symbol, passed/total tests, and the expectation if special."""
+    passed = sum(1 for t in result.tests if t.outcome in ("pass", "xpass", "xfail"))
+    label = f"{SYMBOL.get(result.status, '?')} {passed}/{len(result.tests)}"
+    extra = EXPECT_SHORT.get(result.cell.expect, result.cell.expect)
+    if extra:
+        label += f" {extra}"
+    if result.fixed:
+        label += " fixed?"
+    return label
+
+
+def render_markdown(results: RunResults) -> str:
+    cells = [r.cell for r in results.cells]
+    by_key = {(r.cell.version, r.cell.credential, r.cell.policy): r for r in results.cells}
+    versions, columns = grid_axes(cells)
+    summary = results.summary()
+    lines = [
+        "# codex-native matrix report",
+        "",
+        f"Started {results.started.isoformat(timespec='seconds')}, took {results.duration_s:.0f} s. "
+        + ", ".join(f"{k}: {v}" for k, v in summary.items() if v)
+        + (". **Every cell met its expectation.**" if results.ok else ". **Some cells did not meet "
+           "their expectation.**"),
+        "",
+        "## Grid",
+        "",
+        "| version | " + " | ".join(f"{c} / {p}" for c, p in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for version in versions:
+        row = [f"`{version}`"]
+        for credential, policy in columns:
+            r = by_key.get((version, credential, policy))
+            row.append(cell_label(r) if r else "")
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "Legend: " + ", ".join(f"{v} {k}" for k, v in SYMBOL.items())
+              + "; n/m = tests passed / run; a note names a non-native expectation.", ""]
+    lines += _problems(results)
+    lines += _expectations(results)
+    lines += _fingerprints(results)
+    return "\n".join(lines) + "\n"
+
+
+def _problems(results: RunResults) -> list[str]:
+    bad = [r for r in results.cells if not r.met]
+    xf = [r for r in results.cells if any(t.outcome in ("xfail", "xpass") for t in r.tests)]
+    lines: list[str] = []
+    if bad:
+        lines += ["## Cells that missed their expectation", ""]
+        for r in bad:
+            lines.append(f"### `{r.cell.id}` — {r.status} (expected {r.cell.expect})")
+            for t in r.tests:
+                if t.outcome in ("fail", "error"):
+                    lines.append(f"- `{t.name}`: {t.message or t.outcome}")
+            if r.message:
+                lines += ["", "```", r.message.strip(), "```"]
+            if r.artifacts:
+                lines.append(f"- artifacts: `{r.artifacts}`")
+            lines.append("")
+    if xf:
+        lines += ["## Known regressions (xfail)", ""]
+        for r in xf:
+            for t in r.tests:
+                if t.outcome == "xfail":
+                    lines.append(f"- `{r.cell.id}` `{t.name}`: xfail — {t.message}")
+                elif t.outcome == "xpass":
+                    lines.append(f"- `{r.cell.id}` `{t.name}`: **passed — looks fixed** ({t.message})")
+        lines.append("")
+    return lines
+
+
+def _expectations(results: RunResults) -> list[str]:
+    reasons = dict.fromkeys((r.cell.expect, r.cell.expect_reason) for r in results.cells
+                            if r.cell.expect != "native")
+    if not reasons:
+        return []
+    lines = ["## Expectations", ""]
+    lines += [f"- **{expect}**: {reason}" for expect, reason in reasons]
+    return [*lines, ""]
+
+
+def _fingerprints(results: RunResults) -> list[str]:
+    if not results.builds:
+        return []
+    lines = [
+        "## Build fingerprints",
+        "",
+        "| build | protocol | exec flags | events | items | usage keys | tools declared | session files "
+        "(eph/pers) | credentials honoured | stderr (normalised) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for version, b in results.builds.items():
+        files = b.get("session_files", {})
+        flags = [f for f in b.get("flags", []) if f not in ("--help", "--version")]
+        stderr = "; ".join(s.replace("|", "\\|")[:80] for s in b.get("stderr", [])[:4])
+        lines.append(
+            f"| `{version}` | {b.get('protocol')} | {len(flags)} ({_short(flags)}) "
+            f"| {', '.join(b.get('event_types', []))} | {', '.join(b.get('item_types', []))} "
+            f"| {', '.join(b.get('usage_keys', []))} | {', '.join(b.get('tools_declared', [])[:6])} "
+            f"| {files.get('ephemeral', '–')}/{files.get('persistent', '–')} "
+            f"| {', '.join(b.get('credential_sources_honoured', []))} | {stderr} |"
+        )
+    return [*lines, ""]
+
+
+def _short(flags: Sequence[str]) -> str:
+    interesting = [f for f in flags if f in ("--ephemeral", "--json", "--experimental-json", "--full-auto",
+                                             "--output-schema", "--ignore-user-config", "--strict-config")]
+    return " ".join(interesting)
+
+
+def write_markdown(results: RunResults, out_dir: Path, redactor: Redactor) -> Path:
+    path = out_dir / "report.md"
+    path.write_text(redactor(render_markdown(results)), encoding="utf-8")
+    return path
+
+
+def write_junit(results: RunResults, out_dir: Path, redactor: Redactor) -> Path:
+    """One suite per cell, with the cell's coordinates and outcome as suite properties."""
+    xml = JUnitXml(name="codex-native-matrix")
+    for r in results.cells:
+        suite = TestSuite(r.cell.id)
+        for key, value in (("version", r.cell.version), ("credential", r.cell.credential),
+                           ("policy", r.cell.policy), ("expected", r.cell.expect), ("status", r.status),
+                           ("protocol", str(r.fingerprint.get("protocol")))):
+            suite.add_property(key, value)
+        for t in r.tests:
+            case = TestCase(t.name, classname=r.cell.id, time=t.duration_s)
+            message = redactor(t.message)
+            if t.outcome == "fail":
+                case.result = [Failure(message)]
+            elif t.outcome == "error":
+                case.result = [Error(message)]
+            elif t.outcome in ("xfail", "skip"):
+                case.result = [Skipped(message or t.outcome)]
+            suite.add_testcase(case)
+        if not r.tests:
+            case = TestCase("cell", classname=r.cell.id)
+            case.result = [Error(redactor(r.message or "no tests ran"))]
+            suite.add_testcase(case)
+        suite.update_statistics()  # type: ignore[no-untyped-call]
+        xml.add_testsuite(suite)
+    xml.update_statistics()  # type: ignore[no-untyped-call]
+    path = out_dir / "junit.xml"
+    xml.write(str(path), pretty=True)
+    return path

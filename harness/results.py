@@ -1,0 +1,130 @@
+"""Per-cell results and the one writer of ``results.json``.
+
+Like tox's journal, exactly one module shapes and writes the results file, so the schema promised to
+users (``schema: 1``; keys never renamed, only added) lives in one place and every value written passes
+the redactor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.matrix import Cell
+from harness.redact import Redactor
+
+SCHEMA = 1
+STATUSES = ("pass", "fail", "error", "timeout", "xfail", "skip")
+MET = frozenset({"pass", "xfail", "skip"})
+
+
+@dataclass
+class TestOutcome:
+    name: str
+    outcome: str  # pass | fail | error | xfail | xpass | skip
+    message: str = ""
+    scenario: str | None = None
+    duration_s: float = 0.0
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    status: str
+    duration_s: float = 0.0
+    tests: list[TestOutcome] = field(default_factory=list)
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    resolver: dict[str, Any] | None = None
+    artifacts: str | None = None
+    message: str = ""
+
+    @property
+    def met(self) -> bool:
+        return self.status in MET
+
+    @property
+    def fixed(self) -> list[str]:
+        """Known-regression tests that passed: the regression looks fixed in this build."""
+        return [t.name for t in self.tests if t.outcome == "xpass"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.cell.id,
+            "version": self.cell.version,
+            "credential": self.cell.credential,
+            "policy": self.cell.policy,
+            "status": self.status,
+            "expected": self.cell.expect,
+            "expected_reason": self.cell.expect_reason,
+            "duration_s": round(self.duration_s, 3),
+            "tests": [asdict(t) for t in self.tests],
+            "fingerprint": self.fingerprint,
+            "resolver": self.resolver,
+            "fixed": self.fixed,
+            "xfail": self.cell.xfail,
+            "artifacts": self.artifacts,
+            "message": self.message,
+        }
+
+
+def cell_status(tests: list[TestOutcome]) -> str:
+    """A cell meets its expectation when no test failed; known regressions make it ``xfail``."""
+    outcomes = Counter(t.outcome for t in tests)
+    if not tests:
+        return "error"
+    if outcomes["fail"]:
+        return "fail"
+    if outcomes["error"]:
+        return "error"
+    if outcomes["xfail"]:
+        return "xfail"
+    if outcomes["pass"] or outcomes["xpass"]:
+        return "pass"
+    return "skip"
+
+
+@dataclass
+class RunResults:
+    started: datetime
+    duration_s: float
+    cells: list[CellResult]
+    builds: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> build fingerprint
+
+    @property
+    def ok(self) -> bool:
+        return all(c.met for c in self.cells)
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(c.status for c in self.cells)
+        out = {s: counts.get(s, 0) for s in STATUSES}
+        out["fixed"] = sum(1 for c in self.cells if c.fixed)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "started": self.started.astimezone(UTC).isoformat(),
+            "duration_s": round(self.duration_s, 3),
+            "cells": [c.to_json() for c in self.cells],
+            "builds": self.builds,
+            "summary": self.summary(),
+        }
+
+
+def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> Path:
+    """Write ``results.json`` atomically; the redactor is applied to the serialised text."""
+    redactor = redactor or Redactor()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(redactor(json.dumps(results.to_json(), indent=2)) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

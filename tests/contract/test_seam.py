@@ -1,0 +1,72 @@
+"""The native seam: `codex exec --json` grammar, exit code, identity and session files per policy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cellrun import Outcome
+from expectations import REPLY, SUCCESS_SCENARIOS
+
+
+def _events(outcome: Outcome) -> list[dict]:
+    assert outcome.result.seam is not None, f"the lane did not run codex: {outcome.result.refused}"
+    lines = outcome.result.seam.stdout.decode("utf-8", "replace").splitlines()
+    return [json.loads(line) for line in lines if line.strip().startswith("{")]
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
+def test_event_grammar(outcome: Outcome) -> None:
+    events = _events(outcome)
+    types = [e.get("type") for e in events]
+    assert types, "no JSON events on stdout"
+    assert types[0] == "thread.started", f"first event is {types[0]!r}, not thread.started"
+    assert isinstance(events[0].get("thread_id"), str) and events[0]["thread_id"]
+    assert "turn.started" in types
+    messages = [e["item"]["text"] for e in events
+                if e.get("type") == "item.completed" and e.get("item", {}).get("type") == "agent_message"]
+    assert messages and messages[-1] == REPLY, f"agent messages: {messages!r}"
+    assert types[-1] == "turn.completed", f"last event is {types[-1]!r}"
+    usage = events[-1].get("usage", {})
+    for key in ("input_tokens", "cached_input_tokens", "output_tokens"):
+        assert isinstance(usage.get(key), int), f"usage.{key} is {usage.get(key)!r}"
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
+def test_exit_code_zero(outcome: Outcome) -> None:
+    seam = outcome.result.seam
+    assert seam is not None and not seam.timed_out
+    assert seam.exit_code == 0
+
+
+@pytest.mark.expects("native", "legacy-fallback", "auth-required", "auth-rejected")
+@pytest.mark.scenarios("ok")
+def test_executable_identity(outcome: Outcome) -> None:
+    exe = outcome.result.executable
+    assert exe is not None, "no codex found on PATH"
+    assert exe.path == "/usr/local/bin/codex"
+    assert exe.source == "system-path"
+    assert exe.version_line == f"codex-cli {outcome.cell.version}"
+    assert exe.version == outcome.cell.version
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios("ok")
+def test_probe_capabilities(outcome: Outcome) -> None:
+    caps = outcome.result.capabilities
+    assert caps is not None
+    assert caps.protocol == "thread-events"
+    assert {"--json", "--skip-git-repo-check"} <= set(caps.flags)
+    assert caps.supports_ephemeral == ("--ephemeral" in caps.flags)
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
+def test_session_files_follow_policy(outcome: Outcome) -> None:
+    files = outcome.session_files
+    if outcome.cell.policy == "ephemeral":
+        assert files == [], f"an ephemeral run wrote session files: {files}"
+    else:
+        assert len(files) == 1 and "rollout-" in files[0], f"persistent run session files: {files}"

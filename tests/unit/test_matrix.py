@@ -1,0 +1,150 @@
+"""matrix.yaml validation, expansion (include/exclude), expectations, xfail and command-line selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import UserError
+from harness.matrix import (
+    CREDENTIALS,
+    POLICIES,
+    SCENARIOS,
+    Selection,
+    expand,
+    load_matrix,
+    select,
+)
+
+BASE = """\
+versions: [0.20.0, 0.44.0, 0.117.0]
+credentials: [codex-api-key, none]
+policies: [ephemeral, persistent]
+scenarios: [ok, hang]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "matrix.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_matrix_is_the_issue_matrix() -> None:
+    config = load_matrix()
+    assert config.versions == ["0.20.0", "0.44.0", "0.80.0", "0.98.0", "0.117.0", "0.130.0", "0.142.0", "0.169.0"]
+    assert tuple(config.credentials) == CREDENTIALS
+    assert tuple(config.policies) == POLICIES
+    assert tuple(config.scenarios) == SCENARIOS
+    cells = expand(config)
+    assert len(cells) == 8 * 5 * 2
+    by_id = {c.id: c for c in cells}
+    assert by_id["codex0.20.0-codex-api-key-persistent"].expect == "legacy-fallback"
+    assert by_id["codex0.44.0-codex-api-key-ephemeral"].expect == "ephemeral-unsupported"
+    assert by_id["codex0.117.0-codex-api-key-ephemeral"].expect == "native"
+    assert by_id["codex0.117.0-none-persistent"].expect == "auth-required"
+    assert by_id["codex0.169.0-invalid-key-ephemeral"].expect == "auth-rejected"
+
+
+def test_cell_ids_follow_schema(tmp_path: Path) -> None:
+    cells = expand(load_matrix(write(tmp_path, BASE)))
+    assert [c.id for c in cells][:3] == [
+        "codex0.20.0-codex-api-key-ephemeral", "codex0.20.0-codex-api-key-persistent",
+        "codex0.20.0-none-ephemeral",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (BASE + "colour: red\n", 5, "unknown key 'colour'"),
+        (BASE.replace("none]", "nobody]"), 2, "unknown credentials value 'nobody'"),
+        (BASE.replace("0.117.0]", "0.117]"), 1, "not an X.Y.Z version"),
+        (BASE + "expectations:\n  - when: {versions: \"<<0.44\"}\n    expect: legacy-fallback\n    reason: x\n",
+         6, "not a PEP 440 version range"),
+        (BASE + "expectations:\n  - when: {policies: [forever]}\n    expect: native\n    reason: x\n",
+         6, "unknown policies value 'forever'"),
+        (BASE + "timeouts: {codex_s: -1}\n", 5, "greater than 0"),
+        (BASE + "xfail:\n  - when: {}\n    reason: r\n    url: x\n", 8, "unknown key 'url'"),
+    ],
+)
+def test_validation_errors_name_line_and_fix(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(UserError) as err:
+        load_matrix(path)
+    message = str(err.value)
+    assert f"{path}:{line}:" in message, message
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE + "exclude: [\n")
+    with pytest.raises(UserError, match=r"matrix.yaml:\d+: not valid YAML"):
+        load_matrix(path)
+
+
+def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="--matrix"):
+        load_matrix(tmp_path / "nope.yaml")
+
+
+def test_exclude_and_include_follow_github_semantics(tmp_path: Path) -> None:
+    text = BASE + (
+        "exclude:\n  - {version: 0.20.0, credential: none}\n"
+        "include:\n  - {version: 0.44.0, credential: none, scenarios: [ok]}\n"
+        "  - {version: 0.169.0, credential: codex-api-key, policy: persistent}\n"
+    )
+    cells = {c.id: c for c in expand(load_matrix(write(tmp_path, text)))}
+    assert "codex0.20.0-none-ephemeral" not in cells
+    assert "codex0.20.0-codex-api-key-ephemeral" in cells
+    assert cells["codex0.44.0-none-persistent"].scenarios == ("ok",)
+    assert cells["codex0.44.0-codex-api-key-persistent"].scenarios == ("ok", "hang")
+    assert cells["codex0.169.0-codex-api-key-persistent"].scenarios == ("ok", "hang")
+    assert len(cells) == 3 * 2 * 2 - 2 + 1
+
+
+def test_include_without_full_coordinates_is_an_error(tmp_path: Path) -> None:
+    text = BASE + "include:\n  - {version: 0.150.0}\n"
+    with pytest.raises(UserError, match="lacks credential, policy"):
+        expand(load_matrix(write(tmp_path, text)))
+
+
+def test_expectations_first_match_wins_and_xfail_is_per_scenario(tmp_path: Path) -> None:
+    text = BASE + (
+        "expectations:\n"
+        "  - when: {versions: \"<0.44\"}\n    expect: legacy-fallback\n    reason: old\n"
+        "  - when: {credentials: [none]}\n    expect: auth-required\n    reason: nokey\n"
+        "xfail:\n"
+        "  - when: {versions: \">=0.117,<0.118\", scenarios: [hang]}\n    reason: hangs\n    link: https://x/1\n"
+    )
+    cells = {c.id: c for c in expand(load_matrix(write(tmp_path, text)))}
+    assert cells["codex0.20.0-none-ephemeral"].expect == "legacy-fallback"
+    assert cells["codex0.44.0-none-ephemeral"].expect == "auth-required"
+    assert cells["codex0.44.0-codex-api-key-ephemeral"].expect == "native"
+    assert cells["codex0.117.0-codex-api-key-ephemeral"].xfail == {"hang": {"reason": "hangs", "link": "https://x/1"}}
+    assert cells["codex0.44.0-codex-api-key-ephemeral"].xfail == {}
+
+
+def test_selection_narrows_and_accepts_unlisted_versions(tmp_path: Path) -> None:
+    config = load_matrix(write(tmp_path, BASE))
+    cells = select(config, Selection(versions="0.117.0,codex0.150.0", credentials="none", policies="persistent",
+                                     scenarios="ok"))
+    assert [c.id for c in cells] == ["codex0.117.0-none-persistent", "codex0.150.0-none-persistent"]
+    assert all(c.scenarios == ("ok",) for c in cells)
+
+
+@pytest.mark.parametrize(
+    ("selection", "fragment"),
+    [
+        (Selection(credentials="nobody"), "--credentials: unknown value 'nobody'"),
+        (Selection(policies="sometimes"), "--policies: unknown value 'sometimes'"),
+        (Selection(scenarios="explode"), "--scenarios: unknown value 'explode'"),
+        (Selection(versions="latest"), "--versions: 'latest' is not a version"),
+    ],
+)
+def test_bad_selection_is_one_clear_error(tmp_path: Path, selection: Selection, fragment: str) -> None:
+    with pytest.raises(UserError) as err:
+        select(load_matrix(write(tmp_path, BASE)), selection)
+    assert fragment in str(err.value)
