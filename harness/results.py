@@ -24,6 +24,8 @@ MET = frozenset({"pass", "xfail", "skip"})
 
 @dataclass
 class TestOutcome:
+    __test__ = False  # not a pytest test class, despite the name
+
     name: str
     outcome: str  # pass | fail | error | xfail | xpass | skip
     message: str = ""

@@ -1,0 +1,76 @@
+"""The main job end to end: two real codex builds in real containers, through the real CLI.
+
+0.20.0 (legacy stream) and 0.117.0 (thread events, --ephemeral) cover both protocol eras; the
+credential axis includes `none` so the auth-required path runs too. Asserts on the files a user reads.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.runner import LABEL_PREFIX
+
+ROOT = Path(__file__).resolve().parents[2]
+VERSIONS = ("0.20.0", "0.117.0")
+
+
+@pytest.fixture(scope="module")
+def run_output(tmp_path_factory: pytest.TempPathFactory, docker_client) -> tuple[Path, subprocess.CompletedProcess[str]]:  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("out")
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--versions", ",".join(VERSIONS),
+         "--credentials", "codex-api-key,none", "--out", str(out), "--keep", "never", "-j", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
+    )
+    return out, proc
+
+
+def test_run_exits_zero_and_every_cell_meets_expectation(run_output) -> None:  # type: ignore[no-untyped-def]
+    out, proc = run_output
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    assert results["schema"] == 1
+    cells = {c["id"]: c for c in results["cells"]}
+    assert len(cells) == 2 * 2 * 2
+    assert all(c["status"] in ("pass", "xfail") for c in cells.values()), {
+        k: (c["status"], [t for t in c["tests"] if t["outcome"] in ("fail", "error")]) for k, c in cells.items()
+    }
+    assert results["summary"]["fail"] == 0
+
+
+def test_legacy_build_reported_as_legacy(run_output) -> None:  # type: ignore[no-untyped-def]
+    out, _ = run_output
+    cells = {c["id"]: c for c in json.loads((out / "results.json").read_text())["cells"]}
+    legacy = cells["codex0.20.0-codex-api-key-persistent"]
+    assert legacy["expected"] == "legacy-fallback"
+    assert legacy["fingerprint"]["protocol"] == "legacy"
+    assert legacy["fingerprint"]["version_line"] == "codex-cli 0.20.0"
+    native = cells["codex0.117.0-codex-api-key-ephemeral"]
+    assert native["expected"] == "native"
+    assert native["fingerprint"]["protocol"] == "thread-events"
+    assert "--ephemeral" in native["fingerprint"]["flags"]
+    names = {t["name"] for t in native["tests"]}
+    assert {"test_event_grammar[ok]", "test_scenario_outcome[hang]", "test_zero_dropped_rows[tool]"} <= names
+
+
+def test_reports_written_without_secrets(run_output) -> None:  # type: ignore[no-untyped-def]
+    out, _ = run_output
+    report = (out / "report.md").read_text()
+    assert "| `0.117.0` |" in report and "## Build fingerprints" in report
+    junit = (out / "junit.xml").read_text()
+    assert 'name="codex0.117.0-codex-api-key-persistent"' in junit
+    assert '<property name="credential" value="none"' in junit
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "sk-matrix-" not in text, f"secret-shaped key in {path}"
+
+
+def test_no_containers_left_behind(run_output, docker_client) -> None:  # type: ignore[no-untyped-def]
+    leftover = docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.kind=run"})
+    assert leftover == [], [c.name for c in leftover]

@@ -1,0 +1,138 @@
+"""From the container's raw output to results.json, junit.xml and report.md, without Docker.
+
+The raw files here have the exact shape tests/contract/conftest.py writes inside a container.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from junitparser import JUnitXml
+
+from harness.matrix import Cell, Timeouts
+from harness.redact import Redactor
+from harness.report import render_markdown, write_junit, write_markdown
+from harness.results import RunResults, TestOutcome, cell_status, now, write_results
+from harness.runner import Job, RunOptions, collect_results, plan_jobs
+
+NATIVE = Cell("0.117.0", "codex-api-key", "persistent", ("ok", "hang"))
+LEGACY = Cell("0.20.0", "none", "ephemeral", ("ok",), expect="legacy-fallback", expect_reason="old stream")
+
+
+def _job(tmp_path: Path, cells: list[Cell], results: dict | None, progress: list[dict] | None = None) -> Job:
+    raw = tmp_path / "raw" / cells[0].version
+    raw.mkdir(parents=True)
+    if results is not None:
+        (raw / "results.json").write_text(json.dumps(results))
+    if progress is not None:
+        (raw / "progress.jsonl").write_text("".join(json.dumps(p) + "\n" for p in progress))
+    facts = raw / "cells" / cells[0].id / "ok"
+    facts.mkdir(parents=True)
+    (facts / "facts.json").write_text(json.dumps({
+        "version_line": f"codex-cli {cells[0].version}", "protocol": "thread-events", "flags": ["--json"],
+        "event_types": ["thread.started", "turn.completed"], "usage_keys": ["input_tokens"],
+        "journal_credentials": ["valid"], "session_files": 1,
+    }))
+    (facts / "resolver.json").write_text(json.dumps({"resolved": "codex-native", "native": {"state": "ready"}}))
+    return Job(name=f"codex{cells[0].version}", version=cells[0].version, image="img", cells=cells, raw_dir=raw)
+
+
+def test(name: str, outcome: str, message: str = "") -> dict:
+    return {"name": name, "scenario": "ok", "outcome": outcome, "message": message, "duration_s": 0.5}
+
+
+test.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "status"),
+    [
+        (["pass", "pass"], "pass"),
+        (["pass", "fail"], "fail"),
+        (["pass", "error"], "error"),
+        (["pass", "xfail"], "xfail"),
+        (["pass", "xpass"], "pass"),
+        (["skip"], "skip"),
+        ([], "error"),
+    ],
+)
+def test_cell_status(outcomes: list[str], status: str) -> None:
+    assert cell_status([TestOutcome(name=f"t{i}", outcome=o) for i, o in enumerate(outcomes)]) == status
+
+
+def test_collect_results_reads_tests_fingerprint_and_resolver(tmp_path: Path) -> None:
+    job = _job(tmp_path, [NATIVE], {NATIVE.id: [test("test_a[ok]", "pass"), test("test_b[hang]", "xpass", "r")]})
+    [result] = collect_results(job)
+    assert result.status == "pass"
+    assert result.fixed == ["test_b[hang]"]
+    assert result.fingerprint["version_line"] == "codex-cli 0.117.0"
+    assert result.fingerprint["api_saw"] == ["valid"]
+    assert result.resolver == {"resolved": "codex-native", "native": {"state": "ready"}}
+
+
+def test_suite_that_died_keeps_progress_and_marks_missing_cells(tmp_path: Path) -> None:
+    other = Cell("0.117.0", "none", "persistent", ("ok",), expect="auth-required")
+    job = _job(tmp_path, [NATIVE, other], None, progress=[{"cell": NATIVE.id, **test("test_a[ok]", "pass")}])
+    job.log_tail = "Killed"
+    native, missing = collect_results(job)
+    assert native.status == "pass" and native.tests[0].name == "test_a[ok]"
+    assert missing.status == "error" and "Killed" in missing.message
+
+
+def test_timed_out_container_turns_unfinished_cells_into_timeouts(tmp_path: Path) -> None:
+    job = _job(tmp_path, [NATIVE], {NATIVE.id: [test("test_a[ok]", "pass")]})
+    job.timed_out, job.log_tail = True, "still running"
+    [result] = collect_results(job)
+    assert result.status == "timeout"
+
+
+def test_plan_jobs_groups_by_version_or_cell(tmp_path: Path) -> None:
+    cells = [NATIVE, Cell("0.117.0", "none", "persistent", ("ok",)), LEGACY]
+    images = {"0.117.0": "img:117", "0.20.0": "img:20"}
+    by_version = plan_jobs(cells, images, RunOptions(out_dir=tmp_path, timeouts=Timeouts()))
+    assert [(j.name, len(j.cells), j.image) for j in by_version] == [("codex0.117.0", 2, "img:117"),
+                                                                       ("codex0.20.0", 1, "img:20")]
+    by_cell = plan_jobs(cells, images, RunOptions(out_dir=tmp_path, timeouts=Timeouts(), isolation="cell"))
+    assert [j.name for j in by_cell] == [c.id for c in cells]
+
+
+def _results(tmp_path: Path) -> RunResults:
+    native = collect_results(_job(tmp_path / "a", [NATIVE], {NATIVE.id: [test("test_a[ok]", "pass")]}))
+    legacy = collect_results(_job(tmp_path / "b", [LEGACY], {LEGACY.id: [
+        test("test_x[ok]", "fail", "boom sk-secretsecret123"), test("test_y[ok]", "xfail", "known (https://x/1)")]}))
+    return RunResults(started=now(), duration_s=12.0, cells=[*legacy, *native],
+                      builds={"0.117.0": {"version_line": "codex-cli 0.117.0", "protocol": "thread-events"}})
+
+
+def test_results_json_schema_and_exit_verdict(tmp_path: Path) -> None:
+    results = _results(tmp_path)
+    assert not results.ok
+    path = write_results(results, tmp_path / "out")
+    data = json.loads(path.read_text())
+    assert data["schema"] == 1 and set(data) >= {"started", "duration_s", "cells", "summary"}
+    cell = data["cells"][0]
+    assert set(cell) >= {"id", "version", "credential", "policy", "status", "expected", "duration_s", "tests",
+                         "fingerprint"}
+    assert set(cell["tests"][0]) >= {"name", "outcome", "message"}
+    assert set(cell["fingerprint"]) >= {"version_line", "protocol", "flags"}
+    assert data["summary"]["fail"] == 1 and data["summary"]["pass"] == 1
+    assert "sk-secretsecret123" not in path.read_text()
+
+
+def test_markdown_grid_and_junit_properties(tmp_path: Path) -> None:
+    results = _results(tmp_path)
+    md = render_markdown(results)
+    assert "| version | none / ephemeral | codex-api-key / persistent |" in md
+    assert "| `0.20.0` | ❌ 1/2 legacy |  |" in md
+    assert "test_x[ok]" in md and "## Known regressions (xfail)" in md and "## Build fingerprints" in md
+    out = tmp_path / "out"
+    out.mkdir()
+    redactor = Redactor()
+    assert "sk-secretsecret123" not in write_markdown(results, out, redactor).read_text()
+    xml = JUnitXml.fromfile(str(write_junit(results, out, redactor)))
+    suites = {s.name: s for s in xml}
+    props = {p.name: p.value for p in suites[LEGACY.id].properties()}
+    assert props["expected"] == "legacy-fallback" and props["status"] == "fail"
+    assert suites[LEGACY.id].failures == 1 and suites[LEGACY.id].skipped == 1
