@@ -1,0 +1,34 @@
+"""``codex-matrix prune``: remove this project's stale images and stopped containers (``--all``: every
+project image). Only objects carrying the project's labels are ever touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.docker_env import docker_client
+from harness.images import prune
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "prune",
+        help="remove stale project images and stopped project containers",
+        description="Remove project-labelled Docker images whose recipe is outdated (or all with --all) "
+        "and stopped project-labelled containers.",
+    )
+    parser.add_argument("--all", dest="all_", action="store_true",
+                        help="remove every project image, not only stale ones")
+    parser.add_argument("--keep", action="append", default=[], metavar="TAG",
+                        help="image tag or id to keep (repeatable)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    removed = prune(docker_client(), keep=args.keep, all_=args.all_)
+    for line in removed:
+        print(f"removed {line}")
+    if not removed:
+        print("nothing to remove")
+    return 0

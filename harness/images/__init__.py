@@ -1,0 +1,50 @@
+"""Docker images of the matrix: one base image, one image per codex-cli version, all content-addressed.
+
+Public API:
+
+* ``ensure_base_image(client, *, progress=None) -> str``
+* ``ensure_version_image(client, build, *, progress=None) -> str``
+* ``ensure_images(client, versions, *, progress=None, cache_dir=None) -> dict[str, str]``
+* ``prune(client, *, keep=(), all_=False) -> list[str]``
+* ``LABEL_PREFIX``
+
+Images are never pulled implicitly except the pinned upstream of the base recipe, and only when a
+registry answers; otherwise the base is bootstrapped offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.binaries import cached, fetch
+from harness.images.base import ensure_base_image
+from harness.images.codex import ensure_version_image, find_by_labels
+from harness.images.prune import prune
+from harness.images.recipes import LABEL_PREFIX
+from harness.progress import NullProgress, Progress
+
+__all__ = ["LABEL_PREFIX", "ensure_base_image", "ensure_images", "ensure_version_image", "prune"]
+
+
+def ensure_images(client: Any, versions: Sequence[str], *, progress: Progress | None = None,
+                  cache_dir: Path | None = None) -> dict[str, str]:
+    """version -> image tag for every version, fetching builds and building images only as needed.
+
+    When the build cache lacks a version but an image of it for the current recipes exists, the image
+    is reused without downloading (see ``find_by_labels``).
+    """
+    progress = progress or NullProgress()
+    base_tag = ensure_base_image(client, progress=progress, cache_dir=cache_dir)
+    tags: dict[str, str] = {}
+    for version in versions:
+        build = cached(version, cache_dir=cache_dir)
+        if build is None:
+            existing = find_by_labels(client, version, base_tag)
+            if existing:
+                tags[version] = existing
+                continue
+            build = fetch(version, cache_dir=cache_dir, progress=progress)
+        tags[version] = ensure_version_image(client, build, progress=progress, base_tag=base_tag)
+    return tags

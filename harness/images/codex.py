@@ -1,0 +1,89 @@
+"""Per-version images: base image + one cached codex-cli tree under /opt/codex/<version>/.
+
+The build context is made of hard links into the build cache (same filesystem, scratch dir inside the
+cache), so a 400 MB tree is not copied once more before docker-py tars it. Falls back to copying when
+linking is impossible (different filesystem, protected hardlinks).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from harness.binaries import CachedBuild, scratch
+from harness.images import dockerbuild, recipes
+from harness.images.base import ensure_base_image, image_exists
+from harness.progress import NullProgress, Progress
+
+CONTEXT_PREFIX = ".ctx-"
+
+
+def version_tag(build: CachedBuild, base_tag: str) -> str:
+    return recipes.codex_tag(build.version, recipes.codex_recipe(), base_tag, build.tree_sha256)
+
+
+def version_labels(build: CachedBuild, base_tag: str) -> dict[str, str]:
+    return recipes.labels("codex", recipes.codex_recipe(), version=build.version, base=base_tag,
+                          tree=build.tree_sha256[:12])
+
+
+def build_context(build: CachedBuild, recipe_dir: Path, dest: Path) -> Path:
+    """Fill ``dest`` with the recipe files and ``tree/`` (hard links to the cached tree when possible)."""
+    for path in recipe_dir.iterdir():
+        if path.is_file():
+            shutil.copy2(path, dest / path.name)
+    shutil.copytree(build.root, dest / "tree", symlinks=True, copy_function=_link_or_copy)
+    return dest
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
+
+
+def ensure_version_image(client: Any, build: CachedBuild, *, progress: Progress | None = None,
+                         base_tag: str | None = None) -> str:
+    """Tag of the image for ``build``; built only when no image with that tag exists locally."""
+    progress = progress or NullProgress()
+    base_tag = base_tag or ensure_base_image(client, progress=progress)
+    tag = version_tag(build, base_tag)
+    if image_exists(client, tag):
+        return tag
+    cache = build.root.parent.parent  # <cache>/<version>/tree -> <cache>: same filesystem as the tree
+    with scratch.locked(cache, f"image-{build.version}"):
+        if image_exists(client, tag):
+            return tag
+        scratch.sweep(cache, CONTEXT_PREFIX)
+        context = scratch.make(cache, CONTEXT_PREFIX)
+        try:
+            build_context(build, recipes.codex_recipe().directory, context)
+            progress.start(f"build {tag}")
+            image_id = dockerbuild.build(
+                client, context=context, tag=tag, labels=version_labels(build, base_tag), progress=progress,
+                buildargs={"BASE": base_tag, "VERSION": build.version, "BINARY_RELPATH": build.binary_relpath},
+                network_mode="none",
+            )
+            progress.done(image_id[:19])
+        finally:
+            scratch.discard(context)
+    return tag
+
+
+def find_by_labels(client: Any, version: str, base_tag: str) -> str | None:
+    """An existing image of ``version`` for the current recipe and base, found without the build cache.
+
+    npm versions are immutable, so (version, recipe, base) names the same content as the tree digest;
+    this lets a run with a wiped build cache but a warm Docker image store skip the download.
+    """
+    wanted = [f"{recipes.MANAGED}=true", f"{recipes.KIND}=codex", f"{recipes.VERSION}={version}",
+              f"{recipes.RECIPE}={recipes.codex_recipe().short}", f"{recipes.BASE}={base_tag}"]
+    for image in client.images.list(filters={"label": wanted}):
+        for tag in image.tags:
+            if tag.startswith(f"{recipes.CODEX_REPO}:{version}-"):
+                return str(tag)
+    return None

@@ -1,0 +1,61 @@
+"""Remove what this project left in Docker, found only by its labels (never by name patterns).
+
+By default only what can no longer be used goes: stopped project containers, untagged project
+images, and images whose recipe (or base) is not the current one. ``all_`` removes every project
+image not in ``keep``. Images still used by a running container are skipped, not forced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from harness.images import recipes
+
+_STOPPED = ("created", "exited", "dead")
+
+
+def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> list[str]:
+    """Remove stale (or with ``all_``, all) project images and stopped project containers; returns them.
+
+    ``keep`` holds image tags/ids and container ids/names that must survive.
+    """
+    import docker.errors
+
+    removed: list[str] = []
+    managed = {"label": f"{recipes.MANAGED}=true"}
+    for container in client.containers.list(all=True, filters=managed):
+        if container.status in _STOPPED and not ({container.id, container.short_id, container.name} & set(keep)):
+            try:
+                container.remove(v=True)
+            except docker.errors.APIError:
+                continue
+            removed.append(f"container {container.name} ({container.short_id})")
+    current_base = recipes.base_recipe()
+    current_codex = recipes.codex_recipe()
+    current_base_tag = recipes.base_tag(current_base)
+    images = client.images.list(filters=managed)
+    # Children before parents: a base image cannot go while a codex image is built on it.
+    images.sort(key=lambda image: 0 if image.labels.get(recipes.KIND) == "codex" else 1)
+    for image in images:
+        if image.id in keep or any(tag in keep for tag in image.tags):
+            continue
+        if not (all_ or not image.tags or _stale(image.labels, current_base.short, current_codex.short,
+                                                 current_base_tag)):
+            continue
+        try:
+            for ref in image.tags or [image.id]:
+                client.images.remove(ref, noprune=False)
+                removed.append(f"image {ref}")
+        except docker.errors.APIError:
+            continue  # in use by a running container, or a child image was kept
+    return removed
+
+
+def _stale(labels: dict[str, str], base_recipe: str, codex_recipe: str, base_tag: str) -> bool:
+    kind = labels.get(recipes.KIND)
+    if kind == "base":
+        return labels.get(recipes.RECIPE) != base_recipe
+    if kind == "codex":
+        return labels.get(recipes.RECIPE) != codex_recipe or labels.get(recipes.BASE) != base_tag
+    return True
