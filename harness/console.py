@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.report import cell_label, grid_axes
+from harness.report import SYMBOL, grid_axes
 from harness.results import RunResults
 from harness.runner import Job
 
@@ -83,24 +83,42 @@ class ConsoleReporter:
                 self.console.print(f"  kept container: [bold]{job.enter_command}[/bold]")
 
 
+CREDENTIAL_SHORT = {"codex-api-key": "codex-key", "openai-api-key": "openai-key", "auth-json": "auth-json",
+                    "none": "none", "invalid-key": "invalid"}
+POLICY_SHORT = {"ephemeral": "eph", "persistent": "pers"}
+EXPECT_TAG = {"native": "", "legacy-fallback": "L", "ephemeral-unsupported": "E", "auth-required": "A",
+              "auth-rejected": "R"}
+LEGEND = ("L legacy stream → fallback · E no --ephemeral → refused · A no credential → auth required · "
+          "R key rejected (401) · full detail in report.md")
+
+
 def grid_table(results: RunResults) -> Table:
+    """Compact enough for an 80-column CI log: a symbol and a one-letter expectation tag per cell."""
     versions, columns = grid_axes([r.cell for r in results.cells])
     by_key = {(r.cell.version, r.cell.credential, r.cell.policy): r for r in results.cells}
-    table = Table(title="codex-native matrix", show_lines=False)
-    table.add_column("version", style="bold")
+    table = Table(title="codex-native matrix", caption=LEGEND, padding=(0, 1))
+    table.add_column("version", style="bold", no_wrap=True)
     for credential, policy in columns:
-        table.add_column(f"{credential}\n{policy}", justify="center")
+        header = f"{CREDENTIAL_SHORT.get(credential, credential)}\n{POLICY_SHORT.get(policy, policy)}"
+        table.add_column(header, justify="center", no_wrap=True)
     for version in versions:
         row = [version]
         for credential, policy in columns:
             r = by_key.get((version, credential, policy))
-            row.append(f"[{STYLE.get(r.status, '')}]{cell_label(r)}[/]" if r else "")
+            if r is None:
+                row.append("")
+                continue
+            text = f"{SYMBOL.get(r.status, '?')}{EXPECT_TAG.get(r.cell.expect, '?')}"
+            row.append(f"[{STYLE.get(r.status, '')}]{text}[/]")
         table.add_row(*row)
     return table
 
 
 def print_summary(console: Console, results: RunResults, paths: list[str]) -> None:
-    console.print(grid_table(results))
+    table = grid_table(results)
+    if not console.is_terminal:  # CI logs: don't squeeze the grid into the 80-column default
+        console = Console(file=console.file, width=max(console.width, 140))
+    console.print(table)
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
     verdict = "[green]every cell met its expectation[/green]" if results.ok else \
         "[red]some cells missed their expectation[/red]"

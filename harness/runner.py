@@ -245,12 +245,19 @@ def collect_results(job: Job) -> list[CellResult]:
         artifacts = job.raw_dir / "cells" / cell.id
         fingerprint = cell_fingerprint(artifacts)
         resolver = _read_json(artifacts / "ok" / "resolver.json")
-        durations = [t.duration_s for t in tests]
         out.append(CellResult(
-            cell=cell, status=status, duration_s=sum(durations), tests=tests, fingerprint=fingerprint,
+            cell=cell, status=status, duration_s=_lane_seconds(artifacts), tests=tests, fingerprint=fingerprint,
             resolver=resolver, artifacts=str(artifacts) if artifacts.exists() else None, message=message,
         ))
     return out
+
+
+def _lane_seconds(artifacts: Path) -> float:
+    """Wall time of the cell's lane runs (they run concurrently, so test durations say nothing)."""
+    total = 0.0
+    for facts in artifacts.glob("*/facts.json"):
+        total += float((_read_json(facts) or {}).get("wall_s", 0.0))
+    return total
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

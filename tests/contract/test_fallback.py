@@ -31,7 +31,10 @@ def _env(outcome: Outcome) -> dict[str, str]:
 @pytest.mark.scenarios("ok")
 def test_native_state_matches_expectation(outcome: Outcome) -> None:
     decision = outcome.resolver
-    assert decision["native"]["state"] == NATIVE_STATE[outcome.cell.expect], decision["native"]["reason"]
+    # the resolver checks flag → binary → credential → protocol/flags, so a missing credential is
+    # reported before a legacy protocol or a missing --ephemeral
+    want = "authentication-required" if outcome.cell.credential == "none" else NATIVE_STATE[outcome.cell.expect]
+    assert decision["native"]["state"] == want, decision["native"]["reason"]
     if decision["native"]["state"] == "ready":
         assert decision["resolved"] == "codex-native"
     else:
