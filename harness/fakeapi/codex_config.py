@@ -1,0 +1,69 @@
+"""The one CODEX_HOME ``config.toml`` that points every codex build (0.20-0.169) at the fake API.
+
+Unknown keys are ignored by every build, so a single file fits all: each setting below exists to
+stop one build's deviation (facts §3.1, §3.4). No ``env_key``: codex's own credential logic must run
+(CODEX_API_KEY from 0.44, auth.json always), because that logic is what the matrix tests.
+
+``requires_openai_auth = true`` is required from 0.146-0.150 on: those builds attach codex's own
+credential (CODEX_API_KEY / auth.json) to a custom provider only when it is set, and otherwise send no
+``Authorization`` header at all (measured: 0.145 sends the key without it, 0.150 and 0.169 do not).
+0.20-0.145 send the credential either way, and with no credential every tested build still sends the request
+without the header (no login prompt), so the flag changes nothing but the 0.150+ credential.
+
+TOML is written by hand (3.11 has ``tomllib`` but no writer); strings go through ``json.dumps``,
+whose escapes are a subset of TOML basic-string escapes when ``ensure_ascii`` is off.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+_Value = str | bool | int
+
+
+def _toml_value(value: _Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_codex_config(provider_url: str, *, model: str = "gpt-fake") -> str:
+    """The config text; root keys first, because TOML assigns keys after a header to that table."""
+    if not provider_url.startswith(("http://", "https://")):
+        raise ValueError(f"provider_url {provider_url!r} is not an http(s) URL: pass FakeResponsesAPI.provider_url()")
+    tables: list[tuple[str | None, dict[str, _Value]]] = [
+        (None, {"model": model, "model_provider": "fake"}),
+        (
+            "model_providers.fake",
+            {
+                "name": "fake",
+                "base_url": provider_url,  # codex POSTs {base_url}/responses
+                "wire_api": "responses",  # default was "chat" up to 0.90
+                "requires_openai_auth": True,  # 0.149+ send no credential to a custom provider without it
+                "request_max_retries": 0,
+                "stream_max_retries": 0,
+                "stream_idle_timeout_ms": 10000,
+            },
+        ),
+        ("features", {"plugins": False, "unbounded_connection_retries": False}),
+        ("analytics", {"enabled": False}),
+        ("otel", {"metrics_exporter": "none"}),
+    ]
+    lines: list[str] = []
+    for header, values in tables:
+        if header is not None:
+            lines.extend(["", f"[{header}]"])
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
+    return "\n".join(lines) + "\n"
+
+
+def write_codex_config(codex_home: Path, provider_url: str, *, model: str = "gpt-fake") -> Path:
+    """Write ``codex_home/config.toml`` (creating ``codex_home``) and return its path."""
+    codex_home = Path(codex_home)
+    codex_home.mkdir(parents=True, exist_ok=True)
+    path = codex_home / "config.toml"
+    path.write_text(render_codex_config(provider_url, model=model), encoding="utf-8")
+    return path

@@ -1,0 +1,321 @@
+"""A fake OpenAI Responses API on loopback that many matrix cells share at once.
+
+Each cell points codex at ``/s/<scenario>/<tag>/v1`` (codex POSTs ``{base_url}/responses``), so the
+scenario and the cell's tag travel in the URL: one server can answer one cell with a tool call while it
+refuses another's key, and the journal can be cut per cell. Every response closes its connection, which
+also delimits SSE bodies (no chunked framing), so ``disconnect`` is a plain EOF before
+``response.completed`` exactly as a dropped upstream stream looks to codex.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import re
+import select
+import socket
+import sys
+import threading
+import zlib
+from collections.abc import Collection, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.fakeapi import scenarios as sc
+from harness.fakeapi.journal import Journal, bearer_key, classify, key_fingerprint, utc_now
+
+_ROUTE = re.compile(r"^/s/(?P<scenario>[^/]+)/(?P<tag>[^/]+)(?P<rest>/.*)?$")
+_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_MAX_BODY = 64 * 1024 * 1024  # codex bodies are ~25-50 KB; this only stops a runaway client
+_POLL_S = 0.05
+
+
+class _State:
+    """What handler threads share; keys are swapped as a whole frozenset so reads need no lock."""
+
+    def __init__(self, valid_keys: Collection[str], reply_text: str) -> None:
+        self.valid_keys: frozenset[str] = frozenset(valid_keys)
+        self.reply_text = reply_text
+        self.journal = Journal()
+        self.stopping = threading.Event()
+        self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # an open 'hang' request must never keep the process (or stop()) waiting
+    request_queue_size = 128  # the default 5 drops SYNs when many cells connect at once (1 s retransmit)
+
+    def __init__(self, address: tuple[str, int], state: _State) -> None:
+        self.state = state
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients (codex under a timeout) drop connections mid-stream; that is expected, not a bug."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the journal is the log, and default logging would echo request lines to stderr."""
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    # -- request ---------------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raw = self._read_chunked()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(min(max(length, 0), _MAX_BODY))
+        encoding = self.headers.get("Content-Encoding", "").lower()
+        try:
+            if encoding == "gzip":
+                return gzip.decompress(raw)
+            if encoding == "deflate":
+                return zlib.decompress(raw)
+        except (OSError, zlib.error, EOFError):
+            return b""
+        return raw
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > _MAX_BODY:
+                raise ValueError("request body too large")
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _dispatch(self) -> None:
+        self.close_connection = True
+        state = self.server.state
+        try:
+            payload = json.loads(self._read_body() or b"{}")
+        except ValueError:
+            payload = {}
+        body: Mapping[str, Any] = payload if isinstance(payload, dict) else {}
+        path = urlsplit(self.path).path
+        match = _ROUTE.match(path)
+        scenario = match["scenario"] if match else None
+        key = bearer_key(self.headers.get("Authorization"))
+        credential = classify(key, state.valid_keys)
+        model = body.get("model")
+        entry: dict[str, Any] = {
+            "tag": match["tag"] if match else None,
+            "scenario": scenario,
+            "method": self.command,
+            "path": path,
+            "status": None,
+            "credential": credential,
+            "credential_sha256": key_fingerprint(key),
+            "model": model if isinstance(model, str) else None,
+            "tools": sc.declared_tool_names(body),
+            "has_tool_output": sc.has_tool_output(body),
+            "tool_called": None,
+            "user_agent": self.headers.get("User-Agent"),
+            "originator": self.headers.get("originator"),
+            "time": utc_now(),
+        }
+        routed = (
+            match is not None
+            and match["rest"] == "/v1/responses"
+            and self.command == "POST"
+            and scenario in sc.SCENARIOS
+        )
+        if not routed:
+            self._send_json(entry, 404, sc.NOT_FOUND_BODY)
+        elif scenario == "unauthorized" or credential != "valid":
+            refusal = sc.MISSING_KEY_BODY if credential == "none" else sc.INVALID_KEY_BODY
+            self._send_json(entry, 401, refusal)
+        elif scenario == "server-error":
+            self._send_json(entry, 500, sc.SERVER_ERROR_BODY)
+        elif scenario == "rate-limited":
+            self._send_json(entry, 429, sc.RATE_LIMIT_BODY, {"retry-after": "1"})
+        elif scenario == "hang":
+            state.journal.append(entry)  # status stays None: the request is never answered
+            self._hang()
+        elif scenario == "disconnect":
+            response_id = self._new_id("resp")
+            self._send_sse(entry, [sc.created_event(response_id)])
+        elif scenario == "tool":
+            self._tool_turn(entry, body)
+        else:
+            self._send_sse(entry, sc.turn_events(self._new_id("resp"), [self._message()]))
+
+    # -- scenarios -------------------------------------------------------------------------------
+
+    def _new_id(self, prefix: str) -> str:
+        with self.server.state.lock:
+            return f"{prefix}_{next(self.server.state.ids)}"
+
+    def _message(self) -> dict[str, Any]:
+        return sc.message_item(self._new_id("msg"), self.server.state.reply_text)
+
+    def _tool_turn(self, entry: dict[str, Any], body: Mapping[str, Any]) -> None:
+        """First request: call the declared shell tool; follow-up (carries the output): the reply."""
+        shape = None if entry["has_tool_output"] else sc.pick_shell_tool(body)
+        if shape is None:
+            item = self._message()
+        else:
+            entry["tool_called"] = shape.name
+            item = sc.tool_call_item(shape, self._new_id("fc"), self._new_id("call"))
+        self._send_sse(entry, sc.turn_events(self._new_id("resp"), [item]))
+
+    def _hang(self) -> None:
+        """Answer nothing until stop(), or until the client gives up (so threads don't pile up)."""
+        while not self.server.state.stopping.wait(_POLL_S):
+            if self._client_gone():
+                return
+
+    def _client_gone(self) -> bool:
+        sock = self.connection
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    # -- response --------------------------------------------------------------------------------
+
+    def _send_json(
+        self,
+        entry: dict[str, Any],
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        entry["status"] = status
+        self.server.state.journal.append(entry)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def _send_sse(self, entry: dict[str, Any], events: Sequence[Mapping[str, Any]]) -> None:
+        entry["status"] = 200
+        self.server.state.journal.append(entry)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for event in events:
+            self.wfile.write(sc.sse_event(event))
+        self.wfile.flush()
+
+
+class FakeResponsesAPI:
+    """The fake API as a context manager; see the module docstring for the URL scheme."""
+
+    def __init__(
+        self,
+        *,
+        valid_keys: Collection[str] = (),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        reply_text: str = "OK",
+    ) -> None:
+        if isinstance(valid_keys, str):
+            raise TypeError("valid_keys must be a collection of keys, not a single string")
+        self._state = _State(valid_keys, reply_text)
+        self._address = (host, port)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:  # never the keys themselves
+        where = self.base_url if self._server is not None else "not started"
+        return f"FakeResponsesAPI({where}, valid_keys={len(self._state.valid_keys)})"
+
+    def start(self) -> FakeResponsesAPI:
+        if self._server is not None or self._state.stopping.is_set():
+            raise RuntimeError("FakeResponsesAPI can be started once; create a new instance")
+        self._server = _Server(self._address, self._state)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": _POLL_S},
+            name=f"fakeapi-{self._server.server_address[1]}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Return promptly: wake hanging handlers, stop accepting, close the listening socket."""
+        self._state.stopping.set()
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=1)
+
+    def __enter__(self) -> FakeResponsesAPI:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeResponsesAPI is not started: call start() or use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def provider_url(self, scenario: str = "ok", tag: str = "default") -> str:
+        """The ``base_url`` for codex's provider config: codex appends ``/responses``."""
+        if scenario not in sc.SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}: pick one of {', '.join(sc.SCENARIOS)}")
+        if not _TAG.match(tag):
+            raise ValueError(f"invalid tag {tag!r}: use 1-128 chars of [A-Za-z0-9._-], starting alphanumeric")
+        return f"{self.base_url}/s/{scenario}/{tag}/v1"
+
+    def journal(self, tag: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the journal entries in arrival order, optionally only one cell's (by tag)."""
+        return self._state.journal.entries(tag)
+
+    def add_valid_key(self, key: str) -> None:
+        if not key:
+            raise ValueError("an empty key can't be presented as a credential: pass a non-empty key")
+        with self._state.lock:
+            self._state.valid_keys = self._state.valid_keys | {key}

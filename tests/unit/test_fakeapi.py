@@ -1,0 +1,462 @@
+"""The fake Responses API over real loopback HTTP: scenarios, auth, journal, concurrency, shutdown, config."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import urlsplit
+
+import pytest
+
+from harness.fakeapi import SCENARIOS, FakeResponsesAPI, write_codex_config
+
+KEY = "sk-test-fakeapi-0123456789abcdef"
+USAGE = {
+    "input_tokens": 11,
+    "input_tokens_details": {"cached_tokens": 3, "cache_write_tokens": 4},
+    "output_tokens": 7,
+    "output_tokens_details": {"reasoning_tokens": 2},
+    "total_tokens": 18,
+}
+SHELL_BODY: dict[str, Any] = {
+    "model": "gpt-fake",
+    "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
+    "tools": [{"type": "function", "name": "shell", "parameters": {}}, {"type": "web_search"}],
+}
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def api() -> Iterator[FakeResponsesAPI]:
+    with FakeResponsesAPI(valid_keys=[KEY]) as server:
+        yield server
+
+
+class Reply:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def events(self) -> list[tuple[str, dict[str, Any]]]:
+        """SSE frames as (event name, data); asserts the framing codex relies on."""
+        frames = [f for f in self.body.decode().split("\n\n") if f]
+        out: list[tuple[str, dict[str, Any]]] = []
+        for frame in frames:
+            event_line, data_line = frame.split("\n")
+            assert event_line.startswith("event: ") and data_line.startswith("data: ")
+            data = json.loads(data_line[len("data: ") :])
+            assert data["type"] == event_line[len("event: ") :]
+            out.append((data["type"], data))
+        return out
+
+
+def post(
+    provider_url: str,
+    body: dict[str, Any] | None = None,
+    *,
+    key: str | None = KEY,
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
+    suffix: str = "/responses",
+) -> Reply:
+    all_headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **(headers or {})}
+    if key is not None:
+        all_headers["Authorization"] = f"Bearer {key}"
+    data = json.dumps(body if body is not None else {"model": "gpt-fake", "input": []}).encode()
+    request = urllib.request.Request(
+        provider_url + suffix, data=data if method == "POST" else None, method=method, headers=all_headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
+    except HTTPError as error:
+        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+
+# -- scenarios ---------------------------------------------------------------------------------------
+
+
+def test_ok_streams_assistant_message_then_completed_with_usage(api: FakeResponsesAPI) -> None:
+    reply = post(api.provider_url("ok", "c1"))
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "text/event-stream"
+    events = reply.events()
+    assert [name for name, _ in events] == ["response.created", "response.output_item.done", "response.completed"]
+    item = events[1][1]["item"]
+    assert item["type"] == "message" and item["role"] == "assistant"
+    assert item["content"] == [{"type": "output_text", "text": "OK"}]
+    completed = events[2][1]["response"]
+    assert completed["id"] == events[0][1]["response"]["id"]
+    assert completed["usage"] == USAGE
+
+
+def test_reply_text_is_configurable() -> None:
+    with FakeResponsesAPI(valid_keys=[KEY], reply_text="pong") as server:
+        events = post(server.provider_url()).events()
+    assert events[1][1]["item"]["content"][0]["text"] == "pong"
+
+
+@pytest.mark.parametrize(
+    ("tool", "expected_item"),
+    [
+        (
+            {"type": "function", "name": "shell"},
+            {"type": "function_call", "name": "shell", "args": {"command": ["echo", "matrix-tool-ok"]}},
+        ),
+        (
+            {"type": "function", "name": "exec_command"},
+            {"type": "function_call", "name": "exec_command", "args": {"cmd": "echo matrix-tool-ok"}},
+        ),
+        (
+            {"type": "function", "name": "shell_command"},
+            {"type": "function_call", "name": "shell_command", "args": {"command": "echo matrix-tool-ok"}},
+        ),
+        (
+            {"type": "local_shell"},
+            {"type": "local_shell_call", "name": "local_shell", "args": {"command": ["echo", "matrix-tool-ok"]}},
+        ),
+    ],
+)
+def test_tool_calls_the_shell_tool_the_request_declares(
+    api: FakeResponsesAPI, tool: dict[str, Any], expected_item: dict[str, Any]
+) -> None:
+    tools = [{"type": "function", "name": "update_plan"}, tool, {"type": "web_search"}]
+    reply = post(api.provider_url("tool", "t1"), {"model": "gpt-fake", "input": [], "tools": tools})
+    events = reply.events()
+    assert [name for name, _ in events] == ["response.created", "response.output_item.done", "response.completed"]
+    item = events[1][1]["item"]
+    assert item["type"] == expected_item["type"]
+    assert item["call_id"]
+    if item["type"] == "function_call":
+        assert item["name"] == expected_item["name"]
+        assert json.loads(item["arguments"]) == expected_item["args"]
+    else:
+        assert item["action"] == {"type": "exec", **expected_item["args"]}
+    assert events[2][1]["response"]["usage"]["total_tokens"] == 18
+    (entry,) = api.journal("t1")
+    assert entry["tool_called"] == expected_item["name"]
+    assert entry["has_tool_output"] is False
+
+
+def test_tool_follow_up_carrying_the_output_gets_the_reply(api: FakeResponsesAPI) -> None:
+    body = dict(SHELL_BODY)
+    body["input"] = [*SHELL_BODY["input"], {"type": "function_call_output", "call_id": "call_1", "output": "x"}]
+    events = post(api.provider_url("tool", "t2"), body).events()
+    assert events[1][1]["item"]["type"] == "message"
+    assert events[1][1]["item"]["content"][0]["text"] == "OK"
+    (entry,) = api.journal("t2")
+    assert entry["has_tool_output"] is True and entry["tool_called"] is None
+
+
+def test_tool_without_a_known_shell_tool_replies_and_journals_no_call(api: FakeResponsesAPI) -> None:
+    body = {"model": "gpt-fake", "input": [], "tools": [{"type": "function", "name": "view_image"}]}
+    events = post(api.provider_url("tool", "t3"), body).events()
+    assert events[1][1]["item"]["type"] == "message"
+    (entry,) = api.journal("t3")
+    assert entry["tool_called"] is None and entry["tools"] == ["view_image"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "status", "code"),
+    [
+        ("unauthorized", 401, "invalid_api_key"),
+        ("server-error", 500, None),
+        ("rate-limited", 429, "rate_limit_exceeded"),
+    ],
+)
+def test_error_scenarios_answer_json_errors(
+    api: FakeResponsesAPI, scenario: str, status: int, code: str | None
+) -> None:
+    reply = post(api.provider_url(scenario, "e"))
+    assert reply.status == status
+    assert reply.headers["content-type"] == "application/json"
+    error = reply.json()["error"]
+    assert error["code"] == code and error["message"]
+    if scenario == "rate-limited":
+        assert reply.headers["retry-after"] == "1"
+        assert reply.json() == {
+            "error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}
+        }
+    assert api.journal("e")[0]["status"] == status
+
+
+def test_disconnect_sends_created_then_closes_without_completed(api: FakeResponsesAPI) -> None:
+    reply = post(api.provider_url("disconnect", "d"))
+    assert reply.status == 200 and reply.headers["content-type"] == "text/event-stream"
+    assert [name for name, _ in reply.events()] == ["response.created"]
+
+
+# -- auth --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "unauthorized"])
+def test_missing_or_wrong_key_is_refused_before_any_scenario_runs(api: FakeResponsesAPI, scenario: str) -> None:
+    missing = post(api.provider_url(scenario, "a"), key=None)
+    wrong = post(api.provider_url(scenario, "a"), key="sk-wrong")
+    assert (missing.status, wrong.status) == (401, 401)
+    assert missing.json()["error"]["code"] == "invalid_api_key"
+    assert wrong.json() == {
+        "error": {
+            "message": "Incorrect API key provided",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+    }
+    assert [(e["credential"], e["status"]) for e in api.journal("a")] == [("none", 401), ("invalid", 401)]
+
+
+def test_unauthorized_refuses_even_a_valid_key(api: FakeResponsesAPI) -> None:
+    assert post(api.provider_url("unauthorized", "u")).status == 401
+    assert api.journal("u")[0]["credential"] == "valid"
+
+
+def test_add_valid_key_takes_effect_for_later_requests(api: FakeResponsesAPI) -> None:
+    assert post(api.provider_url("ok", "k"), key="sk-late").status == 401
+    api.add_valid_key("sk-late")
+    assert post(api.provider_url("ok", "k"), key="sk-late").status == 200
+    with pytest.raises(ValueError):
+        api.add_valid_key("")
+
+
+# -- journal -----------------------------------------------------------------------------------------
+
+
+def test_journal_entry_fields_and_no_raw_key(api: FakeResponsesAPI) -> None:
+    headers = {"User-Agent": "codex_exec/9.9.9 (test)", "originator": "codex_exec"}
+    before = datetime.now().astimezone()
+    post(api.provider_url("tool", "j"), SHELL_BODY, headers=headers)
+    (entry,) = api.journal("j")
+    assert entry == {
+        "tag": "j",
+        "scenario": "tool",
+        "method": "POST",
+        "path": "/s/tool/j/v1/responses",
+        "status": 200,
+        "credential": "valid",
+        "credential_sha256": hashlib.sha256(KEY.encode()).hexdigest()[:12],
+        "model": "gpt-fake",
+        "tools": ["shell", "web_search"],
+        "has_tool_output": False,
+        "tool_called": "shell",
+        "user_agent": "codex_exec/9.9.9 (test)",
+        "originator": "codex_exec",
+        "time": entry["time"],
+    }
+    stamp = datetime.fromisoformat(entry["time"])
+    assert stamp.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=1) <= stamp <= datetime.now().astimezone() + timedelta(seconds=1)
+    post(api.provider_url("ok", "j"), key="sk-another-secret-key")
+    dumped = json.dumps(api.journal())
+    assert KEY not in dumped and "sk-another-secret-key" not in dumped
+    assert KEY not in repr(api)
+
+
+def test_journal_returns_copies(api: FakeResponsesAPI) -> None:
+    post(api.provider_url("ok", "c"))
+    api.journal("c")[0]["tools"].append("tampered")
+    assert "tampered" not in api.journal("c")[0]["tools"]
+
+
+def test_journal_filters_by_tag_and_keeps_arrival_order(api: FakeResponsesAPI) -> None:
+    for tag, scenario in [("x", "ok"), ("y", "server-error"), ("x", "rate-limited")]:
+        post(api.provider_url(scenario, tag))
+    assert [e["status"] for e in api.journal("x")] == [200, 429]
+    assert [e["status"] for e in api.journal("y")] == [500]
+    assert [e["tag"] for e in api.journal()] == ["x", "y", "x"]
+    assert api.journal("nobody") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "tag"),
+    [
+        ("/v1/responses", "POST", None),  # no /s/<scenario>/<tag> prefix
+        ("/s/nonsense/z/v1/responses", "POST", "z"),  # unknown scenario
+        ("/s/ok/z/v1/models", "GET", "z"),  # a path codex must not need
+        ("/s/ok/z/v1/responses", "GET", "z"),  # websocket-style GET
+    ],
+)
+def test_unknown_paths_are_404_and_journaled(api: FakeResponsesAPI, path: str, method: str, tag: str | None) -> None:
+    reply = post(api.base_url, suffix=path, method=method)
+    assert reply.status == 404 and "error" in reply.json()
+    entry = api.journal()[-1]
+    assert (entry["path"], entry["method"], entry["status"], entry["tag"]) == (path, method, 404, tag)
+
+
+def test_concurrent_cells_with_different_scenarios(api: FakeResponsesAPI) -> None:
+    plan = [(f"cell{i}", s) for i, s in enumerate(["ok", "tool", "server-error", "rate-limited", "disconnect"] * 4)]
+    expected = {"ok": 200, "tool": 200, "server-error": 500, "rate-limited": 429, "disconnect": 200}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        replies = list(pool.map(lambda p: post(api.provider_url(p[1], p[0]), SHELL_BODY), plan))
+    for (tag, scenario), reply in zip(plan, replies, strict=True):
+        assert reply.status == expected[scenario], (tag, scenario)
+        (entry,) = api.journal(tag)
+        assert entry["scenario"] == scenario and entry["status"] == expected[scenario]
+        if scenario == "tool":
+            assert reply.events()[1][1]["item"]["name"] == "shell"
+    assert len(api.journal()) == len(plan)
+
+
+# -- lifecycle ---------------------------------------------------------------------------------------
+
+
+def _open_hang(server: FakeResponsesAPI, tag: str) -> socket.socket:
+    url = urlsplit(server.provider_url("hang", tag))
+    body = b'{"model":"gpt-fake","input":[]}'
+    sock = socket.create_connection((url.hostname or "", url.port or 0), timeout=5)
+    sock.sendall(
+        f"POST {url.path}/responses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    deadline = time.monotonic() + 5
+    while not server.journal(tag) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return sock
+
+
+def test_hang_answers_nothing_and_stop_returns_promptly() -> None:
+    server = FakeResponsesAPI(valid_keys=[KEY]).start()
+    sock = _open_hang(server, "h")
+    sock.settimeout(0.3)
+    with pytest.raises(TimeoutError):
+        sock.recv(1)  # nothing is sent while the request hangs
+    (entry,) = server.journal("h")
+    assert entry["scenario"] == "hang" and entry["status"] is None
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 1.0
+    sock.settimeout(2)
+    assert sock.recv(1) == b""  # the hanging handler woke up and closed the connection
+    sock.close()
+    server.stop()  # idempotent
+    with pytest.raises(RuntimeError):
+        server.start()
+
+
+def _handler_threads() -> int:
+    return sum("process_request_thread" in t.name for t in threading.enumerate())
+
+
+def test_hang_handler_exits_when_the_client_gives_up(api: FakeResponsesAPI) -> None:
+    baseline = _handler_threads()
+    sock = _open_hang(api, "gone")
+    assert _handler_threads() == baseline + 1
+    sock.close()
+    deadline = time.monotonic() + 2
+    while _handler_threads() > baseline and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _handler_threads() == baseline
+
+
+def test_urls_and_validation() -> None:
+    server = FakeResponsesAPI(valid_keys=[KEY])
+    with pytest.raises(RuntimeError):
+        _ = server.base_url
+    with server:
+        host, port = urlsplit(server.base_url).hostname, urlsplit(server.base_url).port
+        assert host == "127.0.0.1" and port
+        assert server.provider_url() == f"{server.base_url}/s/ok/default/v1"
+        assert (
+            server.provider_url("rate-limited", "v0.169.0-env") == f"{server.base_url}/s/rate-limited/v0.169.0-env/v1"
+        )
+        with pytest.raises(ValueError, match="unknown scenario"):
+            server.provider_url("nope")
+        for bad_tag in ["", "a/b", "../x", "sp ace"]:
+            with pytest.raises(ValueError, match="invalid tag"):
+                server.provider_url("ok", bad_tag)
+    with pytest.raises(TypeError):
+        FakeResponsesAPI(valid_keys=KEY)
+
+
+# -- codex config ------------------------------------------------------------------------------------
+
+
+def test_write_codex_config_is_the_one_config_for_every_build(tmp_path: Path) -> None:
+    home = tmp_path / "nested" / "codex-home"
+    path = write_codex_config(home, "http://127.0.0.1:4242/s/ok/c1/v1")
+    assert path == home / "config.toml"
+    text = path.read_text()
+    config = tomllib.loads(text)
+    assert config["model"] == "gpt-fake" and config["model_provider"] == "fake"
+    assert text.index("model_provider") < text.index("[")  # root keys before the first table
+    assert config["model_providers"] == {
+        "fake": {
+            "name": "fake",
+            "base_url": "http://127.0.0.1:4242/s/ok/c1/v1",
+            "wire_api": "responses",
+            "requires_openai_auth": True,
+            "request_max_retries": 0,
+            "stream_max_retries": 0,
+            "stream_idle_timeout_ms": 10000,
+        }
+    }
+    assert "env_key" not in text
+    assert config["features"] == {"plugins": False, "unbounded_connection_retries": False}
+    assert config["analytics"] == {"enabled": False}
+    assert config["otel"] == {"metrics_exporter": "none"}
+
+
+def test_write_codex_config_quotes_strings(tmp_path: Path) -> None:
+    odd_model = 'gpt "fake" \\ \u00e9\U0001f600\n'
+    config = tomllib.loads(write_codex_config(tmp_path, "http://h/v1", model=odd_model).read_text())
+    assert config["model"] == odd_model
+    with pytest.raises(ValueError):
+        write_codex_config(tmp_path, "127.0.0.1:1/v1")
+
+
+# -- command line ------------------------------------------------------------------------------------
+
+
+def test_module_cli_serves_until_sigterm_and_never_prints_the_key() -> None:
+    env = {**os.environ, "FAKEAPI_TEST_KEY": KEY, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.fakeapi", "--valid-key-env", "FAKEAPI_TEST_KEY", "--reply", "hi"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        base_url = banner.split(" on ", 1)[1].split(";", 1)[0]
+        assert "/s/<scenario>/<tag>/v1" in banner and KEY not in banner
+        events = post(f"{base_url}/s/ok/cli/v1").events()
+        assert events[1][1]["item"]["content"][0]["text"] == "hi"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=5)
+    assert proc.returncode == 0
+    assert KEY not in out + err
+
+
+def test_module_cli_refuses_an_unset_key_variable() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "FAKEAPI_UNSET"}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.fakeapi", "--valid-key-env", "FAKEAPI_UNSET"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=10,
+    )
+    assert result.returncode == 2 and "FAKEAPI_UNSET" in result.stderr
