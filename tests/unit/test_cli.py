@@ -1,0 +1,46 @@
+"""Bad input on the command line: one line naming the problem and the fix, exit 2, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.cli.main import main
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "--credentials", "nobody"], "--credentials: unknown value 'nobody'"),
+        (["run", "--policies", "forever"], "--policies: unknown value 'forever'"),
+        (["run", "--versions", "0.117"], "'0.117' is not an X.Y.Z version"),
+        (["run", "--scenarios", "explode"], "--scenarios: unknown value 'explode'"),
+        (["run", "--jobs", "0"], "--jobs and --workers take a whole number of at least 1"),
+        (["list", "--matrix", "/nonexistent/matrix.yaml"], "cannot read /nonexistent/matrix.yaml"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*args, *(["--out", str(tmp_path / "out")] if args[0] == "run" else [])]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("codex-matrix: error: ") and fragment in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_docker_daemon_says_how_to_start_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
+    assert main(["run", "--versions", "0.117.0", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "no Docker daemon answers" in err and "dockerd" in err
+
+
+def test_list_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--versions", "0.117.0,0.169.0", "--credentials", "none", "--policies", "persistent"]) == 0
+    assert capsys.readouterr().out.split() == ["codex0.117.0-none-persistent", "codex0.169.0-none-persistent"]
+    assert main(["list", "--format", "tox"]) == 0
+    assert capsys.readouterr().out.split()[0] == "codex0.20.0"
+    assert main(["list", "--format", "github", "--versions", "0.117.0"]) == 0
+    assert capsys.readouterr().out.strip() == '{"include": [{"version": "0.117.0"}]}'
