@@ -96,7 +96,7 @@ def grid_table(results: RunResults) -> Table:
     """Compact enough for an 80-column CI log: a symbol and a one-letter expectation tag per cell."""
     versions, columns = grid_axes([r.cell for r in results.cells])
     by_key = {(r.cell.version, r.cell.credential, r.cell.policy): r for r in results.cells}
-    table = Table(title="codex-native matrix", caption=LEGEND, padding=(0, 1))
+    table = Table(title="codex-native matrix", padding=(0, 1))
     table.add_column("version", style="bold", no_wrap=True)
     for credential, policy in columns:
         header = f"{CREDENTIAL_SHORT.get(credential, credential)}\n{POLICY_SHORT.get(policy, policy)}"
@@ -119,6 +119,7 @@ def print_summary(console: Console, results: RunResults, paths: list[str]) -> No
     if not console.is_terminal:  # CI logs: don't squeeze the grid into the 80-column default
         console = Console(file=console.file, width=max(console.width, 140))
     console.print(table)
+    console.print(LEGEND, style="dim")
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
     verdict = "[green]every cell met its expectation[/green]" if results.ok else \
         "[red]some cells missed their expectation[/red]"

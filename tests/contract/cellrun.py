@@ -26,9 +26,9 @@ from harness.redact import Redactor
 PROMPT = "Reply only with OK"
 VALID_KEY_ENV = "CNM_VALID_KEY"
 INVALID_KEY = "sk-matrix-invalid-0000000000000000"
-# Tools run inside a throwaway container with no network; codex's own sandbox needs kernel features
-# (landlock/seccomp) that containers often lack, so the container is the sandbox.
-CONFIG_OVERRIDES = ('sandbox_mode="danger-full-access"',)
+# The container is the sandbox: codex's own (bwrap from 0.150) cannot create namespaces inside it
+# ("bwrap: No permissions to create a new namespace", measured on 0.169.0), so tools would fail.
+CONFIG_OVERRIDES: tuple[str, ...] = ('sandbox_mode="danger-full-access"',)
 
 
 @dataclass
@@ -99,7 +99,7 @@ def _login(codex_home: Path, home: Path, key: str) -> str:
     )
     for argv, stdin, label in attempts:
         try:
-            proc = subprocess.run(  # noqa: S603 - fixed argv
+            proc = subprocess.run(
                 ["timeout", "-k", "2", "20", *argv], input=(stdin or "").encode(), env=env,
                 capture_output=True, timeout=30, check=False,
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from cellrun import Outcome
 from expectations import expected_history
@@ -36,7 +38,7 @@ def test_row_order(outcome: Outcome) -> None:
         assert last_warning < kinds.index("assistant"), f"warning rows after assistant rows: {kinds}"
     uuids = [r["uuid"] for r in rows]
     assert len(set(uuids)) == len(uuids), "uuids are not unique"
-    for prev, row in zip(rows, rows[1:], strict=False):
+    for prev, row in itertools.pairwise(rows):
         assert row["parentUuid"] == prev["uuid"]
 
 

@@ -20,7 +20,9 @@ VERSIONS = ("0.20.0", "0.117.0")
 
 
 @pytest.fixture(scope="module")
-def run_output(tmp_path_factory: pytest.TempPathFactory, docker_client) -> tuple[Path, subprocess.CompletedProcess[str]]:  # type: ignore[no-untyped-def]
+def run_output(
+    tmp_path_factory: pytest.TempPathFactory, docker_client  # type: ignore[no-untyped-def]
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     out = tmp_path_factory.mktemp("out")
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--versions", ",".join(VERSIONS),

@@ -3,8 +3,8 @@
 Most tests drive a *replay* executable: a tiny shell script that answers ``--version`` and
 ``exec --help`` with a recorded build's real answers and, for a run, prints that build's recorded
 stdout/stderr, writes its recorded rollout where codex would, and exits with its recorded code. That
-keeps the whole pipeline real except the model call, for every recorded build, in milliseconds. Two
-tests run the real 0.117.0 binary against the fake API when it is present (the Phase 0 sign-off runs).
+keeps the whole pipeline real except the model call, for every recorded build, in milliseconds.
+The Phase 0 sign-off runs with the real 0.117.0 binary are in tests/integration/test_lane_signoff.py.
 """
 
 from __future__ import annotations
@@ -23,13 +23,11 @@ from typing import Any
 import pytest
 
 from harness.cli import lane as lane_cli
-from harness.fakeapi import FakeResponsesAPI, write_codex_config
 from harness.lane.projection import to_jsonl
 from harness.lane.reader import read_transcript
 from harness.lane.session import LaneRequest, LaneResult, run_lane
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-REAL_0_117 = Path("/tmp/codex-bins/0.117.0/codex")
 KEY = "sk-session-test-key-0123456789"
 MODERN = ("0.44.0", "0.80.0", "0.98.0", "0.117.0", "0.130.0", "0.142.0", "0.169.0")
 
@@ -199,25 +197,6 @@ def test_run_is_deterministic_given_clock_and_ids(tmp_path: Path) -> None:
     assert to_jsonl(first.transcript) == to_jsonl(second.transcript)
 
 
-# -- real build (the Phase 0 sign-off runs) ---------------------------------------------------------
-
-needs_real = pytest.mark.skipif(not REAL_0_117.exists(), reason="codex 0.117.0 not extracted at /tmp/codex-bins")
-
-
-@needs_real
-@pytest.mark.parametrize(("policy", "history"), [("ephemeral", "live-only"), ("persistent", "hydrated")])
-def test_real_0_117_sign_off(tmp_path: Path, policy: str, history: str) -> None:
-    with FakeResponsesAPI(valid_keys=[KEY]) as api:
-        write_codex_config(tmp_path / "home" / ".codex", api.provider_url("ok", "session-test"))
-        result = run(tmp_path, REAL_0_117, policy, timeout_s=30)
-    summary = result.summary()
-    assert summary["thread_status"] == "completed", summary
-    assert summary["history_completeness"] == history
-    assert summary["usage_authority"] == "live-turn-completed"
-    assert summary["executable"]["version_line"] == "codex-cli 0.117.0" and summary["final_text"] == "OK"
-    assert_clean_transcript(result)
-
-
 # -- CLI -------------------------------------------------------------------------------------------
 
 
@@ -244,13 +223,3 @@ def test_cli_project_from_stdin(monkeypatch: pytest.MonkeyPatch, capsysbinary: p
     assert cli_main(["lane", "project", "-", "--policy", "ephemeral", "--prompt", "hi"]) == 0
     rows = read_transcript(capsysbinary.readouterr().out).kept
     assert rows[1]["message"]["content"] == "hi" and rows[-1]["codexNativeThreadStatus"] == "completed"
-
-
-@needs_real
-def test_cli_run_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "t.jsonl"
-    code = cli_main(["lane", "run", "--prompt", "Reply only with OK", "--ephemeral", "--fake-api", "ok",
-                     "--codex", str(REAL_0_117), "--cwd", str(tmp_path), "--out", str(out), "--json"])
-    summary = json.loads(capsys.readouterr().out)
-    assert code == 0 and summary["history_completeness"] == "live-only" and summary["temp_dir_kept"] is None
-    assert read_transcript(out.read_bytes()).dropped == []
