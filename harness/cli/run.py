@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run the matrix (default: every cell of matrix.yaml)")
     add_selection_args(p)
     p.add_argument("--out", type=Path, default=Path("out"), help="report directory (default: out/)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="containers at once (default: 1)")
+    p.add_argument("-j", "--jobs", type=int, default=2, help="containers at once (default: 2)")
     p.add_argument("--workers", type=int, default=4, help="lane runs at once inside a container (default: 4)")
     p.add_argument("--keep", choices=("failing", "always", "never"), default="failing",
                    help="keep containers for inspection (default: failing)")

@@ -15,12 +15,12 @@ EventKind = Literal[
     "turn_started",  # data: {}
     "assistant_text",  # data: item_id, text
     "reasoning",  # data: item_id, text
-    "tool_started",  # data: item_id, kind, command
+    "tool_started",  # data: item_id, kind, command, input (the tool_use input)
     "tool_completed",  # data: item_id, kind, command, output, exit_code, status
-    "usage_updated",  # data: input, cached, output, reasoning?, cache_write?  (cumulative for the turn)
+    "usage_updated",  # data: input, cached, output, reasoning?, cache_write?, origin (cumulative per turn)
     "turn_completed",  # data: {}
     "turn_failed",  # data: message
-    "warning",  # data: source ("process" | "history"), text
+    "warning",  # data: source ("process" | "history"), text, origin (stdout|stderr|error-event|…)
     "unsupported_raw_event",  # data: raw_type, payload
 ]
 

@@ -33,3 +33,17 @@ def expected_history(policy: str, status: str) -> set[str]:
     if status == "completed":
         return {"hydrated"}
     return {"explicit-hydration-required"}
+
+# Legacy builds (< 0.44) never print a terminal event. On an error 0.20.x never exits (the lane's
+# timeout ends it: `interrupted`); 0.29–0.42 exit 0 after printing an error message (`failed`).
+LEGACY_HANGS_BEFORE = "0.29.0"
+GOOD_CREDENTIALS = ("codex-api-key", "openai-api-key", "auth-json")
+
+
+def legacy_outcome(version: tuple[int, ...], credential: str, scenario: str) -> dict[str, Any]:
+    """Thread status and exit code the lane must report for a legacy build's run."""
+    if credential in GOOD_CREDENTIALS and scenario in SUCCESS_SCENARIOS:
+        return {"status": "completed", "exit_code": 0}
+    if version < tuple(int(p) for p in LEGACY_HANGS_BEFORE.split(".")):
+        return {"status": "interrupted", "exit_code": None}
+    return {"status": "failed", "exit_code": 0}

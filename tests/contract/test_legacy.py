@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cellrun import Outcome
+from expectations import legacy_outcome
 
 
 @pytest.mark.expects("legacy-fallback")
@@ -29,3 +30,16 @@ def test_ephemeral_is_refused_not_persisted(outcome: Outcome) -> None:
     assert outcome.result.refused and "--ephemeral" in outcome.result.refused
     assert outcome.journal == []
     assert outcome.session_files == []
+
+
+@pytest.mark.expects("legacy-fallback")
+def test_legacy_scenario_outcome(outcome: Outcome) -> None:
+    result = outcome.result
+    if result.seam is None:  # e.g. an ephemeral cell: legacy builds have no --ephemeral
+        assert result.refused and result.authority.thread_status == "failed"
+        return
+    version = tuple(int(p) for p in outcome.cell.version.split("."))
+    want = legacy_outcome(version, outcome.cell.credential, outcome.scenario)
+    got = {"status": result.authority.thread_status, "exit_code": result.seam.exit_code}
+    assert got == want
+    assert result.authority.usage_authority == "none", "legacy token_count must not claim turn authority"
