@@ -105,9 +105,20 @@ class ExpectationRule(_Strict):
 
 
 class XFailRule(_Strict):
+    """A known regression: the named contract tests (default: all) are expected to fail where it matches."""
+
     when: When
     reason: str
     link: str | None = None
+    tests: list[str] | None = None
+
+    @field_validator("tests")
+    @classmethod
+    def _test_names(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or ():
+            if not name.startswith("test_") or "[" in name:
+                raise ValueError(f"{name!r} is not a contract test name: write e.g. test_event_grammar")
+        return value
 
 
 class Combination(_Strict):
@@ -197,7 +208,8 @@ class Cell:
     scenarios: tuple[str, ...]
     expect: str = "native"
     expect_reason: str = ""
-    xfail: dict[str, dict[str, str | None]] = field(default_factory=dict)  # scenario -> {reason, link}
+    # scenario -> {"reason", "link", "tests" (test names, or None for every test of the scenario)}
+    xfail: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -273,12 +285,12 @@ def _expectation(config: MatrixConfig, version: str, credential: str, policy: st
 
 
 def _xfails(config: MatrixConfig, version: str, credential: str, policy: str, scenarios: Sequence[str]
-            ) -> dict[str, dict[str, str | None]]:
-    out: dict[str, dict[str, str | None]] = {}
+            ) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for scenario in scenarios:
         for rule in config.xfail:
             if rule.when.matches(version, credential, policy, scenario):
-                out[scenario] = {"reason": rule.reason, "link": rule.link}
+                out[scenario] = {"reason": rule.reason, "link": rule.link, "tests": rule.tests}
                 break
     return out
 

@@ -40,7 +40,7 @@ class CellSpec:
     scenarios: list[str]
     expect: str
     expect_reason: str
-    xfail: dict[str, dict[str, str | None]]
+    xfail: dict[str, dict[str, Any]]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CellSpec:

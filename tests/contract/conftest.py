@@ -84,7 +84,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if case is None:
             continue
         xf = _CELLS[case[0]].xfail.get(case[1])
-        if xf:
+        if xf and (not xf.get("tests") or item.originalname in xf["tests"]):  # type: ignore[attr-defined]
             reason = xf.get("reason") or "known regression"
             if xf.get("link"):
                 reason = f"{reason} ({xf['link']})"

@@ -67,6 +67,7 @@ def test_cell_ids_follow_schema(tmp_path: Path) -> None:
          6, "unknown policies value 'forever'"),
         (BASE + "timeouts: {codex_s: -1}\n", 5, "greater than 0"),
         (BASE + "xfail:\n  - when: {}\n    reason: r\n    url: x\n", 8, "unknown key 'url'"),
+        (BASE + "xfail:\n  - when: {}\n    reason: r\n    tests: [grammar]\n", 8, "not a contract test name"),
     ],
 )
 def test_validation_errors_name_line_and_fix(tmp_path: Path, text: str, line: int, fragment: str) -> None:
@@ -123,7 +124,8 @@ def test_expectations_first_match_wins_and_xfail_is_per_scenario(tmp_path: Path)
     assert cells["codex0.20.0-none-ephemeral"].expect == "legacy-fallback"
     assert cells["codex0.44.0-none-ephemeral"].expect == "auth-required"
     assert cells["codex0.44.0-codex-api-key-ephemeral"].expect == "native"
-    assert cells["codex0.117.0-codex-api-key-ephemeral"].xfail == {"hang": {"reason": "hangs", "link": "https://x/1"}}
+    assert cells["codex0.117.0-codex-api-key-ephemeral"].xfail == {
+        "hang": {"reason": "hangs", "link": "https://x/1", "tests": None}}
     assert cells["codex0.44.0-codex-api-key-ephemeral"].xfail == {}
 
 
