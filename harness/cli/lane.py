@@ -29,6 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli.common import key_from_env
 from harness.errors import UserError
 from harness.lane.authority import derive_authority
 from harness.lane.credentials import default_codex_home
@@ -96,15 +97,6 @@ def register(subparsers: Any) -> None:
 
 
 # -- run -------------------------------------------------------------------------------------------
-
-
-def _env_key(name: str | None) -> str | None:
-    if name is None:
-        return None
-    value = os.environ.get(name, "")
-    if not value.strip():
-        raise UserError(f"--api-key-env {name}: that variable is unset or empty: export it or drop --api-key-env")
-    return value
 
 
 def _render_summary(summary: dict[str, Any], console: Console) -> None:
@@ -195,7 +187,7 @@ def run_command(args: argparse.Namespace) -> int:
         codex_home = args.codex_home or default_codex_home(os.environ)
         if codex_home is None:
             raise UserError("no CODEX_HOME: set CODEX_HOME or HOME, or pass --codex-home")
-        result = run_lane(_request(args, cwd, codex_home, _env_key(args.api_key_env), os.environ))
+        result = run_lane(_request(args, cwd, codex_home, key_from_env(args.api_key_env), os.environ))
     if args.out:
         args.out.write_bytes(to_jsonl(result.transcript))
     summary = result.summary()

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import UserError
+from harness.cli.common import key_from_env
 from harness.lane.backends import BACKENDS, BackendDecision, resolve_backend
 
 _STATE_STYLE = {
@@ -48,15 +47,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _explicit_key(name: str | None) -> str | None:
-    if name is None:
-        return None
-    value = os.environ.get(name, "")
-    if not value.strip():
-        raise UserError(f"--api-key-env {name}: that variable is unset or empty: export it or drop --api-key-env")
-    return value
-
-
 def _render(decision: BackendDecision, console: Console) -> None:
     native = decision.native
     verdict = "[yellow]fallback[/]" if decision.state == "fallback" else "[green]selected[/]"
@@ -81,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         args.backend,
         policy=args.policy,
         codex_path=args.codex,
-        api_key=_explicit_key(args.api_key_env),
+        api_key=key_from_env(args.api_key_env),
         codex_home=args.codex_home,
     )
     if args.json:

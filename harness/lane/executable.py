@@ -17,10 +17,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from harness.lane.quickrun import quick_output
 
 ExecutableSource = Literal["explicit", "env", "system-path"]
 
@@ -85,18 +86,8 @@ def read_version(path: str) -> tuple[str | None, str | None]:
     file_id = _file_id(path)
     if file_id is not None and file_id in _version_cache:
         return _version_cache[file_id]
-    try:
-        proc = subprocess.run(
-            [path, "--version"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env={},
-            timeout=_VERSION_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    result = parse_version_line(proc.stdout.decode("utf-8", "replace")) if proc.returncode == 0 else (None, None)
+    output = quick_output([path, "--version"], _VERSION_TIMEOUT_S)
+    result = parse_version_line(output) if output is not None else (None, None)
     if file_id is not None:
         _version_cache[file_id] = result
     return result

@@ -27,12 +27,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from harness.lane.executable import Executable, parse_version
+from harness.lane.quickrun import quick_output
 
 Protocol = Literal["thread-events", "legacy", "unknown"]
 
@@ -97,21 +97,8 @@ def file_sha256(path: str) -> str:
 
 
 def read_exec_help(path: str) -> str | None:
-    """``<path> exec --help`` with stdin closed, an empty environment and a timeout; None on failure."""
-    try:
-        proc = subprocess.run(
-            [path, "exec", "--help"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env={},
-            timeout=_HELP_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode("utf-8", "replace")
+    """``<path> exec --help`` (see :mod:`harness.lane.quickrun`); None on failure."""
+    return quick_output([path, "exec", "--help"], _HELP_TIMEOUT_S)
 
 
 def _cache_file(cache_dir: Path, digest: str) -> Path:
