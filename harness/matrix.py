@@ -111,6 +111,8 @@ class XFailRule(_Strict):
     reason: str
     link: str | None = None
     tests: list[str] | None = None
+    # a race that shows only sometimes: a pass is "did not show this run", not "fixed"
+    intermittent: bool = False
 
     @field_validator("tests")
     @classmethod
@@ -290,7 +292,8 @@ def _xfails(config: MatrixConfig, version: str, credential: str, policy: str, sc
     for scenario in scenarios:
         for rule in config.xfail:
             if rule.when.matches(version, credential, policy, scenario):
-                out[scenario] = {"reason": rule.reason, "link": rule.link, "tests": rule.tests}
+                out[scenario] = {"reason": rule.reason, "link": rule.link, "tests": rule.tests,
+                                 "intermittent": rule.intermittent}
                 break
     return out
 

@@ -147,6 +147,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _record(item: pytest.Item, case: Case, report: pytest.TestReport) -> None:
     wasxfail = hasattr(report, "wasxfail")
+    known = _CELLS[case[0]].xfail.get(case[1]) or {}
+    quiet = report.passed and wasxfail and bool(known.get("intermittent"))
+    if quiet:  # an intermittent regression that did not show this run is not "fixed"
+        wasxfail = False
     if report.passed:
         result = "xpass" if wasxfail else "pass"
     elif report.skipped:
@@ -160,6 +164,8 @@ def _record(item: pytest.Item, case: Case, report: pytest.TestReport) -> None:
         message = " ".join(message.split())[:600]
     elif wasxfail:
         message = str(getattr(report, "wasxfail", ""))
+    elif quiet:
+        message = "known intermittent regression did not show this run"
     redactor: Redactor | None = _STATE.get("redactor")
     if redactor is not None:
         message = redactor(message)

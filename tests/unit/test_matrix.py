@@ -125,7 +125,7 @@ def test_expectations_first_match_wins_and_xfail_is_per_scenario(tmp_path: Path)
     assert cells["codex0.44.0-none-ephemeral"].expect == "auth-required"
     assert cells["codex0.44.0-codex-api-key-ephemeral"].expect == "native"
     assert cells["codex0.117.0-codex-api-key-ephemeral"].xfail == {
-        "hang": {"reason": "hangs", "link": "https://x/1", "tests": None}}
+        "hang": {"reason": "hangs", "link": "https://x/1", "tests": None, "intermittent": False}}
     assert cells["codex0.44.0-codex-api-key-ephemeral"].xfail == {}
 
 
