@@ -54,6 +54,7 @@ def cell_fingerprint(artifacts: Path) -> dict[str, Any]:
         "session_files": {k: f.get("session_files", 0) for k, f in facts.items()},
         "credential_setup": any_facts.get("credential_setup"),
         "api_saw": (facts.get("ok") or {}).get("journal_credentials", []),
+        "raw_api_saw": (facts.get("ok") or {}).get("raw_api_saw", []),
     }
 
 
@@ -67,7 +68,7 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
         b = builds.setdefault(result.cell.version, {
             "version_line": fp["version_line"], "protocol": fp["protocol"], "flags": fp["flags"],
             "event_types": [], "item_types": [], "usage_keys": [], "tools_declared": [], "stderr": [],
-            "session_files": {}, "credential_sources_honoured": [],
+            "session_files": {}, "credential_sources_honoured": [], "credential_sources_via_lane": [],
         })
         for key in ("event_types", "item_types", "tools_declared", "stderr"):
             b[key] = _union([b[key], fp.get(key, [])])
@@ -76,7 +77,9 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
         ok_files = fp.get("session_files", {}).get("ok")
         if ok_files is not None and result.cell.credential in ("codex-api-key", "auth-json"):
             b["session_files"][result.cell.policy] = ok_files
+        # honoured = the build itself sent the key; via lane = it reached the API only through the lane
+        if fp.get("raw_api_saw") == ["valid"]:
+            b["credential_sources_honoured"] = _union([b["credential_sources_honoured"], [result.cell.credential]])
         if fp.get("api_saw") == ["valid"]:
-            b["credential_sources_honoured"] = _union([b["credential_sources_honoured"],
-                                                       [result.cell.credential]])
+            b["credential_sources_via_lane"] = _union([b["credential_sources_via_lane"], [result.cell.credential]])
     return builds

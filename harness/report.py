@@ -6,6 +6,7 @@ is exactly what ``results.json`` says; every file passes the redactor on its way
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from harness.matrix import Cell
 from harness.redact import Redactor
 from harness.results import CellResult, RunResults
 
+_CELL_HOME = re.compile(r"/var/tmp/cnm/\S+?/codex-home")
 SYMBOL = {"pass": "✅", "fail": "❌", "error": "💥", "timeout": "⏱️", "xfail": "⚠️", "skip": "➖"}
 EXPECT_SHORT = {
     "native": "",
@@ -70,10 +72,44 @@ def render_markdown(results: RunResults) -> str:
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "Legend: " + ", ".join(f"{v} {k}" for k, v in SYMBOL.items())
               + "; n/m = tests passed / run; a note names a non-native expectation.", ""]
+    lines += _resolver_grid(results, versions, columns, by_key)
     lines += _problems(results)
     lines += _expectations(results)
     lines += _fingerprints(results)
     return "\n".join(lines) + "\n"
+
+
+def _resolver_grid(results: RunResults, versions: list[str], columns: list[tuple[str, str]],
+                   by_key: dict[tuple[str, str, str], CellResult]) -> list[str]:
+    """What backend resolution decided in each cell's container, with its real binary."""
+    if not any(r.resolver for r in results.cells):
+        return []
+    lines = [
+        "## Backend resolution",
+        "",
+        "codex-native requested with `CODEX_NATIVE_LANE=1` and the cell's credential setup, against the "
+        "container's real binary: native state → backend used.",
+        "",
+        "| version | " + " | ".join(f"{c} / {p}" for c, p in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for version in versions:
+        row = [f"`{version}`"]
+        for credential, policy in columns:
+            r = by_key.get((version, credential, policy))
+            decision = r.resolver if r else None
+            if decision:
+                row.append(f"{decision.get('native', {}).get('state')} → {decision.get('resolved')}")
+            else:
+                row.append("")
+        lines.append("| " + " | ".join(row) + " |")
+    reasons = dict.fromkeys(
+        _CELL_HOME.sub("<the cell's CODEX_HOME>", str(r.resolver.get("native", {}).get("reason")))
+        for r in results.cells if r.resolver and r.resolver.get("native", {}).get("state") != "ready"
+    )
+    if reasons:
+        lines += ["", "Reasons given:", ""] + [f"- {reason}" for reason in list(reasons)[:12]]
+    return [*lines, ""]
 
 
 def _problems(results: RunResults) -> list[str]:
@@ -93,13 +129,16 @@ def _problems(results: RunResults) -> list[str]:
                 lines.append(f"- artifacts: `{r.artifacts}`")
             lines.append("")
     if xf:
-        lines += ["## Known regressions (xfail)", ""]
+        groups: dict[tuple[str, str, str], list[str]] = {}
         for r in xf:
             for t in r.tests:
-                if t.outcome == "xfail":
-                    lines.append(f"- `{r.cell.id}` `{t.name}`: xfail — {t.message}")
-                elif t.outcome == "xpass":
-                    lines.append(f"- `{r.cell.id}` `{t.name}`: **passed — looks fixed** ({t.message})")
+                if t.outcome in ("xfail", "xpass"):
+                    groups.setdefault((t.outcome, t.name, t.message), []).append(f"`{r.cell.id}`")
+        lines += ["## Known regressions (xfail)", ""]
+        for (outcome, name, message), cells in groups.items():
+            verdict = "xfail" if outcome == "xfail" else "**passed — looks fixed**"
+            lines.append(f"- `{name}` {verdict} in {len(cells)} cells: {message}")
+            lines.append(f"  - {', '.join(cells)}")
         lines.append("")
     return lines
 
@@ -121,8 +160,8 @@ def _fingerprints(results: RunResults) -> list[str]:
         "## Build fingerprints",
         "",
         "| build | protocol | exec flags | events | items | usage keys | tools declared | session files "
-        "(eph/pers) | credentials honoured | stderr (normalised) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "(eph/pers) | credentials the build honours | via the lane | stderr (normalised) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for version, b in results.builds.items():
         files = b.get("session_files", {})
@@ -133,7 +172,8 @@ def _fingerprints(results: RunResults) -> list[str]:
             f"| {', '.join(b.get('event_types', []))} | {', '.join(b.get('item_types', []))} "
             f"| {', '.join(b.get('usage_keys', []))} | {', '.join(b.get('tools_declared', [])[:6])} "
             f"| {files.get('ephemeral', '–')}/{files.get('persistent', '–')} "
-            f"| {', '.join(b.get('credential_sources_honoured', []))} | {stderr} |"
+            f"| {', '.join(b.get('credential_sources_honoured', []))} "
+            f"| {', '.join(b.get('credential_sources_via_lane', []))} | {stderr} |"
         )
     return [*lines, ""]
 

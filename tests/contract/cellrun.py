@@ -7,6 +7,7 @@ stay pure assertions and a failing cell can be diagnosed from its artifacts alon
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -178,6 +179,25 @@ def _facts(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def raw_credential_probe(cell: CellSpec, api: FakeResponsesAPI, env: dict[str, str], codex_home: Path,
+                         cwd: Path, timeout_s: float) -> list[str]:
+    """Which credential the API sees when the BUILD runs with the setup's environment, without the lane.
+
+    The lane bridges OPENAI_API_KEY/CODEX_API_KEY into the key each build reads; running codex bare
+    shows what the build itself honours, so a fingerprint can tell the build's truth from the lane's.
+    """
+    tag = f"{cell.id}.raw"
+    raw_home = codex_home.parent / "raw-codex-home"
+    shutil.copytree(codex_home, raw_home, dirs_exist_ok=True)
+    write_codex_config(raw_home, api.provider_url("ok", tag))
+    argv = ["timeout", "-k", "2", str(int(timeout_s)), "codex", "exec", "--json", "--skip-git-repo-check",
+            "-C", str(cwd), "--", PROMPT]
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s + 5, check=False,
+                       env={**env, "CODEX_HOME": str(raw_home)})
+    return sorted({str(e.get("credential")) for e in api.journal(tag)})
+
+
 def run_cell_scenario(
     cell: CellSpec, scenario: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
     out_dir: Path, timeouts: dict[str, float], redactor: Redactor,
@@ -210,6 +230,8 @@ def run_cell_scenario(
         credential_setup=how, wall_s=wall, timeout_s=timeout_s, artifacts=out_dir / cell.id / scenario,
     )
     outcome.facts = _facts(outcome)
+    if scenario == "ok":
+        outcome.facts["raw_api_saw"] = raw_credential_probe(cell, api, env, codex_home, cwd, timeouts["hang_s"])
     _save(outcome, transcript, redactor)
     return outcome
 

@@ -127,6 +127,7 @@ def test_markdown_grid_and_junit_properties(tmp_path: Path) -> None:
     assert "| version | none / ephemeral | codex-api-key / persistent |" in md
     assert "| `0.20.0` | ❌ 1/2 legacy |  |" in md
     assert "test_x[ok]" in md and "## Known regressions (xfail)" in md and "## Build fingerprints" in md
+    assert "## Backend resolution" in md and "ready → codex-native" in md
     out = tmp_path / "out"
     out.mkdir()
     redactor = Redactor()
