@@ -88,9 +88,9 @@ CREDENTIAL_SHORT = {"codex-api-key": "codex-key", "openai-api-key": "openai-key"
 POLICY_SHORT = {"ephemeral": "eph", "persistent": "pers"}
 EXPECT_TAG = {"native": "", "legacy-fallback": "L", "ephemeral-unsupported": "E", "auth-required": "A",
               "auth-rejected": "R"}
-LEGEND = ("✅ met · ⚠️ met, known regression (xfail) · ❌ fail · 💥 error · ⏱️ timeout — expected: "
-          "L legacy stream → fallback · E no --ephemeral → refused · A no credential → auth required · "
-          "R key rejected (401) — details in report.md")
+LEGEND = ("✅ met · ⚠️ met, known regression (xfail) · ❌ fail · 💥 error · ⏱️ timeout\n"
+          "expected: L legacy stream → fallback · E no --ephemeral → refused · A no credential → auth required · "
+          "R key rejected (401)")
 
 
 def grid_table(results: RunResults) -> Table:
