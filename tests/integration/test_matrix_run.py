@@ -22,18 +22,24 @@ VERSIONS = ("0.20.0", "0.117.0")
 @pytest.fixture(scope="module")
 def run_output(
     tmp_path_factory: pytest.TempPathFactory, docker_client  # type: ignore[no-untyped-def]
-) -> tuple[Path, subprocess.CompletedProcess[str]]:
+) -> tuple[Path, subprocess.CompletedProcess[str], set[str]]:
     out = tmp_path_factory.mktemp("out")
+    # Containers a user kept on purpose (`--keep`) from earlier runs are theirs, not this run's leak.
+    before = {c.id for c in _run_containers(docker_client)}
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--versions", ",".join(VERSIONS),
          "--credentials", "codex-api-key,none", "--out", str(out), "--keep", "never", "-j", "2"],
         cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
     )
-    return out, proc
+    return out, proc, before
+
+
+def _run_containers(docker_client) -> list:  # type: ignore[no-untyped-def]
+    return docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.kind=run"})
 
 
 def test_run_exits_zero_and_every_cell_meets_expectation(run_output) -> None:  # type: ignore[no-untyped-def]
-    out, proc = run_output
+    out, proc, _ = run_output
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert results["schema"] == 1
@@ -46,7 +52,7 @@ def test_run_exits_zero_and_every_cell_meets_expectation(run_output) -> None:  #
 
 
 def test_legacy_build_reported_as_legacy(run_output) -> None:  # type: ignore[no-untyped-def]
-    out, _ = run_output
+    out, _, _ = run_output
     cells = {c["id"]: c for c in json.loads((out / "results.json").read_text())["cells"]}
     legacy = cells["codex0.20.0-codex-api-key-persistent"]
     assert legacy["expected"] == "legacy-fallback"
@@ -61,7 +67,7 @@ def test_legacy_build_reported_as_legacy(run_output) -> None:  # type: ignore[no
 
 
 def test_reports_written_without_secrets(run_output) -> None:  # type: ignore[no-untyped-def]
-    out, _ = run_output
+    out, _, _ = run_output
     report = (out / "report.md").read_text()
     assert "| `0.117.0` |" in report and "## Build fingerprints" in report
     junit = (out / "junit.xml").read_text()
@@ -74,5 +80,6 @@ def test_reports_written_without_secrets(run_output) -> None:  # type: ignore[no
 
 
 def test_no_containers_left_behind(run_output, docker_client) -> None:  # type: ignore[no-untyped-def]
-    leftover = docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.kind=run"})
-    assert leftover == [], [c.name for c in leftover]
+    _, _, before = run_output
+    leftover = [c.name for c in _run_containers(docker_client) if c.id not in before]
+    assert leftover == []
