@@ -49,8 +49,8 @@ class ConsoleReporter:
         with self._lock:
             self._tasks[job.name] = self._progress.add_task(job.name, total=None, state="starting")
             if not self._live:
-                self.console.print(f"▶ {job.name}: {len(job.cells)} cells × scenarios = {total} runs "
-                                   f"in {job.image}")
+                self.console.print(f"▶ {job.name}: {len(job.cells)} cells, {total} lane runs in {job.image}",
+                                   soft_wrap=True)
 
     def job_progress(self, job: Job, done: int, total: int | None) -> None:
         with self._lock:
@@ -59,7 +59,7 @@ class ConsoleReporter:
                 self._progress.update(task, completed=done, state="running tests")
             if not self._live and done - self._last.get(job.name, 0) >= 50:
                 self._last[job.name] = done
-                self.console.print(f"  {job.name}: {done} tests done")
+                self.console.print(f"  {job.name}: {done} contract tests done", soft_wrap=True)
 
     def job_finished(self, job: Job) -> None:
         met = sum(1 for r in job.results if r.met)

@@ -5,6 +5,9 @@
   fresh random key that only this run knows, and codex gets a temporary CODEX_HOME pointing at it.
   That home is deleted afterwards for ephemeral runs; a persistent run's home is kept (the rollout in
   it *is* the persisted history) and its path is printed — as is any home kept with ``--keep-home``.
+  A refused run wrote nothing, so its home is always removed. The home lives under the user cache dir,
+  not ``/tmp``: codex refuses to set up its helper binaries under the system temp dir and would add a
+  warning to every sign-off summary.
   Without ``--fake-api`` the run uses the user's own CODEX_HOME and provider; the key, if any, is
   named by ``--api-key-env`` and never taken as an argument (it would land in ``ps`` and shell history).
 * ``project`` maps and projects a recorded stream (``-`` = stdin) and prints the rows as JSONL.
@@ -26,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from rich.console import Console
 from rich.table import Table
 
@@ -149,10 +153,12 @@ def _run_with_fake_api(args: argparse.Namespace, cwd: Path) -> tuple[LaneResult,
     from harness.fakeapi import FakeResponsesAPI, write_codex_config  # only this path needs the server
 
     key = f"sk-lane-{secrets.token_hex(16)}"
-    root = Path(tempfile.mkdtemp(prefix="codex-lane-"))
+    runs = Path(platformdirs.user_cache_dir("codex-native-matrix")) / "lane-runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="codex-lane-", dir=runs))
     codex_home = root / "home" / ".codex"
-    keep = args.keep_home or args.policy == "persistent"
     api = FakeResponsesAPI(valid_keys=[key])
+    result: LaneResult | None = None
     try:
         try:
             api.start()
@@ -162,8 +168,10 @@ def _run_with_fake_api(args: argparse.Namespace, cwd: Path) -> tuple[LaneResult,
         result = run_lane(_request(args, cwd, codex_home, key, os.environ))
     finally:
         api.stop()
+        keep = result is not None and result.refused is None and (args.keep_home or args.policy == "persistent")
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
+    assert result is not None  # run_lane returned: the only way past the finally without an exception
     return result, (root if keep else None)
 
 
@@ -178,6 +186,9 @@ def run_command(args: argparse.Namespace) -> int:
     cwd = (args.cwd or Path.cwd()).absolute()
     if not cwd.is_dir():
         raise UserError(f"--cwd {cwd} is not a directory: create it or pass an existing one")
+    if args.codex is not None and not (os.path.isfile(args.codex) and os.access(args.codex, os.X_OK)):
+        raise UserError(f"--codex {args.codex} is not an executable file: pass the path of a codex binary "
+                        "(`codex-matrix fetch VERSION` prints one)")
     kept: Path | None = None
     if args.fake_api:
         if args.codex_home or args.api_key_env:

@@ -55,4 +55,6 @@ def test_cli_lane_run_json(tmp_path: Path, codex_0_117: Path, capsys: pytest.Cap
                  "--codex", str(codex_0_117), "--cwd", str(tmp_path), "--out", str(out), "--json"])
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and summary["history_completeness"] == "live-only" and summary["temp_dir_kept"] is None
+    # the temporary CODEX_HOME is outside /tmp, so codex sets up its helpers without a warning
+    assert summary["warnings_by_source"] == {"process": [], "history": []}
     assert read_transcript(out.read_bytes()).dropped == []

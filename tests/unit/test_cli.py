@@ -18,6 +18,8 @@ from harness.cli.main import main
         (["run", "--scenarios", "explode"], "--scenarios: unknown value 'explode'"),
         (["run", "--jobs", "0"], "--jobs and --workers take a whole number of at least 1"),
         (["list", "--matrix", "/nonexistent/matrix.yaml"], "cannot read /nonexistent/matrix.yaml"),
+        (["lane", "run", "--prompt", "hi", "--fake-api", "ok", "--codex", "0.117.0"],
+         "--codex 0.117.0 is not an executable file"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str, tmp_path: Path,
