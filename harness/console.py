@@ -80,7 +80,8 @@ class ConsoleReporter:
                     if r.message and not bad:
                         self.console.print("    " + r.message.strip().replace("\n", "\n    "), markup=False)
             if job.kept:
-                self.console.print(f"  kept container: [bold]{job.enter_command}[/bold]")
+                self.console.print(f"  kept container: [bold]{job.enter_command}[/bold] "
+                                   "(`codex-matrix prune` removes it)", soft_wrap=True)
 
 
 CREDENTIAL_SHORT = {"codex-api-key": "codex-key", "openai-api-key": "openai-key", "auth-json": "auth-json",

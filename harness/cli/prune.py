@@ -1,5 +1,5 @@
-"""``codex-matrix prune``: remove this project's stale images and stopped containers (``--all``: every
-project image). Only objects carrying the project's labels are ever touched.
+"""``codex-matrix prune``: remove this project's stale images, stopped containers and containers kept for
+inspection (``--all``: every project image). Only objects carrying the project's labels are ever touched.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from harness.images import prune
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "prune",
-        help="remove stale project images and stopped project containers",
-        description="Remove project-labelled Docker images whose recipe is outdated (or all with --all) "
-        "and stopped project-labelled containers.",
+        help="remove stale project images, stopped containers and containers kept for inspection",
+        description="Remove project-labelled Docker images whose recipe is outdated (or all with --all), "
+        "stopped project-labelled containers, and run containers kept for inspection (--keep) whose "
+        "contract suite has ended. A container whose suite is still running is never touched.",
     )
     parser.add_argument("--all", dest="all_", action="store_true",
                         help="remove every project image, not only stale ones")

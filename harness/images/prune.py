@@ -1,8 +1,10 @@
 """Remove what this project left in Docker, found only by its labels (never by name patterns).
 
-By default only what can no longer be used goes: stopped project containers, untagged project
+By default only what can no longer be used goes: stopped project containers, run containers kept
+for inspection (``--keep``: still running, but their contract suite has ended), untagged project
 images, and images whose recipe (or base) is not the current one. ``all_`` removes every project
-image not in ``keep``. Images still used by a running container are skipped, not forced.
+image not in ``keep``. Images still used by a running container are skipped, not forced, and a run
+container whose suite is still running is never touched, so a prune beside a live run is safe.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 from harness.images import recipes
 
 _STOPPED = ("created", "exited", "dead")
+# The contract suite runs as `python3 -m pytest …` inside a run container; without it the container
+# only sleeps, waiting for someone to `docker exec` into it.
+_SUITE_MARKER = "pytest"
 
 
 def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> list[str]:
@@ -25,12 +30,19 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
     removed: list[str] = []
     managed = {"label": f"{recipes.MANAGED}=true"}
     for container in client.containers.list(all=True, filters=managed):
-        if container.status in _STOPPED and not ({container.id, container.short_id, container.name} & set(keep)):
-            try:
-                container.remove(v=True)
-            except docker.errors.APIError:
-                continue
-            removed.append(f"container {container.name} ({container.short_id})")
+        if {container.id, container.short_id, container.name} & set(keep):
+            continue
+        if container.status in _STOPPED:
+            what = ""
+        elif is_kept_run(container):
+            what = ", kept for inspection"
+        else:
+            continue
+        try:
+            container.remove(v=True, force=True)
+        except docker.errors.APIError:
+            continue
+        removed.append(f"container {container.name} ({container.short_id}{what})")
     current_base = recipes.base_recipe()
     current_codex = recipes.codex_recipe()
     current_base_tag = recipes.base_tag(current_base)
@@ -50,6 +62,19 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
         except docker.errors.APIError:
             continue  # in use by a running container, or a child image was kept
     return removed
+
+
+def is_kept_run(container: Any) -> bool:
+    """A running run container whose contract suite has ended: it was kept for inspection."""
+    import docker.errors
+
+    if container.status != "running" or container.labels.get(recipes.KIND) != "run":
+        return False
+    try:
+        processes = container.top().get("Processes") or []
+    except docker.errors.APIError:
+        return False  # gone or not inspectable: leave it alone
+    return not any(_SUITE_MARKER in " ".join(row) for row in processes)
 
 
 def _stale(labels: dict[str, str], base_recipe: str, codex_recipe: str, base_tag: str) -> bool:

@@ -64,6 +64,7 @@ def test_base_and_version_image(docker_client: Any, private_recipe: Path, tmp_pa
     build_s = time.monotonic() - started
     timings["build_s"] = round(build_s, 2)
     created: list[str] = [tag]
+    created_containers: list[Any] = []
     try:
         assert tag.startswith(f"codex-native-matrix/codex:{VERSION}-")
         image = client.images.get(tag)
@@ -94,17 +95,31 @@ def test_base_and_version_image(docker_client: Any, private_recipe: Path, tmp_pa
         stale = _stale_image(client, base, tmp_path)
         created.append(stale)
         stopped = client.containers.create(base, ["true"], labels={f"{LABEL_PREFIX}.managed": "true"})
+        # run containers: one kept for inspection (only sleeps), one whose suite is still running
+        run_labels = {f"{LABEL_PREFIX}.managed": "true", f"{LABEL_PREFIX}.kind": "run"}
+        kept = client.containers.run(base, ["sleep", "300"], detach=True, network_mode="none", labels=run_labels)
+        live = client.containers.run(base, ["sh", "-c", "sleep 300 # python3 -m pytest stands in"], detach=True,
+                                     network_mode="none", labels=run_labels)
+        created_containers.append(live)
+        mine = {stopped.id, kept.id, live.id}
         others = [t for i in client.images.list(filters={"label": f"{LABEL_PREFIX}.managed=true"})
                   for t in i.tags if t != stale]
         other_containers = [c.id for c in client.containers.list(
-            all=True, filters={"label": f"{LABEL_PREFIX}.managed=true"}) if c.id != stopped.id]
+            all=True, filters={"label": f"{LABEL_PREFIX}.managed=true"}) if c.id not in mine]
         removed = prune(client, keep=[*others, *other_containers])
         assert f"image {stale}" in removed
         assert f"container {stopped.name} ({stopped.short_id})" in removed
+        assert f"container {kept.name} ({kept.short_id}, kept for inspection)" in removed
+        assert not any(live.name in line for line in removed)
+        live.reload()
+        assert live.status == "running"
         assert client.images.get(tag).id == image.id
         assert client.images.get(base)
         print(f"timings (s): {timings}")  # shown with -rP; the numbers quoted in the design notes
     finally:
+        for container in created_containers:
+            with contextlib.suppress(Exception):  # already removed
+                container.remove(force=True)
         for ref in created:
             with contextlib.suppress(Exception):  # already pruned
                 client.images.remove(ref)

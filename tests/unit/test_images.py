@@ -12,7 +12,7 @@ import pytest
 from harness.binaries import CachedBuild
 from harness.errors import UserError
 from harness.images import codex, recipes, rootfs
-from harness.images.prune import _stale
+from harness.images.prune import _stale, is_kept_run
 from harness.progress import NullProgress
 
 REPO_CONTAINERS = Path(__file__).resolve().parents[2] / "containers"
@@ -199,3 +199,33 @@ def test_non_root_gets_a_fix_for_the_offline_path(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(UserError, match="needs root for debootstrap"):
         rootfs.debootstrap_command(NullProgress())
+
+
+class _FakeContainer:
+    """Just the attributes prune reads; `top` mimics docker's ps table."""
+
+    def __init__(self, status: str, kind: str, processes: list[list[str]]) -> None:
+        self.status = status
+        self.labels = {"codex-native-matrix.kind": kind}
+        self._processes = processes
+
+    def top(self) -> dict[str, list[list[str]]]:
+        return {"Titles": ["UID", "PID", "CMD"], "Processes": self._processes}
+
+
+SLEEP = ["root", "10", "sleep infinity"]
+SUITE = ["root", "42", "python3 -m pytest /project/tests/contract -q"]
+
+
+@pytest.mark.parametrize(
+    ("container", "kept"),
+    [
+        (_FakeContainer("running", "run", [SLEEP]), True),
+        (_FakeContainer("running", "run", [SLEEP, ["root", "11", "bash"]]), True),
+        (_FakeContainer("running", "run", [SLEEP, SUITE]), False),  # a live run: never touched
+        (_FakeContainer("running", "codex", [SLEEP]), False),  # not a run container
+        (_FakeContainer("exited", "run", []), False),  # stopped ones are pruned on their own rule
+    ],
+)
+def test_kept_run_container_is_one_whose_suite_ended(container: _FakeContainer, kept: bool) -> None:
+    assert is_kept_run(container) is kept
