@@ -67,7 +67,12 @@ class ConsoleReporter:
             task = self._tasks.get(job.name)
             if task is not None:
                 self._progress.update(task, total=1, completed=1,
-                                      state=f"{met}/{len(job.results)} cells met expectation")
+                                      state="interrupted" if job.interrupted else
+                                      f"{met}/{len(job.results)} cells met expectation")
+            if job.interrupted:  # the user stopped it: one line, no list of cells it never finished
+                self.console.print(f"[yellow]■ {job.name}: interrupted after {job.duration_s:.0f} s, "
+                                   f"container removed[/yellow]", soft_wrap=True)
+                return
             style = "green" if met == len(job.results) else "red"
             self.console.print(f"[{style}]■ {job.name}: {met}/{len(job.results)} cells met their "
                                f"expectation in {job.duration_s:.0f} s[/{style}]")
@@ -123,8 +128,10 @@ def print_summary(console: Console, results: RunResults, paths: list[str]) -> No
     console.print(table)
     console.print(LEGEND, style="dim")
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
-    verdict = "[green]every cell met its expectation[/green]" if results.ok else \
-        "[red]some cells missed their expectation[/red]"
+    unfinished = sum(1 for r in results.cells if r.message.startswith("the run was interrupted"))
+    verdict = ("[green]every cell met its expectation[/green]" if results.ok else
+               f"[yellow]interrupted: {unfinished} cells did not finish[/yellow]" if results.interrupted else
+               "[red]some cells missed their expectation[/red]")
     console.print(f"{len(results.cells)} cells in {results.duration_s:.0f} s: {summary} — {verdict}")
     for path in paths:
         console.print(f"  wrote {path}")

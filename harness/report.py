@@ -56,8 +56,9 @@ def render_markdown(results: RunResults) -> str:
         "",
         f"Started {results.started.isoformat(timespec='seconds')}, took {results.duration_s:.0f} s. "
         + ", ".join(f"{k}: {v}" for k, v in summary.items() if v)
-        + (". **Every cell met its expectation.**" if results.ok else ". **Some cells did not meet "
-           "their expectation.**"),
+        + (". **Every cell met its expectation.**" if results.ok else
+           ". **Interrupted: cells that had not finished are errors.**" if results.interrupted else
+           ". **Some cells did not meet their expectation.**"),
         "",
         "## Grid",
         "",

@@ -95,10 +95,11 @@ class RunResults:
     duration_s: float
     cells: list[CellResult]
     builds: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> build fingerprint
+    interrupted: bool = False  # stopped by the user (Ctrl-C/SIGTERM): unfinished cells are errors
 
     @property
     def ok(self) -> bool:
-        return all(c.met for c in self.cells)
+        return not self.interrupted and all(c.met for c in self.cells)
 
     def summary(self) -> dict[str, int]:
         counts = Counter(c.status for c in self.cells)
@@ -114,6 +115,7 @@ class RunResults:
             "cells": [c.to_json() for c in self.cells],
             "builds": self.builds,
             "summary": self.summary(),
+            "interrupted": self.interrupted,
         }
 
 

@@ -61,8 +61,10 @@ class Job:
     log_tail: str = ""
     exit_code: int | None = None
     timed_out: bool = False
+    interrupted: bool = False
     duration_s: float = 0.0
     results: list[CellResult] = field(default_factory=list)
+    container: DockerContainer | None = field(default=None, repr=False)
 
     @property
     def enter_command(self) -> str:
@@ -90,16 +92,37 @@ def plan_jobs(cells: Sequence[Cell], images: dict[str, str], options: RunOptions
 
 
 def run_jobs(jobs: list[Job], options: RunOptions, reporter: Reporter) -> RunResults:
+    """Run every job; on Ctrl-C (or SIGTERM turned into KeyboardInterrupt) stop at once but lose nothing.
+
+    Jobs not started yet are cancelled, running containers are killed and removed, and the cells that
+    did not finish come back as errors next to those that did, so the reports are still written.
+    """
     started = now()
     t0 = time.monotonic()
     run_id = uuid.uuid4().hex[:8]
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="job") as pool:
-        futures = [pool.submit(_run_job, job, options, reporter, run_id) for job in jobs]
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="job")
+    futures = [pool.submit(_run_job, job, options, reporter, run_id, cancel) for job in jobs]
+    interrupted = False
+    try:
         for fut in futures:
             fut.result()
+    except KeyboardInterrupt:
+        interrupted = True
+        cancel.set()
+        for fut in futures:
+            fut.cancel()
+        for job in jobs:
+            _kill_container(job)
+    finally:
+        pool.shutdown(wait=True)
+    for job in jobs:
+        if not job.results:  # cancelled before it started
+            job.interrupted = True
+            job.results = collect_results(job)
     cells = [r for job in jobs for r in job.results]
     return RunResults(started=started, duration_s=time.monotonic() - t0, cells=cells,
-                      builds=build_fingerprints(cells))
+                      builds=build_fingerprints(cells), interrupted=interrupted)
 
 
 def _container_cmd(job: Job, options: RunOptions) -> list[str]:
@@ -132,10 +155,10 @@ def _write_spec(job: Job, options: RunOptions) -> None:
     (job.raw_dir / "cells.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
 
 
-def _run_job(job: Job, options: RunOptions, reporter: Reporter, run_id: str) -> None:
+def _run_job(job: Job, options: RunOptions, reporter: Reporter, run_id: str, cancel: threading.Event) -> None:
     _write_spec(job, options)
     job.container_name = f"cnm-{job.name}-{run_id}"
-    container = (
+    job.container = container = (
         DockerContainer(job.image)
         .with_name(job.container_name)
         .with_command(["sleep", "infinity"])
@@ -147,14 +170,17 @@ def _run_job(job: Job, options: RunOptions, reporter: Reporter, run_id: str) -> 
     t0 = time.monotonic()
     try:
         container.start()
-        _exec_suite(container, job, options, reporter)
+        if not cancel.is_set():  # else interrupted while the container was starting: run nothing
+            _exec_suite(container, job, options, reporter)
     except Exception as exc:
         job.log_tail = f"{type(exc).__name__}: {exc}"
     finally:
+        job.interrupted = cancel.is_set()
         job.duration_s = time.monotonic() - t0
         job.results = collect_results(job)
         failing = any(not r.met for r in job.results)
-        job.kept = options.keep == "always" or (options.keep == "failing" and failing)
+        # an interrupted container is dead or half-run: nothing worth entering, so never kept
+        job.kept = not job.interrupted and (options.keep == "always" or (options.keep == "failing" and failing))
         if not job.kept:
             with contextlib.suppress(Exception):  # already gone is fine
                 container.stop()
@@ -203,6 +229,14 @@ def _kill(wrapped: Any, job: Job) -> None:
         wrapped.kill()
 
 
+def _kill_container(job: Job) -> None:
+    """Interrupt: end a running suite now; its job thread then collects what it reported and cleans up."""
+    if job.container is None:
+        return
+    with contextlib.suppress(Exception):  # not started yet, or already gone
+        job.container.get_wrapped_container().kill()
+
+
 def _watch_progress(job: Job, reporter: Reporter, stop: threading.Event) -> None:
     progress = job.raw_dir / "progress.jsonl"
     total = sum(len(c.scenarios) for c in job.cells)
@@ -221,7 +255,12 @@ def _count_lines(path: Path) -> int:
 
 
 def collect_results(job: Job) -> list[CellResult]:
-    """Turn the container's results.json + artifacts into CellResults; a missing cell is an error."""
+    """Turn the container's results.json + artifacts into CellResults; a missing cell is an error.
+
+    A suite that did not finish (timed out, interrupted, or died) leaves only its progress stream. A
+    cell counts as finished only when every test the suite planned for it (``plan.json``) reported;
+    the others become ``timeout``/``error`` with what they did report kept, never a ``pass``.
+    """
     raw: dict[str, list[dict[str, Any]]] = {}
     results_file = job.raw_dir / "results.json"
     progress_file = job.raw_dir / "progress.jsonl"
@@ -229,8 +268,11 @@ def collect_results(job: Job) -> list[CellResult]:
         raw = json.loads(results_file.read_text(encoding="utf-8"))
     elif progress_file.exists():  # the suite died before writing results: keep what it reported
         for line in progress_file.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            raw.setdefault(entry.pop("cell"), []).append(entry)
+            with contextlib.suppress(ValueError, KeyError):  # a line cut short by a kill
+                entry = json.loads(line)
+                raw.setdefault(entry.pop("cell"), []).append(entry)
+    unfinished = _unfinished(job, results_file.exists())
+    planned = _read_json(job.raw_dir / "plan.json") or {}
     out = []
     for cell in job.cells:
         tests = [TestOutcome(name=t["name"], outcome=t["outcome"], message=t.get("message", ""),
@@ -238,8 +280,14 @@ def collect_results(job: Job) -> list[CellResult]:
                  for t in raw.get(cell.id, [])]
         status = cell_status(tests)
         message = ""
-        if job.timed_out and status in ("pass", "error"):
-            status, message = "timeout", f"container suite exceeded its budget; last output:\n{job.log_tail}"
+        want = planned.get(cell.id)
+        complete = isinstance(want, int) and want > 0 and len(tests) >= want
+        if unfinished is not None and not complete:
+            unfinished_status, why = unfinished
+            if status != "fail":  # a real failure stays one
+                status = unfinished_status
+            message = (f"{why}: {len(tests)} of {want if isinstance(want, int) else '?'} tests reported; "
+                       f"last output:\n{job.log_tail}")
         elif not tests:
             message = f"no test results for this cell; container output:\n{job.log_tail}"
         artifacts = job.raw_dir / "cells" / cell.id
@@ -250,6 +298,17 @@ def collect_results(job: Job) -> list[CellResult]:
             resolver=resolver, artifacts=str(artifacts) if artifacts.exists() else None, message=message,
         ))
     return out
+
+
+def _unfinished(job: Job, wrote_results: bool) -> tuple[str, str] | None:
+    """(status, reason) for the cells of a suite that did not run to its end, else None."""
+    if job.interrupted:
+        return "error", "the run was interrupted before this cell finished"
+    if job.timed_out:
+        return "timeout", "container suite exceeded its budget"
+    if not wrote_results:
+        return "error", "the contract suite ended without writing its results"
+    return None
 
 
 def _lane_seconds(artifacts: Path) -> float:

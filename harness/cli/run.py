@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from rich.console import Console
 
@@ -65,10 +69,26 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(out_dir=out, timeouts=config.timeouts, jobs=args.jobs, keep=args.keep,
                          isolation=args.isolation, workers=args.workers)
     jobs = plan_jobs(cells, images, options)
-    with ConsoleReporter(console) as reporter:
+    with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
         results = run_jobs(jobs, options, reporter)
     redactor = Redactor()
     paths = [str(write_results(results, out, redactor)), str(write_junit(results, out, redactor)),
              str(write_markdown(results, out, redactor))]
     print_summary(Console(), results, paths)
+    if results.interrupted:
+        return 130
     return 0 if results.ok else 1
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A cancelled CI job sends SIGTERM: treat it as Ctrl-C so containers go and reports are written."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

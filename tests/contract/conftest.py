@@ -92,8 +92,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start every needed lane run now, in the order the tests will want them."""
-    needed = list(dict.fromkeys(c for c in (_case_of(i) for i in session.items) if c is not None))
+    """Write how many tests each cell will report, then start every needed lane run now, in test order.
+
+    The plan lets the host tell a finished cell from one cut short by a timeout or a kill.
+    """
+    cases = [c for c in (_case_of(i) for i in session.items) if c is not None]
+    plan: dict[str, int] = {}
+    for cell_id, _ in cases:
+        plan[cell_id] = plan.get(cell_id, 0) + 1
+    out = _out_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plan.json").write_text(json.dumps(plan, indent=2), encoding="utf-8")
+    needed = list(dict.fromkeys(cases))
     if not needed:
         return
     valid_key = "sk-matrix-" + secrets.token_hex(16)

@@ -21,11 +21,14 @@ NATIVE = Cell("0.117.0", "codex-api-key", "persistent", ("ok", "hang"))
 LEGACY = Cell("0.20.0", "none", "ephemeral", ("ok",), expect="legacy-fallback", expect_reason="old stream")
 
 
-def _job(tmp_path: Path, cells: list[Cell], results: dict | None, progress: list[dict] | None = None) -> Job:
+def _job(tmp_path: Path, cells: list[Cell], results: dict | None, progress: list[dict] | None = None,
+         plan: dict[str, int] | None = None) -> Job:
     raw = tmp_path / "raw" / cells[0].version
     raw.mkdir(parents=True)
     if results is not None:
         (raw / "results.json").write_text(json.dumps(results))
+    if plan is not None:
+        (raw / "plan.json").write_text(json.dumps(plan))
     if progress is not None:
         (raw / "progress.jsonl").write_text("".join(json.dumps(p) + "\n" for p in progress))
     facts = raw / "cells" / cells[0].id / "ok"
@@ -74,18 +77,41 @@ def test_collect_results_reads_tests_fingerprint_and_resolver(tmp_path: Path) ->
 
 def test_suite_that_died_keeps_progress_and_marks_missing_cells(tmp_path: Path) -> None:
     other = Cell("0.117.0", "none", "persistent", ("ok",), expect="auth-required")
-    job = _job(tmp_path, [NATIVE, other], None, progress=[{"cell": NATIVE.id, **test("test_a[ok]", "pass")}])
+    job = _job(tmp_path, [NATIVE, other], None, progress=[{"cell": NATIVE.id, **test("test_a[ok]", "pass")}],
+               plan={NATIVE.id: 1, other.id: 2})
     job.log_tail = "Killed"
     native, missing = collect_results(job)
-    assert native.status == "pass" and native.tests[0].name == "test_a[ok]"
-    assert missing.status == "error" and "Killed" in missing.message
+    assert native.status == "pass" and native.tests[0].name == "test_a[ok]"  # all its planned tests reported
+    assert missing.status == "error" and "0 of 2 tests reported" in missing.message and "Killed" in missing.message
 
 
-def test_timed_out_container_turns_unfinished_cells_into_timeouts(tmp_path: Path) -> None:
-    job = _job(tmp_path, [NATIVE], {NATIVE.id: [test("test_a[ok]", "pass")]})
+def test_cell_cut_short_is_never_a_pass(tmp_path: Path) -> None:
+    progress = [{"cell": NATIVE.id, **test("test_a[ok]", "pass")}, {"cell": NATIVE.id, **test("test_b[ok]", "xfail")}]
+    job = _job(tmp_path, [NATIVE], None, progress=progress, plan={NATIVE.id: 5})
+    [result] = collect_results(job)
+    assert result.status == "error" and "2 of 5 tests reported" in result.message
+    assert [t.name for t in result.tests] == ["test_a[ok]", "test_b[ok]"]  # what it did report is kept
+
+
+@pytest.mark.parametrize(("planned", "status"), [(None, "timeout"), (3, "timeout"), (2, "xfail")])
+def test_timed_out_container_turns_unfinished_cells_into_timeouts(tmp_path: Path, planned: int | None,
+                                                                   status: str) -> None:
+    tests = [test("test_a[ok]", "pass"), test("test_b[ok]", "xfail")]
+    job = _job(tmp_path, [NATIVE], {NATIVE.id: tests}, plan=None if planned is None else {NATIVE.id: planned})
     job.timed_out, job.log_tail = True, "still running"
     [result] = collect_results(job)
-    assert result.status == "timeout"
+    assert result.status == status
+
+
+def test_interrupted_run_reports_unfinished_cells_and_is_not_ok(tmp_path: Path) -> None:
+    job = _job(tmp_path, [NATIVE], None, progress=[{"cell": NATIVE.id, **test("test_a[ok]", "pass")}],
+               plan={NATIVE.id: 4})
+    job.interrupted = True
+    [result] = collect_results(job)
+    assert result.status == "error" and result.message.startswith("the run was interrupted")
+    results = RunResults(started=now(), duration_s=1.0, cells=[result], interrupted=True)
+    assert not results.ok and results.to_json()["interrupted"] is True
+    assert "**Interrupted: cells that had not finished are errors.**" in render_markdown(results)
 
 
 def test_plan_jobs_groups_by_version_or_cell(tmp_path: Path) -> None:
