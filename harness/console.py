@@ -16,7 +16,7 @@ from rich.table import Table
 
 from harness.report import SYMBOL, grid_axes
 from harness.results import RunResults
-from harness.runner import Job
+from harness.runner import INTERRUPTED, Job
 
 STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "red", "xfail": "yellow", "skip": "dim"}
 
@@ -128,7 +128,7 @@ def print_summary(console: Console, results: RunResults, paths: list[str]) -> No
     console.print(table)
     console.print(LEGEND, style="dim")
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
-    unfinished = sum(1 for r in results.cells if r.message.startswith("the run was interrupted"))
+    unfinished = sum(1 for r in results.cells if r.message.startswith(INTERRUPTED))
     verdict = ("[green]every cell met its expectation[/green]" if results.ok else
                f"[yellow]interrupted: {unfinished} cells did not finish[/yellow]" if results.interrupted else
                "[red]some cells missed their expectation[/red]")

@@ -33,6 +33,7 @@ from harness.results import CellResult, RunResults, TestOutcome, cell_status, no
 LABEL_PREFIX = "codex-native-matrix"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Keep = Literal["failing", "always", "never"]
+INTERRUPTED = "the run was interrupted before this cell finished"  # message prefix of such cells
 Isolation = Literal["version", "cell"]
 
 
@@ -303,7 +304,7 @@ def collect_results(job: Job) -> list[CellResult]:
 def _unfinished(job: Job, wrote_results: bool) -> tuple[str, str] | None:
     """(status, reason) for the cells of a suite that did not run to its end, else None."""
     if job.interrupted:
-        return "error", "the run was interrupted before this cell finished"
+        return "error", INTERRUPTED
     if job.timed_out:
         return "timeout", "container suite exceeded its budget"
     if not wrote_results:
