@@ -1,6 +1,7 @@
 """The main job end to end: two real codex builds in real containers, through the real CLI.
 
-0.20.0 (legacy stream) and 0.117.0 (thread events, --ephemeral) cover both protocol eras; the
+0.20.0 (legacy stream) and 0.117.0 (thread events, --ephemeral) cover both protocol eras; 0.42.0 is
+the late legacy build that exits on errors and ignores an env key (only auth.json reaches the API). The
 credential axis includes `none` so the auth-required path runs too. Asserts on the files a user reads.
 """
 
@@ -16,7 +17,7 @@ import pytest
 from harness.runner import LABEL_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
-VERSIONS = ("0.20.0", "0.117.0")
+VERSIONS = ("0.20.0", "0.42.0", "0.117.0")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_run_exits_zero_and_every_cell_meets_expectation(run_output) -> None:  #
     results = json.loads((out / "results.json").read_text())
     assert results["schema"] == 1
     cells = {c["id"]: c for c in results["cells"]}
-    assert len(cells) == 2 * 2 * 2
+    assert len(cells) == len(VERSIONS) * 2 * 2
     assert all(c["status"] in ("pass", "xfail") for c in cells.values()), {
         k: (c["status"], [t for t in c["tests"] if t["outcome"] in ("fail", "error")]) for k, c in cells.items()
     }
