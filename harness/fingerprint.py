@@ -8,6 +8,7 @@ facts written by the contract suite (``facts.json`` per cell and scenario).
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,12 +56,21 @@ def cell_fingerprint(artifacts: Path) -> dict[str, Any]:
         "credential_setup": any_facts.get("credential_setup"),
         "api_saw": (facts.get("ok") or {}).get("journal_credentials", []),
         "raw_api_saw": (facts.get("ok") or {}).get("raw_api_saw", []),
+        "ok_turn_s": _completed_wall(facts.get("ok")),
     }
+
+
+def _completed_wall(ok: dict[str, Any] | None) -> float | None:
+    """Wall time of the cell's `ok` run when it completed a turn (refused or failed runs say nothing)."""
+    if not ok or ok.get("thread_status") != "completed" or not isinstance(ok.get("wall_s"), int | float):
+        return None
+    return float(ok["wall_s"])
 
 
 def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]:
     """One fingerprint per build, merged over its cells."""
     builds: dict[str, dict[str, Any]] = {}
+    ok_walls: dict[str, list[float]] = {}
     for result in cells:
         fp = result.fingerprint
         if not fp or fp.get("version_line") is None:
@@ -82,4 +92,11 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
             b["credential_sources_honoured"] = _union([b["credential_sources_honoured"], [result.cell.credential]])
         if fp.get("api_saw") == ["valid"]:
             b["credential_sources_via_lane"] = _union([b["credential_sources_via_lane"], [result.cell.credential]])
+        if fp.get("ok_turn_s") is not None:
+            ok_walls.setdefault(result.cell.version, []).append(fp["ok_turn_s"])
+    # A startup stall is a version-specific regression too (0.140.0 spends ~5 s before its first log
+    # line, every run): the median over the build's cells shows it without one slow run skewing it.
+    for version, b in builds.items():
+        walls = ok_walls.get(version)
+        b["ok_turn_s"] = round(statistics.median(walls), 2) if walls else None
     return builds

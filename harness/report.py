@@ -161,8 +161,8 @@ def _fingerprints(results: RunResults) -> list[str]:
         "## Build fingerprints",
         "",
         "| build | protocol | exec flags | events | items | usage keys | tools declared | session files "
-        "(eph/pers) | credentials the build honours | via the lane | stderr (normalised) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "(eph/pers) | credentials the build honours | via the lane | ok turn s (median) | stderr (normalised) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for version, b in results.builds.items():
         files = b.get("session_files", {})
@@ -174,7 +174,8 @@ def _fingerprints(results: RunResults) -> list[str]:
             f"| {', '.join(b.get('usage_keys', []))} | {', '.join(b.get('tools_declared', [])[:6])} "
             f"| {files.get('ephemeral', '–')}/{files.get('persistent', '–')} "
             f"| {', '.join(b.get('credential_sources_honoured', []))} "
-            f"| {', '.join(b.get('credential_sources_via_lane', []))} | {stderr} |"
+            f"| {', '.join(b.get('credential_sources_via_lane', []))} "
+            f"| {'–' if b.get('ok_turn_s') is None else b['ok_turn_s']} | {stderr} |"
         )
     return [*lines, ""]
 

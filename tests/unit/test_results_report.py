@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
+from harness.fingerprint import build_fingerprints, cell_fingerprint
 from harness.matrix import Cell, Timeouts
 from harness.redact import Redactor
 from harness.report import render_markdown, write_junit, write_markdown
-from harness.results import RunResults, TestOutcome, cell_status, now, write_results
+from harness.results import CellResult, RunResults, TestOutcome, cell_status, now, write_results
 from harness.runner import Job, RunOptions, collect_results, plan_jobs
 
 NATIVE = Cell("0.117.0", "codex-api-key", "persistent", ("ok", "hang"))
@@ -163,3 +164,21 @@ def test_markdown_grid_and_junit_properties(tmp_path: Path) -> None:
     props = {p.name: p.value for p in suites[LEGACY.id].properties()}
     assert props["expected"] == "legacy-fallback" and props["status"] == "fail"
     assert suites[LEGACY.id].failures == 1 and suites[LEGACY.id].skipped == 1
+
+
+def test_build_fingerprint_takes_the_median_completed_ok_turn(tmp_path: Path) -> None:
+    def cell(credential: str, status: str, wall: float) -> CellResult:
+        facts = tmp_path / credential / "ok"
+        facts.mkdir(parents=True)
+        (facts / "facts.json").write_text(json.dumps({
+            "version_line": "codex-cli 0.140.0", "protocol": "thread-events", "flags": [],
+            "thread_status": status, "wall_s": wall}))
+        return CellResult(cell=Cell("0.140.0", credential, "persistent", ("ok",)), status="pass",
+                          fingerprint=cell_fingerprint(tmp_path / credential))
+
+    cells = [cell("codex-api-key", "completed", 5.2), cell("auth-json", "completed", 5.9),
+             cell("openai-api-key", "completed", 5.4), cell("none", "failed", 0.1)]
+    builds = build_fingerprints(cells)
+    assert builds["0.140.0"]["ok_turn_s"] == 5.4  # the failed turn of the `none` cell says nothing
+    md = render_markdown(RunResults(started=now(), duration_s=1.0, cells=cells, builds=builds))
+    assert "| ok turn s (median) |" in md and "| 5.4 |" in md
