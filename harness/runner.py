@@ -33,8 +33,8 @@ from harness.results import CellResult, RunResults, TestOutcome, cell_status, no
 LABEL_PREFIX = "codex-native-matrix"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Keep = Literal["failing", "always", "never"]
-INTERRUPTED = "the run was interrupted before this cell finished"  # message prefix of such cells
 Isolation = Literal["version", "cell"]
+INTERRUPTED = "the run was interrupted before this cell finished"  # message prefix of such cells
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def _exec_suite(container: DockerContainer, job: Job, options: RunOptions, repor
     log_path = job.raw_dir / "pytest.log"
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_progress, args=(job, reporter, stop), daemon=True)
-    watchdog = threading.Timer(options.timeouts.container_s + 60, _kill, args=(wrapped, job))
+    watchdog = threading.Timer(options.timeouts.container_s + 60, _kill, args=(job,))
     watcher.start()
     watchdog.start()
     try:
@@ -223,18 +223,17 @@ def _exec_suite(container: DockerContainer, job: Job, options: RunOptions, repor
     job.log_tail = "\n".join(tail)
 
 
-def _kill(wrapped: Any, job: Job) -> None:
+def _kill(job: Job) -> None:
     """Host-side watchdog: the in-container `timeout` failed to end the suite."""
     job.timed_out = True
-    with contextlib.suppress(Exception):  # nothing more we can do
-        wrapped.kill()
+    _kill_container(job)
 
 
 def _kill_container(job: Job) -> None:
-    """Interrupt: end a running suite now; its job thread then collects what it reported and cleans up."""
+    """End a running suite now; its job thread then collects what it reported and cleans up."""
     if job.container is None:
         return
-    with contextlib.suppress(Exception):  # not started yet, or already gone
+    with contextlib.suppress(Exception):  # not started yet, or already gone: nothing more we can do
         job.container.get_wrapped_container().kill()
 
 
