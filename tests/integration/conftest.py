@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from harness.errors import UserError
@@ -22,3 +25,11 @@ def docker_client():  # type: ignore[no-untyped-def]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def run_containers(docker_client) -> Callable[[], list[Any]]:  # type: ignore[no-untyped-def]
+    """Lists this project's run containers (all states), for leak checks around a run."""
+    from harness.runner import LABEL_PREFIX
+
+    return lambda: docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.kind=run"})

@@ -12,20 +12,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-
-from harness.runner import LABEL_PREFIX
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run_containers(docker_client) -> list:  # type: ignore[no-untyped-def]
-    return docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.kind=run"})
-
-
-def test_sigterm_removes_containers_and_writes_reports(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_removes_containers_and_writes_reports(tmp_path: Path,
+                                                       run_containers: Callable[[], list[Any]]) -> None:
     out = tmp_path / "out"
-    before = {c.id for c in _run_containers(docker_client)}
+    before = {c.id for c in run_containers()}
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--versions", "0.20.0", "--credentials", "codex-api-key",
          "--out", str(out)],
@@ -33,7 +30,7 @@ def test_sigterm_removes_containers_and_writes_reports(tmp_path: Path, docker_cl
     )
     try:
         deadline = time.monotonic() + 600  # a cold machine fetches the build and bootstraps the base first
-        while not [c for c in _run_containers(docker_client) if c.id not in before and c.status == "running"]:
+        while not [c for c in run_containers() if c.id not in before and c.status == "running"]:
             assert proc.poll() is None, f"the run ended before its container started:\n{proc.stdout.read()}"  # type: ignore[union-attr]
             assert time.monotonic() < deadline, "no run container started"
             time.sleep(0.5)
@@ -47,7 +44,7 @@ def test_sigterm_removes_containers_and_writes_reports(tmp_path: Path, docker_cl
             proc.kill()
     assert proc.returncode == 130, output
     assert stopped_s < 30, f"took {stopped_s:.0f} s to stop"
-    assert [c.name for c in _run_containers(docker_client) if c.id not in before] == []
+    assert [c.name for c in run_containers() if c.id not in before] == []
     results = json.loads((out / "results.json").read_text())
     assert results["interrupted"] is True
     assert {c["status"] for c in results["cells"]} == {"error"}

@@ -1,4 +1,4 @@
-"""The main job end to end: two real codex builds in real containers, through the real CLI.
+"""The main job end to end: three real codex builds in real containers, through the real CLI.
 
 0.20.0 (legacy stream) and 0.117.0 (thread events, --ephemeral) cover both protocol eras; 0.42.0 is
 the late legacy build that exits on errors and ignores an env key (only auth.json reaches the API). The
@@ -14,29 +14,23 @@ from pathlib import Path
 
 import pytest
 
-from harness.runner import LABEL_PREFIX
-
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = ("0.20.0", "0.42.0", "0.117.0")
 
 
 @pytest.fixture(scope="module")
 def run_output(
-    tmp_path_factory: pytest.TempPathFactory, docker_client  # type: ignore[no-untyped-def]
+    tmp_path_factory: pytest.TempPathFactory, run_containers  # type: ignore[no-untyped-def]
 ) -> tuple[Path, subprocess.CompletedProcess[str], set[str]]:
     out = tmp_path_factory.mktemp("out")
     # Containers a user kept on purpose (`--keep`) from earlier runs are theirs, not this run's leak.
-    before = {c.id for c in _run_containers(docker_client)}
+    before = {c.id for c in run_containers()}
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--versions", ",".join(VERSIONS),
          "--credentials", "codex-api-key,none", "--out", str(out), "--keep", "never", "-j", "2"],
         cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
     )
     return out, proc, before
-
-
-def _run_containers(docker_client) -> list:  # type: ignore[no-untyped-def]
-    return docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.kind=run"})
 
 
 def test_run_exits_zero_and_every_cell_meets_expectation(run_output) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +74,7 @@ def test_reports_written_without_secrets(run_output) -> None:  # type: ignore[no
             assert "sk-matrix-" not in text, f"secret-shaped key in {path}"
 
 
-def test_no_containers_left_behind(run_output, docker_client) -> None:  # type: ignore[no-untyped-def]
+def test_no_containers_left_behind(run_output, run_containers) -> None:  # type: ignore[no-untyped-def]
     _, _, before = run_output
-    leftover = [c.name for c in _run_containers(docker_client) if c.id not in before]
+    leftover = [c.name for c in run_containers() if c.id not in before]
     assert leftover == []
