@@ -25,9 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.lane.events import NormalizedEvent, Usage
-from harness.lane.probe import Protocol
-from harness.lane.runner import Policy
+from harness.lane.events import NormalizedEvent, Policy, Protocol, Usage
 
 ThreadStatus = Literal["running", "completed", "failed", "interrupted"]
 UsageAuthority = Literal["live-turn-completed", "none"]

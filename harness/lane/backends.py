@@ -35,9 +35,10 @@ from harness.lane.credentials import (
     default_codex_home,
     resolve_credential,
 )
+from harness.lane.events import Policy
 from harness.lane.executable import CODEX_CLI_PATH_ENV, Executable, describe_miss, discover_executable
 from harness.lane.probe import Capabilities, probe
-from harness.lane.runner import REQUIRED_FLAGS, Policy
+from harness.lane.seam import REQUIRED_FLAGS
 
 BackendName = Literal["auto", "adapter", "api", "codex-native"]
 BACKENDS: tuple[BackendName, ...] = ("auto", "adapter", "api", "codex-native")

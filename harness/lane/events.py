@@ -39,6 +39,10 @@ EVENT_KINDS: tuple[str, ...] = (
 )
 
 WarningSource = Literal["process", "history"]
+#: Completion policy of a run: ``ephemeral`` (codex --ephemeral, nothing persisted) or ``persistent``.
+Policy = Literal["ephemeral", "persistent"]
+#: Stream protocol of ``codex exec --json``: ThreadEvent lines (0.44+), the legacy ``{id,msg}`` stream, or not known.
+Protocol = Literal["thread-events", "legacy", "unknown"]
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.lane.events import NormalizedEvent, WarningSource
-from harness.lane.probe import Protocol
+from harness.lane.events import NormalizedEvent, Protocol, WarningSource
 
 #: stderr lines with this text are about history read-back, not the process (see module docstring).
 _HISTORY_STDERR = re.compile(r"thread/read failed while backfilling turn items|ephemeral threads do not support")

@@ -29,12 +29,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from harness.lane.events import Protocol
 from harness.lane.executable import Executable, parse_version
 from harness.lane.quickrun import quick_output
-
-Protocol = Literal["thread-events", "legacy", "unknown"]
 
 #: First release whose ``--json`` prints ThreadEvent lines.
 THREAD_EVENTS_SINCE = (0, 44, 0)

@@ -35,9 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.lane.authority import Authority
-from harness.lane.events import NormalizedEvent, Usage
+from harness.lane.events import NormalizedEvent, Policy, Usage
 from harness.lane.executable import Executable
-from harness.lane.runner import Policy
 
 STATUS_SUBTYPE = "codex_native_thread_status"
 WARNING_SUBTYPE = "codex_native_warning"

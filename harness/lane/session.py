@@ -24,13 +24,13 @@ from typing import Any
 
 from harness.lane.authority import Authority, derive_authority, initial_history
 from harness.lane.credentials import Credential, default_codex_home, resolve_credential
-from harness.lane.events import NormalizedEvent
+from harness.lane.events import NormalizedEvent, Policy
 from harness.lane.executable import Executable, describe_miss, discover_executable
 from harness.lane.hydration import HydrationResult, find_rollout, hydrate
 from harness.lane.mapper import MappedStream, map_stream, warning
 from harness.lane.probe import Capabilities, probe
 from harness.lane.projection import ProjectionContext, codex_usage, project
-from harness.lane.runner import Policy, SeamRefused, SeamRequest, SeamResult, run_seam
+from harness.lane.seam import SeamRefused, SeamRequest, SeamResult, run_seam
 from harness.redact import Redactor
 
 #: The ``version`` every projected row carries: this lane's version, not codex's.

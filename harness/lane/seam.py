@@ -36,13 +36,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 from harness.lane.credentials import Credential
+from harness.lane.events import Policy
 from harness.lane.executable import Executable, parse_version
 from harness.lane.probe import THREAD_EVENTS_SINCE, Capabilities, probe
-
-Policy = Literal["ephemeral", "persistent"]
 
 #: PATH the child gets unless ``extra_env`` names one: enough for the shells codex runs as tools.
 DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

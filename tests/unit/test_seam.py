@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.lane import runner
+from harness.lane import seam
 from harness.lane.credentials import NO_CREDENTIAL, Credential
 from harness.lane.executable import Executable
 from harness.lane.probe import Capabilities
-from harness.lane.runner import SeamRefused, SeamRequest, build_argv, build_env, run_seam
+from harness.lane.seam import SeamRefused, SeamRequest, build_argv, build_env, run_seam
 
 MODERN = Capabilities(
     flags=("--cd", "--config", "--ephemeral", "--json", "--skip-git-repo-check"),
@@ -140,7 +140,7 @@ def test_env_is_built_not_inherited(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     env = json.loads(result.stdout)
     env.pop("PWD", None)  # the shell sets it
     assert env == {
-        "PATH": runner.DEFAULT_CHILD_PATH,
+        "PATH": seam.DEFAULT_CHILD_PATH,
         "HOME": str(tmp_path / "home"),
         "CODEX_HOME": str(tmp_path / "home" / ".codex"),
         "LANG": "C.UTF-8",
@@ -203,7 +203,7 @@ def test_timeout_kills_the_whole_group(tmp_path: Path) -> None:
 
 
 def test_term_ignoring_grandchild_gets_sigkill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "TERM_GRACE_S", 0.2)
+    monkeypatch.setattr(seam, "TERM_GRACE_S", 0.2)
     pids = tmp_path / "pids"
     exe = script(tmp_path, f"trap '' TERM; (trap '' TERM; sleep 300) & echo $! > {pids}; sleep 300")
     result = run_seam(request(tmp_path, exe, timeout_s=0.2))
