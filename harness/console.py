@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.report import SYMBOL, grid_axes
+from harness.report.grid import SYMBOL, grid_axes
 from harness.results import RunResults
-from harness.runner import INTERRUPTED, Job
+from harness.run import JobRun
+from harness.suite.credentials import CREDENTIAL_SETUPS
+from harness.suite.expectations import EXPECTATIONS
 
 STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "red", "xfail": "yellow", "skip": "dim"}
 
@@ -44,15 +46,15 @@ class ConsoleReporter:
                  tb: TracebackType | None) -> None:
         self._progress.stop()
 
-    def job_started(self, job: Job) -> None:
-        total = sum(len(c.scenarios) for c in job.cells)
+    def job_started(self, job: JobRun) -> None:
+        total = job.plan.lane_runs
         with self._lock:
             self._tasks[job.name] = self._progress.add_task(job.name, total=None, state="starting")
             if not self._live:
-                self.console.print(f"▶ {job.name}: {len(job.cells)} cells, {total} lane runs in {job.image}",
+                self.console.print(f"▶ {job.name}: {len(job.plan.cells)} cells, {total} lane runs in {job.plan.image}",
                                    soft_wrap=True)
 
-    def job_progress(self, job: Job, done: int, total: int | None) -> None:
+    def job_progress(self, job: JobRun, done: int) -> None:
         with self._lock:
             task = self._tasks.get(job.name)
             if task is not None:
@@ -61,15 +63,15 @@ class ConsoleReporter:
                 self._last[job.name] = done
                 self.console.print(f"  {job.name}: {done} contract tests done", soft_wrap=True)
 
-    def job_finished(self, job: Job) -> None:
+    def job_finished(self, job: JobRun) -> None:
         met = sum(1 for r in job.results if r.met)
         with self._lock:
             task = self._tasks.get(job.name)
             if task is not None:
                 self._progress.update(task, total=1, completed=1,
-                                      state="interrupted" if job.interrupted else
+                                      state="interrupted" if job.end.interrupted else
                                       f"{met}/{len(job.results)} cells met expectation")
-            if job.interrupted:  # the user stopped it: one line, no list of cells it never finished
+            if job.end.interrupted:  # the user stopped it: one line, no list of cells it never finished
                 self.console.print(f"[yellow]■ {job.name}: interrupted after {job.duration_s:.0f} s, "
                                    f"container removed[/yellow]", soft_wrap=True)
                 return
@@ -89,14 +91,14 @@ class ConsoleReporter:
                                    "(`codex-matrix prune` removes it)", soft_wrap=True)
 
 
-CREDENTIAL_SHORT = {"codex-api-key": "codex-key", "openai-api-key": "openai-key", "auth-json": "auth-json",
-                    "none": "none", "invalid-key": "invalid"}
 POLICY_SHORT = {"ephemeral": "eph", "persistent": "pers"}
-EXPECT_TAG = {"native": "", "legacy-fallback": "L", "ephemeral-unsupported": "E", "auth-required": "A",
-              "auth-rejected": "R"}
-LEGEND = ("✅ met · ⚠️ met, known regression (xfail) · ❌ fail · 💥 error · ⏱️ timeout\n"
-          "expected: L legacy stream → fallback · E no --ephemeral → refused · A no credential → auth required · "
-          "R key rejected (401)")
+
+
+def legend() -> str:
+    """What the grid's symbols and expectation tags mean, from the expectation registry."""
+    tags = " · ".join(f"{k.tag} {k.legend}" for k in EXPECTATIONS.values() if k.tag)
+    return ("✅ met · ⚠️ met, known regression (xfail) · ❌ fail · 💥 error · ⏱️ timeout\n"
+            f"expected: {tags}")
 
 
 def grid_table(results: RunResults) -> Table:
@@ -106,7 +108,8 @@ def grid_table(results: RunResults) -> Table:
     table = Table(title="codex-native matrix", padding=(0, 1))
     table.add_column("version", style="bold", no_wrap=True)
     for credential, policy in columns:
-        header = f"{CREDENTIAL_SHORT.get(credential, credential)}\n{POLICY_SHORT.get(policy, policy)}"
+        setup = CREDENTIAL_SETUPS.get(credential)
+        header = f"{setup.short if setup else credential}\n{POLICY_SHORT.get(policy, policy)}"
         table.add_column(header, justify="center", no_wrap=True)
     for version in versions:
         row = [version]
@@ -115,7 +118,8 @@ def grid_table(results: RunResults) -> Table:
             if r is None:
                 row.append("")
                 continue
-            text = f"{SYMBOL.get(r.status, '?')}{EXPECT_TAG.get(r.cell.expect, '?')}"
+            kind = EXPECTATIONS.get(r.cell.expect)
+            text = f"{SYMBOL.get(r.status, '?')}{kind.tag if kind else '?'}"
             row.append(f"[{STYLE.get(r.status, '')}]{text}[/]")
         table.add_row(*row)
     return table
@@ -126,9 +130,9 @@ def print_summary(console: Console, results: RunResults, paths: list[str]) -> No
     if not console.is_terminal:  # CI logs: don't squeeze the grid into the 80-column default
         console = Console(file=console.file, width=max(console.width, 140))
     console.print(table)
-    console.print(LEGEND, style="dim")
+    console.print(legend(), style="dim")
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
-    unfinished = sum(1 for r in results.cells if r.message.startswith(INTERRUPTED))
+    unfinished = sum(1 for r in results.cells if r.unfinished == "interrupted")
     verdict = ("[green]every cell met its expectation[/green]" if results.ok else
                f"[yellow]interrupted: {unfinished} cells did not finish[/yellow]" if results.interrupted else
                "[red]some cells missed their expectation[/red]")

@@ -7,25 +7,26 @@ facts written by the contract suite (``facts.json`` per cell and scenario).
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from harness.suite.protocol import FACTS_FILE, Facts
 
 if TYPE_CHECKING:
     from harness.results import CellResult
 
 
 def _facts(artifacts: Path) -> dict[str, dict[str, Any]]:
+    """scenario → that run's facts (as JSON-able dicts), for every scenario that wrote them."""
     out: dict[str, dict[str, Any]] = {}
     if not artifacts.is_dir():
         return out
-    for path in sorted(artifacts.glob("*/facts.json")):
-        try:
-            out[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+    for path in sorted(artifacts.glob(f"*/{FACTS_FILE}")):
+        facts = Facts.read(path)
+        if facts is not None:
+            out[path.parent.name] = facts.to_json()
     return out
 
 

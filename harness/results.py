@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.matrix import Cell
 from harness.redact import Redactor
+from harness.suite.protocol import CellSpec, TestRecord
 
 SCHEMA = 1
 STATUSES = ("pass", "fail", "error", "timeout", "xfail", "skip")
@@ -23,26 +23,17 @@ MET = frozenset({"pass", "xfail", "skip"})
 
 
 @dataclass
-class TestOutcome:
-    __test__ = False  # not a pytest test class, despite the name
-
-    name: str
-    outcome: str  # pass | fail | error | xfail | xpass | skip
-    message: str = ""
-    scenario: str | None = None
-    duration_s: float = 0.0
-
-
-@dataclass
 class CellResult:
-    cell: Cell
+    cell: CellSpec
     status: str
     duration_s: float = 0.0
-    tests: list[TestOutcome] = field(default_factory=list)
+    tests: list[TestRecord] = field(default_factory=list)
     fingerprint: dict[str, Any] = field(default_factory=dict)
     resolver: dict[str, Any] | None = None
     artifacts: str | None = None
     message: str = ""
+    unfinished: str | None = None  # interrupted | timeout | died: the suite stopped before this cell ended
+    planned: int | None = None  # tests the suite planned for this cell
 
     @property
     def met(self) -> bool:
@@ -50,7 +41,7 @@ class CellResult:
 
     @property
     def fixed(self) -> list[str]:
-        """Known-regression tests that passed: the regression looks fixed in this build."""
+        """Strict known-regression tests that passed: the regression looks fixed in this build."""
         return [t.name for t in self.tests if t.outcome == "xpass"]
 
     def to_json(self) -> dict[str, Any]:
@@ -67,24 +58,26 @@ class CellResult:
             "fingerprint": self.fingerprint,
             "resolver": self.resolver,
             "fixed": self.fixed,
-            "xfail": self.cell.xfail,
+            "xfail": {s: r.to_json() for s, r in self.cell.known.items()},
             "artifacts": self.artifacts,
             "message": self.message,
+            "unfinished": self.unfinished,
+            "planned": self.planned,
         }
 
 
-def cell_status(tests: list[TestOutcome]) -> str:
+def cell_status(tests: list[TestRecord]) -> str:
     """A cell meets its expectation when no test failed; known regressions make it ``xfail``."""
     outcomes = Counter(t.outcome for t in tests)
     if not tests:
         return "error"
-    if outcomes["fail"]:
+    if outcomes["fail"] or outcomes["xpass"]:  # a strict known regression that passed is a miss too
         return "fail"
     if outcomes["error"]:
         return "error"
     if outcomes["xfail"]:
         return "xfail"
-    if outcomes["pass"] or outcomes["xpass"]:
+    if outcomes["pass"]:
         return "pass"
     return "skip"
 

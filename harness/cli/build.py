@@ -10,8 +10,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from harness import labels
 from harness.docker_env import docker_client
-from harness.images import LABEL_PREFIX, ensure_images
+from harness.images import ensure_images
 from harness.progress import RichProgress
 
 
@@ -49,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _project_tags(client: Any) -> set[str]:
-    images = client.images.list(filters={"label": f"{LABEL_PREFIX}.managed=true"})
+    images = client.images.list(filters={"label": f"{labels.MANAGED}=true"})
     return {tag for image in images for tag in image.tags}

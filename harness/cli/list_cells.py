@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
         for cell in cells:
             print(cell.id)
     elif args.format == "json":
-        print(json.dumps([c.to_spec() for c in cells], indent=2))
+        print(json.dumps([c.to_json() for c in cells], indent=2))
     elif args.format == "tox":
         for env in tox_envs(versions_of(cells)):
             print(env)

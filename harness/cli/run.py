@@ -18,21 +18,25 @@ from harness.matrix import Selection, load_matrix, select, versions_of
 from harness.redact import Redactor
 from harness.report import write_junit, write_markdown
 from harness.results import write_results
-from harness.runner import RunOptions, plan_jobs, run_jobs
+from harness.run import RunOptions, plan_jobs, run_jobs
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
     """The cell-selection flags shared by `run` and `list`."""
-    parser.add_argument("--matrix", type=Path, default=None, help="matrix file (default: ./matrix.yaml)")
+    parser.add_argument("--matrix", type=Path, default=None,
+                        help="matrix file (default: ./matrix.yaml when the current directory has one, "
+                             "else the default matrix this installation ships)")
     parser.add_argument("--versions", help="comma-separated builds, e.g. 0.117.0,0.169.0 (any npm version)")
     parser.add_argument("--credentials", help="comma-separated credential setups")
     parser.add_argument("--policies", help="comma-separated completion policies (ephemeral, persistent)")
     parser.add_argument("--scenarios", help="comma-separated fake-API scenarios")
+    parser.add_argument("--cells", metavar="ID,…",
+                        help="exact cell ids, as results.json, report.md and junit.xml print them")
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
     return Selection(versions=args.versions, credentials=args.credentials, policies=args.policies,
-                     scenarios=args.scenarios)
+                     scenarios=args.scenarios, cells=args.cells)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--isolation", choices=("version", "cell"), default="version",
                    help="one container per build (default) or per cell")
     p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
+    p.add_argument("-k", dest="k_expr", metavar="EXPR", default=None,
+                   help="only contract tests matching EXPR inside the containers (pytest -k)")
     p.set_defaults(func=run)
 
 
@@ -67,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if (out / "raw").exists():
         shutil.rmtree(out / "raw")
     options = RunOptions(out_dir=out, timeouts=config.timeouts, jobs=args.jobs, keep=args.keep,
-                         isolation=args.isolation, workers=args.workers)
+                         isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
     jobs = plan_jobs(cells, images, options)
     with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
         results = run_jobs(jobs, options, reporter)

@@ -1,8 +1,13 @@
-"""What the fake model answers, per scenario: SSE bodies, error bodies and the tool call it makes.
+"""What the fake model answers, per scenario: the scenario registry, SSE bodies, error bodies, tool calls.
 
 Kept apart from the HTTP plumbing so the wire rules of codex's Responses client (facts §3.3) live in
 one place: ``response.completed`` must carry ``response.id`` and, when usage is sent, ``total_tokens``;
 an assistant message only reaches ``--json`` through ``response.output_item.done``.
+
+**The registry** (:data:`SCENARIOS`) is the one owner of the scenario vocabulary: each
+:class:`Scenario` says how the fake answers (``respond``, given an :class:`Exchange` with the request
+and ways to reply) and what a faithful run of a native build ends with (``outcome``), so the matrix,
+the server and the contract suite all read the same entry. A new scenario is one entry here.
 
 The ``tool`` scenario has to call a shell tool the build actually *declared*: codex answers a call to
 an undeclared tool with an error output instead of running it, and the shell tool's name and argument
@@ -12,19 +17,9 @@ shape changed across releases (and with model metadata), so the fake reads the r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-SCENARIOS: tuple[str, ...] = (
-    "ok",
-    "tool",
-    "unauthorized",
-    "server-error",
-    "rate-limited",
-    "disconnect",
-    "hang",
-)
+from typing import Any, Protocol
 
 #: Token counts chosen so every mapped field is distinct and non-zero (11 = 3 cached + 8 fresh, ...).
 #: ``cache_write_tokens`` is read by 0.145+ and ignored (not rejected) by every older tested build.
@@ -166,3 +161,99 @@ INVALID_KEY_BODY = error_body("Incorrect API key provided", "invalid_request_err
 SERVER_ERROR_BODY = error_body("The server had an error while processing your request.", "server_error", None)
 RATE_LIMIT_BODY = error_body("Rate limit reached", "requests", "rate_limit_exceeded")
 NOT_FOUND_BODY = error_body("Unknown path: use POST /s/<scenario>/<tag>/v1/responses", "invalid_request_error", None)
+
+
+# -- the registry ------------------------------------------------------------------------------------
+
+
+class Exchange(Protocol):
+    """One request as a scenario sees it, and the ways it can answer (implemented by the server)."""
+
+    body: Mapping[str, Any]
+    entry: dict[str, Any]  # the journal entry; a scenario may add facts (e.g. ``tool_called``)
+
+    def new_id(self, prefix: str) -> str: ...
+    def message(self) -> dict[str, Any]: ...
+    def send_json(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None: ...
+    def send_sse(self, events: Sequence[Mapping[str, Any]]) -> None: ...
+    def hang(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """How a native build's run must end under a scenario: what the lane reports (thread status, exit
+    code — None when only the lane's timeout ends it — and usage authority)."""
+
+    status: str
+    exit_code: int | None
+    usage_authority: str
+
+
+COMPLETED = TurnOutcome("completed", 0, "live-turn-completed")
+FAILED = TurnOutcome("failed", 1, "none")
+INTERRUPTED = TurnOutcome("interrupted", None, "none")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A fake world for one turn: how the fake answers, and how a faithful run ends in it.
+
+    ``waits``: the fake never answers, so the run lasts until the lane's (short) hang timeout.
+    """
+
+    name: str
+    respond: Callable[[Exchange], None]
+    outcome: TurnOutcome
+    description: str
+    waits: bool = False
+
+    @property
+    def succeeds(self) -> bool:
+        return self.outcome.status == "completed"
+
+
+def _ok(ex: Exchange) -> None:
+    ex.send_sse(turn_events(ex.new_id("resp"), [ex.message()]))
+
+
+def _tool(ex: Exchange) -> None:
+    """First request: call the declared shell tool; follow-up (carries the output): the reply."""
+    shape = None if ex.entry["has_tool_output"] else pick_shell_tool(ex.body)
+    if shape is None:
+        item = ex.message()
+    else:
+        ex.entry["tool_called"] = shape.name
+        item = tool_call_item(shape, ex.new_id("fc"), ex.new_id("call"))
+    ex.send_sse(turn_events(ex.new_id("resp"), [item]))
+
+
+def _refuse(ex: Exchange) -> None:
+    ex.send_json(401, INVALID_KEY_BODY if ex.entry["credential"] == "invalid" else MISSING_KEY_BODY)
+
+
+def _server_error(ex: Exchange) -> None:
+    ex.send_json(500, SERVER_ERROR_BODY)
+
+
+def _rate_limited(ex: Exchange) -> None:
+    ex.send_json(429, RATE_LIMIT_BODY, {"retry-after": "1"})
+
+
+def _disconnect(ex: Exchange) -> None:
+    ex.send_sse([created_event(ex.new_id("resp"))])  # EOF before response.completed
+
+
+def _hang(ex: Exchange) -> None:
+    ex.hang()
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("ok", _ok, COMPLETED, "one assistant message, then response.completed with usage"),
+    Scenario("tool", _tool, COMPLETED, "the model calls the declared shell tool, then replies"),
+    Scenario("unauthorized", _refuse, FAILED, "every request is refused with 401"),
+    Scenario("server-error", _server_error, FAILED, "every request gets HTTP 500"),
+    Scenario("rate-limited", _rate_limited, FAILED, "every request gets HTTP 429 with retry-after"),
+    Scenario("disconnect", _disconnect, FAILED, "the stream ends before response.completed"),
+    Scenario("hang", _hang, INTERRUPTED, "the request is never answered", waits=True),
+)}
+SUCCESS_SCENARIOS: tuple[str, ...] = tuple(name for name, s in SCENARIOS.items() if s.succeeds)

@@ -62,8 +62,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """One request; also the :class:`~harness.fakeapi.scenarios.Exchange` its scenario answers through."""
+
     protocol_version = "HTTP/1.1"
     server: _Server
+    body: Mapping[str, Any]
+    entry: dict[str, Any]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the journal is the log, and default logging would echo request lines to stderr."""
@@ -152,47 +156,27 @@ class _Handler(BaseHTTPRequestHandler):
             and self.command == "POST"
             and scenario in sc.SCENARIOS
         )
+        self.body, self.entry = body, entry
         if not routed:
-            self._send_json(entry, 404, sc.NOT_FOUND_BODY)
-        elif scenario == "unauthorized" or credential != "valid":
-            refusal = sc.MISSING_KEY_BODY if credential == "none" else sc.INVALID_KEY_BODY
-            self._send_json(entry, 401, refusal)
-        elif scenario == "server-error":
-            self._send_json(entry, 500, sc.SERVER_ERROR_BODY)
-        elif scenario == "rate-limited":
-            self._send_json(entry, 429, sc.RATE_LIMIT_BODY, {"retry-after": "1"})
-        elif scenario == "hang":
-            state.journal.append(entry)  # status stays None: the request is never answered
-            self._hang()
-        elif scenario == "disconnect":
-            response_id = self._new_id("resp")
-            self._send_sse(entry, [sc.created_event(response_id)])
-        elif scenario == "tool":
-            self._tool_turn(entry, body)
+            self.send_json(404, sc.NOT_FOUND_BODY)
+        elif credential != "valid":  # every scenario needs the cell's key, as the real API does
+            sc.SCENARIOS["unauthorized"].respond(self)
         else:
-            self._send_sse(entry, sc.turn_events(self._new_id("resp"), [self._message()]))
+            assert scenario is not None
+            sc.SCENARIOS[scenario].respond(self)
 
-    # -- scenarios -------------------------------------------------------------------------------
+    # -- what a scenario uses (scenarios.Exchange) ---------------------------------------------------
 
-    def _new_id(self, prefix: str) -> str:
+    def new_id(self, prefix: str) -> str:
         with self.server.state.lock:
             return f"{prefix}_{next(self.server.state.ids)}"
 
-    def _message(self) -> dict[str, Any]:
-        return sc.message_item(self._new_id("msg"), self.server.state.reply_text)
+    def message(self) -> dict[str, Any]:
+        return sc.message_item(self.new_id("msg"), self.server.state.reply_text)
 
-    def _tool_turn(self, entry: dict[str, Any], body: Mapping[str, Any]) -> None:
-        """First request: call the declared shell tool; follow-up (carries the output): the reply."""
-        shape = None if entry["has_tool_output"] else sc.pick_shell_tool(body)
-        if shape is None:
-            item = self._message()
-        else:
-            entry["tool_called"] = shape.name
-            item = sc.tool_call_item(shape, self._new_id("fc"), self._new_id("call"))
-        self._send_sse(entry, sc.turn_events(self._new_id("resp"), [item]))
-
-    def _hang(self) -> None:
+    def hang(self) -> None:
         """Answer nothing until stop(), or until the client gives up (so threads don't pile up)."""
+        self.server.state.journal.append(self.entry)  # status stays None: the request is never answered
         while not self.server.state.stopping.wait(_POLL_S):
             if self._client_gone():
                 return
@@ -207,15 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- response --------------------------------------------------------------------------------
 
-    def _send_json(
-        self,
-        entry: dict[str, Any],
-        status: int,
-        body: bytes,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        entry["status"] = status
-        self.server.state.journal.append(entry)
+    def send_json(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+        self.entry["status"] = status
+        self.server.state.journal.append(self.entry)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -226,9 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
 
-    def _send_sse(self, entry: dict[str, Any], events: Sequence[Mapping[str, Any]]) -> None:
-        entry["status"] = 200
-        self.server.state.journal.append(entry)
+    def send_sse(self, events: Sequence[Mapping[str, Any]]) -> None:
+        self.entry["status"] = 200
+        self.server.state.journal.append(self.entry)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")

@@ -6,7 +6,6 @@ Public API:
 * ``ensure_version_image(client, build, *, progress=None) -> str``
 * ``ensure_images(client, versions, *, progress=None, cache_dir=None) -> dict[str, str]``
 * ``prune(client, *, keep=(), all_=False) -> list[str]``
-* ``LABEL_PREFIX``
 
 Images are never pulled implicitly except the pinned upstream of the base recipe, and only when a
 registry answers; otherwise the base is bootstrapped offline.
@@ -22,10 +21,9 @@ from harness.binaries import cached, fetch
 from harness.images.base import ensure_base_image
 from harness.images.codex import ensure_version_image, find_by_labels
 from harness.images.prune import prune
-from harness.images.recipes import LABEL_PREFIX
 from harness.progress import NullProgress, Progress
 
-__all__ = ["LABEL_PREFIX", "ensure_base_image", "ensure_images", "ensure_version_image", "prune"]
+__all__ = ["ensure_base_image", "ensure_images", "ensure_version_image", "prune"]
 
 
 def ensure_images(client: Any, versions: Sequence[str], *, progress: Progress | None = None,

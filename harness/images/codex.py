@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from harness import labels
 from harness.binaries import CachedBuild, scratch
 from harness.images import dockerbuild, recipes
 from harness.images.base import ensure_base_image, image_exists
@@ -80,8 +81,8 @@ def find_by_labels(client: Any, version: str, base_tag: str) -> str | None:
     npm versions are immutable, so (version, recipe, base) names the same content as the tree digest;
     this lets a run with a wiped build cache but a warm Docker image store skip the download.
     """
-    wanted = [f"{recipes.MANAGED}=true", f"{recipes.KIND}=codex", f"{recipes.VERSION}={version}",
-              f"{recipes.RECIPE}={recipes.codex_recipe().short}", f"{recipes.BASE}={base_tag}"]
+    wanted = [f"{labels.MANAGED}=true", f"{labels.KIND}=codex", f"{labels.VERSION}={version}",
+              f"{labels.RECIPE}={recipes.codex_recipe().short}", f"{labels.BASE}={base_tag}"]
     for image in client.images.list(filters={"label": wanted}):
         for tag in image.tags:
             if tag.startswith(f"{recipes.CODEX_REPO}:{version}-"):

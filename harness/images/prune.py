@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from harness import labels
 from harness.images import recipes
 
 _STOPPED = ("created", "exited", "dead")
@@ -28,7 +29,7 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
     import docker.errors
 
     removed: list[str] = []
-    managed = {"label": f"{recipes.MANAGED}=true"}
+    managed = {"label": f"{labels.MANAGED}=true"}
     for container in client.containers.list(all=True, filters=managed):
         if {container.id, container.short_id, container.name} & set(keep):
             continue
@@ -48,7 +49,7 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
     current_base_tag = recipes.base_tag(current_base)
     images = client.images.list(filters=managed)
     # Children before parents: a base image cannot go while a codex image is built on it.
-    images.sort(key=lambda image: 0 if image.labels.get(recipes.KIND) == "codex" else 1)
+    images.sort(key=lambda image: 0 if image.labels.get(labels.KIND) == "codex" else 1)
     for image in images:
         if image.id in keep or any(tag in keep for tag in image.tags):
             continue
@@ -68,7 +69,7 @@ def is_kept_run(container: Any) -> bool:
     """A running run container whose contract suite has ended: it was kept for inspection."""
     import docker.errors
 
-    if container.status != "running" or container.labels.get(recipes.KIND) != "run":
+    if container.status != "running" or container.labels.get(labels.KIND) != "run":
         return False
     try:
         processes = container.top().get("Processes") or []
@@ -77,10 +78,10 @@ def is_kept_run(container: Any) -> bool:
     return not any(_SUITE_MARKER in " ".join(row) for row in processes)
 
 
-def _stale(labels: dict[str, str], base_recipe: str, codex_recipe: str, base_tag: str) -> bool:
-    kind = labels.get(recipes.KIND)
+def _stale(found: dict[str, str], base_recipe: str, codex_recipe: str, base_tag: str) -> bool:
+    kind = found.get(labels.KIND)
     if kind == "base":
-        return labels.get(recipes.RECIPE) != base_recipe
+        return found.get(labels.RECIPE) != base_recipe
     if kind == "codex":
-        return labels.get(recipes.RECIPE) != codex_recipe or labels.get(recipes.BASE) != base_tag
+        return found.get(labels.RECIPE) != codex_recipe or found.get(labels.BASE) != base_tag
     return True

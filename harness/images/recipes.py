@@ -9,20 +9,15 @@ input always finds the image it built before.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.assets import containers_dir
 from harness.errors import UserError
+from harness.labels import KIND, MANAGED, RECIPE, label
+from harness.labels import PREFIX as LABEL_PREFIX
 
-LABEL_PREFIX = "codex-native-matrix"
-MANAGED = f"{LABEL_PREFIX}.managed"
-KIND = f"{LABEL_PREFIX}.kind"
-VERSION = f"{LABEL_PREFIX}.version"
-RECIPE = f"{LABEL_PREFIX}.recipe"
-BASE = f"{LABEL_PREFIX}.base"
-TREE = f"{LABEL_PREFIX}.tree"
 BASE_REPO = f"{LABEL_PREFIX}/base"
 CODEX_REPO = f"{LABEL_PREFIX}/codex"
 # Bump when the Python side of a recipe changes meaning (e.g. how the rootfs is trimmed): the recipe
@@ -38,18 +33,6 @@ class Recipe:
     @property
     def short(self) -> str:
         return self.digest[:12]
-
-
-def containers_dir() -> Path:
-    """The repository's ``containers/`` (``CODEX_MATRIX_CONTAINERS`` overrides, e.g. for packaging)."""
-    override = os.environ.get("CODEX_MATRIX_CONTAINERS", "").strip()
-    path = Path(override) if override else Path(__file__).resolve().parents[2] / "containers"
-    if not (path / "base").is_dir() or not (path / "codex").is_dir():
-        raise UserError(
-            f"image recipes not found in {path}: run from a checkout of codex-native-matrix "
-            "(pip install -e .) or set CODEX_MATRIX_CONTAINERS to its containers/ directory"
-        )
-    return path
 
 
 def recipe(directory: Path) -> Recipe:
@@ -84,7 +67,7 @@ def codex_tag(version: str, codex: Recipe, base_image_tag: str, tree_sha256: str
 def labels(kind: str, recipe_: Recipe, **extra: str) -> dict[str, str]:
     """Labels that let ``prune`` find project images and tell stale recipes from current ones."""
     out = {MANAGED: "true", KIND: kind, RECIPE: recipe_.short}
-    out.update({f"{LABEL_PREFIX}.{key}": value for key, value in extra.items()})
+    out.update({label(key): value for key, value in extra.items()})
     return out
 
 

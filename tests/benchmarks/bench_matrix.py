@@ -25,15 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from harness.docker_env import docker_client
 from harness.images import ensure_images, prune
 from harness.matrix import Selection, load_matrix, select, versions_of
-from harness.runner import Job, RunOptions, plan_jobs, run_jobs
+from harness.run import JobRun, RunOptions, plan_jobs, run_jobs
 
 
 class Quiet:
     """Reporter that reports nothing: the benchmark prints only its figures."""
 
-    def job_started(self, job: Job) -> None: ...
-    def job_progress(self, job: Job, done: int, total: int | None) -> None: ...
-    def job_finished(self, job: Job) -> None: ...
+    def job_started(self, job: JobRun) -> None: ...
+    def job_progress(self, job: JobRun, done: int) -> None: ...
+    def job_finished(self, job: JobRun) -> None: ...
 
 
 def timed_run(cells: list, images: dict[str, str], workers: int, out: Path) -> tuple[float, bool]:  # type: ignore[type-arg]

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from cellrun import Outcome
 
-LANE_SOURCE = {
-    "codex-api-key": "explicit-api-key",
-    "openai-api-key": "explicit-api-key",
-    "auth-json": "auth-json",
-    "none": "none",
-    "invalid-key": "explicit-api-key",
-}
-API_SAW = {"codex-api-key": "valid", "openai-api-key": "valid", "auth-json": "valid",
-           "none": "none", "invalid-key": "invalid"}
+from harness.suite.cellrun import Outcome
+from harness.suite.credentials import CREDENTIAL_SETUPS
 
 
 @pytest.mark.expects("native", "auth-required", "auth-rejected")
 @pytest.mark.scenarios("ok")
 def test_credential_reached_api(outcome: Outcome) -> None:
     seen = {e["credential"] for e in outcome.journal}
-    assert seen == {API_SAW[outcome.cell.credential]}, (
+    assert seen == {CREDENTIAL_SETUPS[outcome.cell.credential].api_sees}, (
         f"setup {outcome.credential_setup!r}: API saw {seen or 'no request'}"
     )
 
 
-@pytest.mark.expects("native", "legacy-fallback", "ephemeral-unsupported", "auth-required", "auth-rejected")
 @pytest.mark.scenarios("ok")
 def test_lane_reports_credential_source(outcome: Outcome) -> None:
-    assert outcome.result.credential.source == LANE_SOURCE[outcome.cell.credential]
+    assert outcome.result.credential.source == CREDENTIAL_SETUPS[outcome.cell.credential].lane_source
 
 
 @pytest.mark.expects("auth-required", "auth-rejected")

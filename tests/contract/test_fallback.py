@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 import pytest
-from cellrun import Outcome
 
 from harness.lane.backends import resolve_backend
-
-NATIVE_STATE = {
-    "native": "ready",
-    "auth-rejected": "ready",  # a key is present; only the API can tell it is wrong
-    "auth-required": "authentication-required",
-    "legacy-fallback": "degraded",
-    "ephemeral-unsupported": "degraded",
-}
-ALL = tuple(NATIVE_STATE)
+from harness.suite.cellrun import Outcome
+from harness.suite.credentials import CREDENTIAL_SETUPS
+from harness.suite.expectations import EXPECTATIONS
 
 
 def _env(outcome: Outcome) -> dict[str, str]:
     codex_home = outcome.artifacts  # any dir without auth.json works for "no stored login"
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "CODEX_HOME": str(codex_home)}
-    if outcome.cell.credential in ("codex-api-key", "invalid-key"):
-        env["CODEX_API_KEY"] = "sk-fallback-probe-000000"
-    elif outcome.cell.credential == "openai-api-key":
-        env["OPENAI_API_KEY"] = "sk-fallback-probe-000000"
+    var = CREDENTIAL_SETUPS[outcome.cell.credential].env_var
+    if var is not None:
+        env[var] = "sk-fallback-probe-000000"
     return env
 
 
-@pytest.mark.expects(*ALL)
 @pytest.mark.scenarios("ok")
 def test_native_state_matches_expectation(outcome: Outcome) -> None:
     decision = outcome.resolver
     # the resolver checks flag → binary → credential → protocol/flags, so a missing credential is
     # reported before a legacy protocol or a missing --ephemeral
-    want = "authentication-required" if outcome.cell.credential == "none" else NATIVE_STATE[outcome.cell.expect]
+    setup = CREDENTIAL_SETUPS[outcome.cell.credential]
+    want = EXPECTATIONS[outcome.cell.expect].native_state if setup.has_credential else "authentication-required"
     assert decision["native"]["state"] == want, decision["native"]["reason"]
     if decision["native"]["state"] == "ready":
         assert decision["resolved"] == "codex-native"
@@ -44,17 +36,14 @@ def test_native_state_matches_expectation(outcome: Outcome) -> None:
     assert decision["native"]["capabilities"]["profile"] == "headless-limited"
 
 
-@pytest.mark.expects(*ALL)
 @pytest.mark.scenarios("ok")
 def test_auto_never_resolves_to_native(outcome: Outcome) -> None:
     env = {**_env(outcome), "CODEX_NATIVE_LANE": "1"}
     decision = resolve_backend("auto", policy=outcome.cell.policy, env=env).to_dict()
-    assert decision["resolved"] in ("api", "adapter")
-    has_key = outcome.cell.credential in ("codex-api-key", "openai-api-key", "invalid-key")
+    has_key = CREDENTIAL_SETUPS[outcome.cell.credential].env_var is not None
     assert decision["resolved"] == ("api" if has_key else "adapter")
 
 
-@pytest.mark.expects(*ALL)
 @pytest.mark.scenarios("ok")
 def test_flag_off_is_locked(outcome: Outcome) -> None:
     decision = resolve_backend("codex-native", policy=outcome.cell.policy, env=_env(outcome)).to_dict()
@@ -62,7 +51,6 @@ def test_flag_off_is_locked(outcome: Outcome) -> None:
     assert decision["resolved"] in ("api", "adapter")
 
 
-@pytest.mark.expects(*ALL)
 @pytest.mark.scenarios("ok")
 def test_path_without_codex_is_runtime_missing(outcome: Outcome) -> None:
     env = {**_env(outcome), "CODEX_NATIVE_LANE": "1", "PATH": "/usr/bin:/bin"}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from cellrun import Outcome
-from expectations import legacy_outcome
+
+from harness.fakeapi.scenarios import SCENARIOS
+from harness.suite.cellrun import Outcome
+from harness.suite.credentials import CREDENTIAL_SETUPS
+from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
 
 
 @pytest.mark.expects("legacy-fallback")
@@ -38,8 +41,11 @@ def test_legacy_scenario_outcome(outcome: Outcome) -> None:
     if result.seam is None:  # e.g. an ephemeral cell: legacy builds have no --ephemeral
         assert result.refused and result.authority.thread_status == "failed"
         return
-    version = tuple(int(p) for p in outcome.cell.version.split("."))
-    want = legacy_outcome(version, outcome.cell.credential, outcome.scenario)
+    version = tuple(int(p) for p in outcome.cell.version.split(".")[:3])
+    setup = CREDENTIAL_SETUPS[outcome.cell.credential]
+    scenario = SCENARIOS[outcome.scenario]
+    authorised = legacy_key_reaches_api(version, setup.api_sees, setup.env_var)
+    want = legacy_outcome(version, authorised, scenario.succeeds, scenario.waits)
     got = {"status": result.authority.thread_status, "exit_code": result.seam.exit_code}
     assert got == want
     assert result.authority.usage_authority == "none", "legacy token_count must not claim turn authority"

@@ -5,17 +5,15 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from cellrun import Outcome
-from expectations import expected_history
 
-ALL = ("native", "legacy-fallback", "ephemeral-unsupported", "auth-required", "auth-rejected")
+from harness.suite.cellrun import Outcome
+from harness.suite.expectations import expected_history
 
 
 def _system(rows: list[dict], subtype: str) -> list[dict]:
     return [r for r in rows if r.get("type") == "system" and r.get("subtype") == subtype]
 
 
-@pytest.mark.expects(*ALL)
 def test_zero_dropped_rows(outcome: Outcome) -> None:
     read = outcome.read
     assert read.dropped == [], f"strict reader dropped rows: {read.dropped}"
@@ -23,7 +21,6 @@ def test_zero_dropped_rows(outcome: Outcome) -> None:
     assert not read.bom_lines and not read.partial_trailing_line
 
 
-@pytest.mark.expects(*ALL)
 def test_row_order(outcome: Outcome) -> None:
     rows = outcome.result.transcript
     assert rows[0]["type"] == "system" and rows[0]["subtype"] == "codex_native_thread_status"
@@ -42,7 +39,6 @@ def test_row_order(outcome: Outcome) -> None:
         assert row["parentUuid"] == prev["uuid"]
 
 
-@pytest.mark.expects(*ALL)
 def test_native_fields_intact(outcome: Outcome) -> None:
     result = outcome.result
     final = _system(outcome.read.kept, "codex_native_thread_status")[-1]
@@ -62,7 +58,6 @@ def test_history_completeness_per_policy(outcome: Outcome) -> None:
     assert auth.history_completeness in expected_history(outcome.cell.policy, auth.thread_status)
 
 
-@pytest.mark.expects(*ALL)
 def test_warning_sources(outcome: Outcome) -> None:
     rows = _system(outcome.read.kept, "codex_native_warning")
     sources = {r["codexNativeWarningSource"] for r in rows}

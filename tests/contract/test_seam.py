@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from cellrun import Outcome
-from expectations import REPLY, SUCCESS_SCENARIOS
+
+from harness.fakeapi.scenarios import SUCCESS_SCENARIOS
+from harness.suite.cellrun import REPLY, Outcome
 
 
 def _events(outcome: Outcome) -> list[dict]:

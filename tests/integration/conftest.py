@@ -30,6 +30,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def run_containers(docker_client) -> Callable[[], list[Any]]:  # type: ignore[no-untyped-def]
     """Lists this project's run containers (all states), for leak checks around a run."""
-    from harness.runner import LABEL_PREFIX
+    from harness import labels
 
-    return lambda: docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.kind=run"})
+    return lambda: docker_client.containers.list(all=True, filters={"label": f"{labels.KIND}=run"})

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from harness.binaries import fetch
-from harness.images import LABEL_PREFIX, ensure_base_image, ensure_images, ensure_version_image, prune
+from harness.images import ensure_base_image, ensure_images, ensure_version_image, prune
 from harness.images.recipes import codex_recipe
+from harness.labels import PREFIX as LABEL_PREFIX
 
 pytestmark = pytest.mark.integration
 VERSION = "0.44.0"  # small (89 MB tarball) and of the thread-events era

@@ -16,6 +16,7 @@ from harness.matrix import (
     load_matrix,
     select,
 )
+from harness.suite.protocol import KnownRegression
 
 BASE = """\
 versions: [0.20.0, 0.44.0, 0.117.0]
@@ -124,9 +125,9 @@ def test_expectations_first_match_wins_and_xfail_is_per_scenario(tmp_path: Path)
     assert cells["codex0.20.0-none-ephemeral"].expect == "legacy-fallback"
     assert cells["codex0.44.0-none-ephemeral"].expect == "auth-required"
     assert cells["codex0.44.0-codex-api-key-ephemeral"].expect == "native"
-    assert cells["codex0.117.0-codex-api-key-ephemeral"].xfail == {
-        "hang": {"reason": "hangs", "link": "https://x/1", "tests": None, "intermittent": False}}
-    assert cells["codex0.44.0-codex-api-key-ephemeral"].xfail == {}
+    assert cells["codex0.117.0-codex-api-key-ephemeral"].known == {
+        "hang": KnownRegression(reason="hangs", link="https://x/1")}
+    assert cells["codex0.44.0-codex-api-key-ephemeral"].known == {}
 
 
 def test_selection_narrows_and_accepts_unlisted_versions(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """From the container's raw output to results.json, junit.xml and report.md, without Docker.
 
-The raw files here have the exact shape tests/contract/conftest.py writes inside a container.
+The raw files are written with the wall's own types (harness.suite.protocol), exactly as the contract
+suite writes them inside a container.
 """
 
 from __future__ import annotations
@@ -12,39 +13,48 @@ import pytest
 from junitparser import JUnitXml
 
 from harness.fingerprint import build_fingerprints, cell_fingerprint
-from harness.matrix import Cell, Timeouts
+from harness.matrix import Timeouts
 from harness.redact import Redactor
 from harness.report import render_markdown, write_junit, write_markdown
-from harness.results import CellResult, RunResults, TestOutcome, cell_status, now, write_results
-from harness.runner import Job, RunOptions, collect_results, plan_jobs
+from harness.results import CellResult, RunResults, cell_status, now, write_results
+from harness.run import JobEnd, RunOptions, harvest, plan_jobs
+from harness.suite.protocol import (
+    LOG_FILE,
+    CellSpec,
+    Facts,
+    FinishLine,
+    PlanLine,
+    TestRecord,
+    log_line,
+    scenario_dir,
+)
 
+Cell = CellSpec
 NATIVE = Cell("0.117.0", "codex-api-key", "persistent", ("ok", "hang"))
 LEGACY = Cell("0.20.0", "none", "ephemeral", ("ok",), expect="legacy-fallback", expect_reason="old stream")
 
 
-def _job(tmp_path: Path, cells: list[Cell], results: dict | None, progress: list[dict] | None = None,
-         plan: dict[str, int] | None = None) -> Job:
+def _raw(tmp_path: Path, cells: list[Cell], tests: list[TestRecord], plan: dict[str, int] | None = None,
+         finished: bool = True) -> Path:
+    """A container's output dir: the suite log (plan, records, finish) and one cell's ok artifacts."""
     raw = tmp_path / "raw" / cells[0].version
     raw.mkdir(parents=True)
-    if results is not None:
-        (raw / "results.json").write_text(json.dumps(results))
-    if plan is not None:
-        (raw / "plan.json").write_text(json.dumps(plan))
-    if progress is not None:
-        (raw / "progress.jsonl").write_text("".join(json.dumps(p) + "\n" for p in progress))
-    facts = raw / "cells" / cells[0].id / "ok"
+    if plan is None:
+        plan = {c.id: sum(1 for t in tests if t.cell == c.id) for c in cells}
+    lines = [PlanLine(plan), *tests, *([FinishLine(0)] if finished else [])]
+    (raw / LOG_FILE).write_text("".join(log_line(x) for x in lines))
+    facts = scenario_dir(raw, cells[0].id, "ok")
     facts.mkdir(parents=True)
-    (facts / "facts.json").write_text(json.dumps({
-        "version_line": f"codex-cli {cells[0].version}", "protocol": "thread-events", "flags": ["--json"],
-        "event_types": ["thread.started", "turn.completed"], "usage_keys": ["input_tokens"],
-        "journal_credentials": ["valid"], "session_files": 1,
-    }))
+    (facts / "facts.json").write_text(json.dumps(Facts(
+        version_line=f"codex-cli {cells[0].version}", protocol="thread-events", flags=["--json"],
+        event_types=["thread.started", "turn.completed"], usage_keys=["input_tokens"],
+        journal_credentials=["valid"], session_files=1).to_json()))
     (facts / "resolver.json").write_text(json.dumps({"resolved": "codex-native", "native": {"state": "ready"}}))
-    return Job(name=f"codex{cells[0].version}", version=cells[0].version, image="img", cells=cells, raw_dir=raw)
+    return raw
 
 
-def test(name: str, outcome: str, message: str = "") -> dict:
-    return {"name": name, "scenario": "ok", "outcome": outcome, "message": message, "duration_s": 0.5}
+def test(cell: Cell, name: str, outcome: str, message: str = "") -> TestRecord:
+    return TestRecord(cell=cell.id, name=name, scenario="ok", outcome=outcome, message=message, duration_s=0.5)
 
 
 test.__test__ = False  # type: ignore[attr-defined]
@@ -57,19 +67,19 @@ test.__test__ = False  # type: ignore[attr-defined]
         (["pass", "fail"], "fail"),
         (["pass", "error"], "error"),
         (["pass", "xfail"], "xfail"),
-        (["pass", "xpass"], "pass"),
+        (["pass", "xpass"], "fail"),  # a strict known regression that passed: "fixed: remove the rule"
         (["skip"], "skip"),
         ([], "error"),
     ],
 )
 def test_cell_status(outcomes: list[str], status: str) -> None:
-    assert cell_status([TestOutcome(name=f"t{i}", outcome=o) for i, o in enumerate(outcomes)]) == status
+    assert cell_status([TestRecord("c", f"t{i}", None, o) for i, o in enumerate(outcomes)]) == status
 
 
-def test_collect_results_reads_tests_fingerprint_and_resolver(tmp_path: Path) -> None:
-    job = _job(tmp_path, [NATIVE], {NATIVE.id: [test("test_a[ok]", "pass"), test("test_b[hang]", "xpass", "r")]})
-    [result] = collect_results(job)
-    assert result.status == "pass"
+def test_harvest_reads_tests_fingerprint_and_resolver(tmp_path: Path) -> None:
+    raw = _raw(tmp_path, [NATIVE], [test(NATIVE, "test_a[ok]", "pass"), test(NATIVE, "test_b[hang]", "xpass", "r")])
+    [result] = harvest([NATIVE], raw, JobEnd(exit_code=1))
+    assert result.status == "fail"
     assert result.fixed == ["test_b[hang]"]
     assert result.fingerprint["version_line"] == "codex-cli 0.117.0"
     assert result.fingerprint["api_saw"] == ["valid"]
@@ -78,18 +88,18 @@ def test_collect_results_reads_tests_fingerprint_and_resolver(tmp_path: Path) ->
 
 def test_suite_that_died_keeps_progress_and_marks_missing_cells(tmp_path: Path) -> None:
     other = Cell("0.117.0", "none", "persistent", ("ok",), expect="auth-required")
-    job = _job(tmp_path, [NATIVE, other], None, progress=[{"cell": NATIVE.id, **test("test_a[ok]", "pass")}],
-               plan={NATIVE.id: 1, other.id: 2})
-    job.log_tail = "Killed"
-    native, missing = collect_results(job)
+    raw = _raw(tmp_path, [NATIVE, other], [test(NATIVE, "test_a[ok]", "pass")], plan={NATIVE.id: 1, other.id: 2},
+               finished=False)
+    native, missing = harvest([NATIVE, other], raw, JobEnd(exit_code=137, log_tail="Killed"))
     assert native.status == "pass" and native.tests[0].name == "test_a[ok]"  # all its planned tests reported
     assert missing.status == "error" and "0 of 2 tests reported" in missing.message and "Killed" in missing.message
+    assert missing.unfinished == "died" and native.unfinished is None
 
 
 def test_cell_cut_short_is_never_a_pass(tmp_path: Path) -> None:
-    progress = [{"cell": NATIVE.id, **test("test_a[ok]", "pass")}, {"cell": NATIVE.id, **test("test_b[ok]", "xfail")}]
-    job = _job(tmp_path, [NATIVE], None, progress=progress, plan={NATIVE.id: 5})
-    [result] = collect_results(job)
+    tests = [test(NATIVE, "test_a[ok]", "pass"), test(NATIVE, "test_b[ok]", "xfail")]
+    raw = _raw(tmp_path, [NATIVE], tests, plan={NATIVE.id: 5}, finished=False)
+    [result] = harvest([NATIVE], raw, JobEnd())
     assert result.status == "error" and "2 of 5 tests reported" in result.message
     assert [t.name for t in result.tests] == ["test_a[ok]", "test_b[ok]"]  # what it did report is kept
 
@@ -97,19 +107,16 @@ def test_cell_cut_short_is_never_a_pass(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("planned", "status"), [(None, "timeout"), (3, "timeout"), (2, "xfail")])
 def test_timed_out_container_turns_unfinished_cells_into_timeouts(tmp_path: Path, planned: int | None,
                                                                    status: str) -> None:
-    tests = [test("test_a[ok]", "pass"), test("test_b[ok]", "xfail")]
-    job = _job(tmp_path, [NATIVE], {NATIVE.id: tests}, plan=None if planned is None else {NATIVE.id: planned})
-    job.timed_out, job.log_tail = True, "still running"
-    [result] = collect_results(job)
+    tests = [test(NATIVE, "test_a[ok]", "pass"), test(NATIVE, "test_b[ok]", "xfail")]
+    raw = _raw(tmp_path, [NATIVE], tests, plan={} if planned is None else {NATIVE.id: planned})
+    [result] = harvest([NATIVE], raw, JobEnd(timed_out=True, log_tail="still running"))
     assert result.status == status
 
 
 def test_interrupted_run_reports_unfinished_cells_and_is_not_ok(tmp_path: Path) -> None:
-    job = _job(tmp_path, [NATIVE], None, progress=[{"cell": NATIVE.id, **test("test_a[ok]", "pass")}],
-               plan={NATIVE.id: 4})
-    job.interrupted = True
-    [result] = collect_results(job)
-    assert result.status == "error" and result.message.startswith("the run was interrupted")
+    raw = _raw(tmp_path, [NATIVE], [test(NATIVE, "test_a[ok]", "pass")], plan={NATIVE.id: 4}, finished=False)
+    [result] = harvest([NATIVE], raw, JobEnd(interrupted=True))
+    assert result.status == "error" and result.unfinished == "interrupted"
     results = RunResults(started=now(), duration_s=1.0, cells=[result], interrupted=True)
     assert not results.ok and results.to_json()["interrupted"] is True
     assert "**Interrupted: cells that had not finished are errors.**" in render_markdown(results)
@@ -126,9 +133,10 @@ def test_plan_jobs_groups_by_version_or_cell(tmp_path: Path) -> None:
 
 
 def _results(tmp_path: Path) -> RunResults:
-    native = collect_results(_job(tmp_path / "a", [NATIVE], {NATIVE.id: [test("test_a[ok]", "pass")]}))
-    legacy = collect_results(_job(tmp_path / "b", [LEGACY], {LEGACY.id: [
-        test("test_x[ok]", "fail", "boom sk-secretsecret123"), test("test_y[ok]", "xfail", "known (https://x/1)")]}))
+    native = harvest([NATIVE], _raw(tmp_path / "a", [NATIVE], [test(NATIVE, "test_a[ok]", "pass")]), JobEnd())
+    legacy_tests = [test(LEGACY, "test_x[ok]", "fail", "boom sk-secretsecret123"),
+                    test(LEGACY, "test_y[ok]", "xfail", "known (https://x/1)")]
+    legacy = harvest([LEGACY], _raw(tmp_path / "b", [LEGACY], legacy_tests), JobEnd())
     return RunResults(started=now(), duration_s=12.0, cells=[*legacy, *native],
                       builds={"0.117.0": {"version_line": "codex-cli 0.117.0", "protocol": "thread-events"}})
 
@@ -170,9 +178,8 @@ def test_build_fingerprint_takes_the_median_completed_ok_turn(tmp_path: Path) ->
     def cell(credential: str, status: str, wall: float) -> CellResult:
         facts = tmp_path / credential / "ok"
         facts.mkdir(parents=True)
-        (facts / "facts.json").write_text(json.dumps({
-            "version_line": "codex-cli 0.140.0", "protocol": "thread-events", "flags": [],
-            "thread_status": status, "wall_s": wall}))
+        (facts / "facts.json").write_text(json.dumps(Facts(
+            version_line="codex-cli 0.140.0", protocol="thread-events", thread_status=status, wall_s=wall).to_json()))
         return CellResult(cell=Cell("0.140.0", credential, "persistent", ("ok",)), status="pass",
                           fingerprint=cell_fingerprint(tmp_path / credential))
 

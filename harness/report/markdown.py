@@ -1,8 +1,4 @@
-"""Human and CI reports from RunResults: ``report.md`` (grid + build fingerprints) and merged ``junit.xml``.
-
-Reports are derived only from RunResults, never from the raw container output, so what a user reads
-is exactly what ``results.json`` says; every file passes the redactor on its way out.
-"""
+"""``report.md``: the grid, the cells that missed, known regressions, expectations, build fingerprints."""
 
 from __future__ import annotations
 
@@ -10,40 +6,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
-
-from harness.matrix import Cell
 from harness.redact import Redactor
+from harness.report.grid import SYMBOL, cell_label, grid_axes
 from harness.results import CellResult, RunResults
 
 _CELL_HOME = re.compile(r"/var/tmp/cnm/\S+?/codex-home")
-SYMBOL = {"pass": "✅", "fail": "❌", "error": "💥", "timeout": "⏱️", "xfail": "⚠️", "skip": "➖"}
-EXPECT_SHORT = {
-    "native": "",
-    "legacy-fallback": "legacy",
-    "ephemeral-unsupported": "no --ephemeral",
-    "auth-required": "auth required",
-    "auth-rejected": "401",
-}
-
-
-def grid_axes(cells: Sequence[Cell]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Rows = versions; columns = credential × policy, in matrix order."""
-    versions = list(dict.fromkeys(c.version for c in cells))
-    columns = list(dict.fromkeys((c.credential, c.policy) for c in cells))
-    return versions, columns
-
-
-def cell_label(result: CellResult) -> str:
-    """Short text for one grid cell: outcome symbol, passed/total tests, and the expectation if special."""
-    passed = sum(1 for t in result.tests if t.outcome in ("pass", "xpass", "xfail"))
-    label = f"{SYMBOL.get(result.status, '?')} {passed}/{len(result.tests)}"
-    extra = EXPECT_SHORT.get(result.cell.expect, result.cell.expect)
-    if extra:
-        label += f" {extra}"
-    if result.fixed:
-        label += " fixed?"
-    return label
 
 
 def render_markdown(results: RunResults) -> str:
@@ -189,35 +156,4 @@ def _short(flags: Sequence[str]) -> str:
 def write_markdown(results: RunResults, out_dir: Path, redactor: Redactor) -> Path:
     path = out_dir / "report.md"
     path.write_text(redactor(render_markdown(results)), encoding="utf-8")
-    return path
-
-
-def write_junit(results: RunResults, out_dir: Path, redactor: Redactor) -> Path:
-    """One suite per cell, with the cell's coordinates and outcome as suite properties."""
-    xml = JUnitXml(name="codex-native-matrix")
-    for r in results.cells:
-        suite = TestSuite(r.cell.id)
-        for key, value in (("version", r.cell.version), ("credential", r.cell.credential),
-                           ("policy", r.cell.policy), ("expected", r.cell.expect), ("status", r.status),
-                           ("protocol", str(r.fingerprint.get("protocol")))):
-            suite.add_property(key, value)
-        for t in r.tests:
-            case = TestCase(t.name, classname=r.cell.id, time=t.duration_s)
-            message = redactor(t.message)
-            if t.outcome == "fail":
-                case.result = [Failure(message)]
-            elif t.outcome == "error":
-                case.result = [Error(message)]
-            elif t.outcome in ("xfail", "skip"):
-                case.result = [Skipped(message or t.outcome)]
-            suite.add_testcase(case)
-        if not r.tests:
-            case = TestCase("cell", classname=r.cell.id)
-            case.result = [Error(redactor(r.message or "no tests ran"))]
-            suite.add_testcase(case)
-        suite.update_statistics()  # type: ignore[no-untyped-call]
-        xml.add_testsuite(suite)
-    xml.update_statistics()  # type: ignore[no-untyped-call]
-    path = out_dir / "junit.xml"
-    xml.write(str(path), pretty=True)
     return path

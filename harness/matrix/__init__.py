@@ -1,0 +1,11 @@
+"""matrix.yaml → validated model → cells: ``schema`` (the model), ``load`` (guarded reading),
+``expand`` (cells with expectations and known regressions), ``select`` (command-line narrowing)."""
+
+from harness.matrix.expand import expand
+from harness.matrix.load import load_matrix
+from harness.matrix.schema import CREDENTIALS, EXPECTS, POLICIES, SCENARIOS, MatrixConfig, Timeouts, parse_version
+from harness.matrix.select import Selection, select, versions_of
+from harness.suite.protocol import CellSpec as Cell
+
+__all__ = ["CREDENTIALS", "EXPECTS", "POLICIES", "SCENARIOS", "Cell", "MatrixConfig", "Selection", "Timeouts",
+           "expand", "load_matrix", "parse_version", "select", "versions_of"]

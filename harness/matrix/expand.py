@@ -1,0 +1,83 @@
+"""A validated matrix → its cells, in a stable order, each with its expectation and known regressions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from packaging.version import Version
+
+from harness.errors import UserError
+from harness.matrix.schema import MatrixConfig
+from harness.suite.expectations import NATIVE
+from harness.suite.protocol import CellSpec, KnownRegression
+
+_AXES = ("version", "credential", "policy")
+
+
+def expectation(config: MatrixConfig, version: str, credential: str, policy: str) -> tuple[str, str]:
+    """First matching rule wins; a cell no rule matches must hold the full native contract."""
+    for rule in config.expectations:
+        if rule.when.matches(version, credential, policy):
+            return rule.expect, rule.reason
+    return NATIVE, "the full codex-native contract holds"
+
+
+def known_regressions(config: MatrixConfig, version: str, credential: str, policy: str,
+                      scenarios: Sequence[str]) -> dict[str, KnownRegression]:
+    """scenario → the first xfail rule matching it (rules are checked in file order)."""
+    out: dict[str, KnownRegression] = {}
+    for scenario in scenarios:
+        for rule in config.xfail:
+            if rule.when.matches(version, credential, policy, scenario):
+                out[scenario] = KnownRegression(
+                    reason=rule.reason, link=rule.link, tests=tuple(rule.tests) if rule.tests else None,
+                    match=rule.match, strict=rule.strict, rate=rule.rate)
+                break
+    return out
+
+
+def _combinations(config: MatrixConfig) -> list[dict[str, Any]]:
+    """Cartesian product, then exclude, then include — GitHub Actions' order and semantics."""
+    combos: list[dict[str, Any]] = [
+        {"version": v, "credential": c, "policy": p}
+        for v, c, p in itertools.product(config.versions, config.credentials, config.policies)
+    ]
+    for ex in config.exclude:
+        keys = {k: v for k, v in ex.model_dump(exclude_none=True).items() if k != "scenarios"}
+        combos = [c for c in combos if not all(c[k] == v for k, v in keys.items())]
+    for inc in config.include:
+        entry = inc.model_dump(exclude_none=True)
+        axes = {k: v for k, v in entry.items() if k in _AXES}
+        extras = {k: v for k, v in entry.items() if k not in axes}
+        matched = [c for c in combos if all(c.get(k) == v for k, v in axes.items())]
+        if matched and extras:
+            for c in matched:
+                c.update(extras)
+        elif not matched:
+            missing = [k for k in _AXES if k not in axes]
+            if missing:
+                raise UserError(
+                    f"include entry {entry} matches no combination and lacks {', '.join(missing)}: "
+                    "give version, credential and policy to add a new cell"
+                )
+            combos.append(dict(entry))
+    return combos
+
+
+def expand(config: MatrixConfig) -> list[CellSpec]:
+    """All cells of the matrix, in a stable order (versions ascending, then matrix.yaml order)."""
+    cells = []
+    for combo in _combinations(config):
+        version, credential, policy = combo["version"], combo["credential"], combo["policy"]
+        scenarios = tuple(combo.get("scenarios") or config.scenarios)
+        expect, reason = expectation(config, version, credential, policy)
+        cells.append(CellSpec(
+            version=version, credential=credential, policy=policy, scenarios=scenarios, expect=expect,
+            expect_reason=reason, known=known_regressions(config, version, credential, policy, scenarios),
+        ))
+    order = {c: i for i, c in enumerate(config.credentials)}
+    porder = {p: i for i, p in enumerate(config.policies)}
+    cells.sort(key=lambda c: (Version(c.version), order.get(c.credential, 99), porder.get(c.policy, 99)))
+    return cells

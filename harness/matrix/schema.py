@@ -1,0 +1,234 @@
+"""The matrix.yaml schema: pydantic models whose validators name the problem and the fix.
+
+The axis vocabularies come from their owners (credential setups: :mod:`harness.suite.credentials`,
+scenarios: :mod:`harness.fakeapi.scenarios`, policies: the lane, expectation kinds:
+:mod:`harness.suite.expectations`); this module only checks values against them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any, get_args
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.fakeapi.scenarios import SCENARIOS as SCENARIO_REGISTRY
+from harness.lane.events import Policy
+from harness.suite.credentials import CREDENTIAL_SETUPS
+from harness.suite.expectations import EXPECTATIONS
+
+CREDENTIALS: tuple[str, ...] = tuple(CREDENTIAL_SETUPS)
+POLICIES: tuple[str, ...] = get_args(Policy)
+SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
+EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
+AXIS_VALUES: dict[str, tuple[str, ...]] = {
+    "credentials": CREDENTIALS,
+    "policies": POLICIES,
+    "scenarios": SCENARIOS,
+}
+
+
+def parse_version(text: str) -> str:
+    """Normalise an X.Y.Z codex version; reject anything npm would not publish for codex."""
+    try:
+        v = Version(str(text))
+    except InvalidVersion as exc:
+        raise ValueError(f"{text!r} is not a version: write it as X.Y.Z, e.g. 0.117.0") from exc
+    if v.local or v.epoch or len(v.release) != 3:
+        raise ValueError(f"{text!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0")
+    return str(v)
+
+
+def check_axis_values(axis: str, values: Iterable[str]) -> None:
+    allowed = AXIS_VALUES[axis]
+    for value in values:
+        if value not in allowed:
+            raise ValueError(f"unknown {axis} value {value!r}: use one of {', '.join(allowed)}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class When(_Strict):
+    """Selects cells (and, for xfail, scenarios); an absent key matches everything."""
+
+    versions: str | None = None
+    credentials: list[str] | None = None
+    policies: list[str] | None = None
+    scenarios: list[str] | None = None
+
+    @field_validator("versions")
+    @classmethod
+    def _valid_range(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier as exc:
+            raise ValueError(
+                f"{value!r} is not a PEP 440 version range: write e.g. \"<0.44\" or \">=0.99,<0.150\""
+            ) from exc
+        return value
+
+    @field_validator("credentials", "policies", "scenarios")
+    @classmethod
+    def _known_values(cls, value: list[str] | None, info: Any) -> list[str] | None:
+        if value is not None:
+            check_axis_values(info.field_name, value)
+        return value
+
+    def matches(self, version: str, credential: str, policy: str, scenario: str | None = None) -> bool:
+        if self.versions is not None and not SpecifierSet(self.versions).contains(version, prereleases=True):
+            return False
+        if self.credentials is not None and credential not in self.credentials:
+            return False
+        if self.policies is not None and policy not in self.policies:
+            return False
+        return not (scenario is not None and self.scenarios is not None and scenario not in self.scenarios)
+
+
+class ExpectationRule(_Strict):
+    when: When
+    expect: str
+    reason: str
+
+    @field_validator("expect")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in EXPECTATIONS:
+            raise ValueError(f"unknown expectation {value!r}: use one of {', '.join(EXPECTATIONS)}")
+        return value
+
+
+class XFailRule(_Strict):
+    """A known codex regression: the named contract tests fail where it matches, with a matching message.
+
+    Strict by default: a covered test that passes fails the cell ("fixed: remove the rule"). A race that
+    shows only sometimes is ``strict: false`` and must state its measured per-run ``rate``.
+    """
+
+    when: When
+    reason: str
+    link: str | None = None
+    tests: list[str] | None = None
+    match: str | None = None
+    strict: bool = True
+    rate: float | None = Field(default=None, gt=0, le=1)
+
+    @field_validator("tests")
+    @classmethod
+    def _test_names(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or ():
+            if not name.startswith("test_") or "[" in name:
+                raise ValueError(f"{name!r} is not a contract test name: write e.g. test_event_grammar")
+        return value
+
+    @field_validator("match")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        import re
+
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"match {value!r} is not a regular expression ({exc}): fix or quote it") from None
+        return value
+
+    @model_validator(mode="after")
+    def _rate_when_not_strict(self) -> XFailRule:
+        if not self.strict and self.rate is None:
+            raise ValueError("a rule with strict: false needs the measured per-run rate: add e.g. rate: 0.5")
+        return self
+
+
+class Combination(_Strict):
+    """An include/exclude entry (GitHub-Actions matrix semantics)."""
+
+    version: str | None = None
+    credential: str | None = None
+    policy: str | None = None
+    scenarios: list[str] | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        return None if value is None else parse_version(value)
+
+    @field_validator("credential")
+    @classmethod
+    def _credential(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_axis_values("credentials", [value])
+        return value
+
+    @field_validator("policy")
+    @classmethod
+    def _policy(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_axis_values("policies", [value])
+        return value
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            check_axis_values("scenarios", value)
+        return value
+
+
+#: Timeouts are seconds; a day is far past anything a cell or a container needs.
+MAX_TIMEOUT_S = 86400.0
+
+
+class Timeouts(_Strict):
+    codex_s: float = Field(default=45.0, gt=0, le=MAX_TIMEOUT_S)
+    hang_s: float = Field(default=6.0, gt=0, le=MAX_TIMEOUT_S)
+    container_s: float = Field(default=1800.0, gt=0, le=MAX_TIMEOUT_S)
+
+    @field_validator("codex_s", "hang_s", "container_s", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"{info.field_name} must be a finite number of seconds, e.g. 45")
+        return value
+
+
+class MatrixConfig(_Strict):
+    versions: list[str]
+    credentials: list[str] = Field(default_factory=lambda: list(CREDENTIALS))
+    policies: list[str] = Field(default_factory=lambda: list(POLICIES))
+    scenarios: list[str] = Field(default_factory=lambda: list(SCENARIOS))
+    exclude: list[Combination] = Field(default_factory=list)
+    include: list[Combination] = Field(default_factory=list)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    expectations: list[ExpectationRule] = Field(default_factory=list)
+    xfail: list[XFailRule] = Field(default_factory=list)
+
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _versions(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            raise ValueError("versions must be a non-empty list such as [0.117.0, 0.169.0]")
+        return [parse_version(str(v)) for v in value]
+
+    @field_validator("credentials", "policies", "scenarios")
+    @classmethod
+    def _axis(cls, value: list[str], info: Any) -> list[str]:
+        if not value:
+            raise ValueError(f"{info.field_name} must list at least one value")
+        check_axis_values(info.field_name, value)
+        return value
+
+    @model_validator(mode="after")
+    def _no_duplicates(self) -> MatrixConfig:
+        for axis in ("versions", "credentials", "policies", "scenarios"):
+            values = getattr(self, axis)
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"{axis} lists {', '.join(dupes)} more than once: keep one")
+        return self

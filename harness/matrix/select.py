@@ -1,0 +1,100 @@
+"""Command-line narrowing of the matrix: ``--versions/--credentials/--policies/--scenarios/--cells``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.errors import UserError
+from harness.matrix.expand import expand
+from harness.matrix.load import clip
+from harness.matrix.schema import AXIS_VALUES, MatrixConfig, parse_version
+from harness.suite.protocol import CellSpec
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Comma-separated values per flag, as typed; None = the flag was not given (everything)."""
+
+    versions: str | None = None
+    credentials: str | None = None
+    policies: str | None = None
+    scenarios: str | None = None
+    cells: str | None = None  # exact cell ids, as results.json / report.md / junit.xml print them
+
+
+def split_values(flag: str, value: str | None) -> list[str] | None:
+    """The items of a comma-separated flag; an empty one is an error, never "everything".
+
+    An unset CI variable (``--versions "$VERSIONS"``) must not start the whole matrix.
+    """
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise UserError(f"{flag} is empty: name at least one value, or leave the flag out to select everything")
+    return items
+
+
+def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
+    """Cells narrowed by the command line; a version not in matrix.yaml is added on the fly.
+
+    Unlisted versions are allowed because reproducing a regression in one specific build is a core use;
+    unknown credential/policy/scenario values are errors because they can only be typos.
+    """
+    versions = split_values("--versions", selection.versions)
+    credentials = split_values("--credentials", selection.credentials)
+    policies = split_values("--policies", selection.policies)
+    scenarios = split_values("--scenarios", selection.scenarios)
+    ids = split_values("--cells", selection.cells)
+    for flag, axis, values in (
+        ("--credentials", "credentials", credentials),
+        ("--policies", "policies", policies),
+        ("--scenarios", "scenarios", scenarios),
+    ):
+        for value in values or ():
+            if value not in AXIS_VALUES[axis]:
+                raise UserError(f"{flag}: unknown value {clip(value)!r}: use one of {', '.join(AXIS_VALUES[axis])}")
+    if ids is not None:
+        versions = list(dict.fromkeys([*(versions or []), *(_version_of_id(i) for i in ids)]))
+    if versions is not None:
+        try:
+            versions = [parse_version(v.removeprefix("codex")) for v in versions]
+        except ValueError as exc:
+            raise UserError(f"--versions: {clip(exc, 160)}") from None
+        extra = [v for v in versions if v not in config.versions]
+        if extra:
+            config = config.model_copy(update={"versions": [*config.versions, *extra]})
+    if credentials is not None:
+        config = config.model_copy(update={"credentials": credentials})
+    if policies is not None:
+        config = config.model_copy(update={"policies": policies})
+    cells = expand(config)
+    if versions is not None:
+        cells = [c for c in cells if c.version in versions]
+    if ids is not None:
+        by_id = {c.id: c for c in cells}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise UserError(f"--cells: no cell {clip(unknown[0])!r} in this matrix: copy an id from results.json "
+                            "or `codex-matrix list`")
+        cells = [c for c in cells if c.id in ids]
+    if scenarios is not None:
+        cells = [c.narrowed(scenarios) for c in cells]
+        cells = [c for c in cells if c.scenarios]
+    if not cells:
+        raise UserError("the selection matches no cell: widen --versions/--credentials/--policies/--scenarios")
+    return cells
+
+
+def _version_of_id(cell_id: str) -> str:
+    """``codex0.117.0-codex-api-key-ephemeral`` → ``0.117.0``."""
+    head = cell_id.removeprefix("codex").split("-", 1)[0]
+    if not head or not cell_id.startswith("codex"):
+        raise UserError(f"--cells: {clip(cell_id)!r} is not a cell id: "
+                        "they look like codex0.117.0-codex-api-key-ephemeral")
+    return head
+
+
+def versions_of(cells: list[CellSpec]) -> list[str]:
+    """Distinct versions in cell order."""
+    return list(dict.fromkeys(c.version for c in cells))

@@ -1,0 +1,8 @@
+"""Running the matrix: ``plan`` (jobs and options), ``containers`` (the suite in per-version containers)
+and ``harvest`` (what a container left behind → cell results)."""
+
+from harness.run.containers import JobRun, Reporter, run_jobs
+from harness.run.harvest import JobEnd, harvest
+from harness.run.plan import JobPlan, RunOptions, plan_jobs
+
+__all__ = ["JobEnd", "JobPlan", "JobRun", "Reporter", "RunOptions", "harvest", "plan_jobs", "run_jobs"]

@@ -1,0 +1,53 @@
+"""What a run will do, decided before any container starts: options and one job per container."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from harness.matrix import Timeouts
+from harness.suite.protocol import CellSpec
+
+Keep = Literal["failing", "always", "never"]
+Isolation = Literal["version", "cell"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out_dir: Path
+    timeouts: Timeouts
+    jobs: int = 1
+    keep: Keep = "failing"
+    isolation: Isolation = "version"
+    workers: int = 4  # concurrent lane runs inside one container
+    k_expr: str | None = None  # pytest -k for the contract tests
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """One container's worth of cells and where its raw output goes."""
+
+    name: str
+    version: str
+    image: str
+    cells: tuple[CellSpec, ...]
+    raw_dir: Path
+
+    @property
+    def lane_runs(self) -> int:
+        return sum(len(c.scenarios) for c in self.cells)
+
+
+def plan_jobs(cells: Sequence[CellSpec], images: Mapping[str, str], options: RunOptions) -> list[JobPlan]:
+    """One job per build (or per cell with ``isolation="cell"``), in cell order."""
+    groups: dict[str, list[CellSpec]] = {}
+    for cell in cells:
+        key = cell.version if options.isolation == "version" else cell.id
+        groups.setdefault(key, []).append(cell)
+    return [
+        JobPlan(name=f"codex{key}" if options.isolation == "version" else key, version=group[0].version,
+                image=images[group[0].version], cells=tuple(group), raw_dir=options.out_dir / "raw" / key)
+        for key, group in groups.items()
+    ]

@@ -1,0 +1,75 @@
+"""What a cell is expected to do: the registry of expectation kinds, and the measured rules behind them.
+
+An expectation kind names what a cell must show instead of the full native contract (a legacy build
+falls back, a build without ``--ephemeral`` refuses an ephemeral run, …). The registry owns the names
+and everything derived from them (the grid's tag and legend, the report's label, the native state the
+resolver must report), so a new kind is one entry here plus a ``when:`` rule in ``matrix.yaml``;
+contract tests that apply to only some kinds say so with ``@pytest.mark.expects``.
+
+Standard library only: read by the host (matrix, console, reports) and by the contract suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExpectationKind:
+    """``tag``: one letter in the console grid ('' for native); ``label``: the report's short note;
+    ``legend``: what the tag means; ``native_state``: the codex-native state the resolver must report."""
+
+    name: str
+    tag: str
+    label: str
+    legend: str
+    native_state: str
+
+
+NATIVE = "native"
+
+EXPECTATIONS: dict[str, ExpectationKind] = {k.name: k for k in (
+    ExpectationKind(NATIVE, "", "", "the full codex-native contract holds", "ready"),
+    ExpectationKind("legacy-fallback", "L", "legacy", "legacy stream → fallback", "degraded"),
+    ExpectationKind("ephemeral-unsupported", "E", "no --ephemeral", "no --ephemeral → refused", "degraded"),
+    ExpectationKind("auth-required", "A", "auth required", "no credential → auth required",
+                    "authentication-required"),
+    # a key is present, so the resolver says ready; only the API can tell the key is wrong
+    ExpectationKind("auth-rejected", "R", "401", "key rejected (401)", "ready"),
+)}
+
+
+def expected_history(policy: str, status: str) -> set[str]:
+    """History completeness a run may truthfully claim."""
+    if policy == "ephemeral":
+        return {"live-only"}
+    if status == "completed":
+        return {"hydrated"}
+    return {"explicit-hydration-required"}
+
+
+# Legacy builds (< 0.44) never print a terminal event. On an error 0.20.x never exits (the lane's
+# timeout ends it: `interrupted`); from 0.21 they exit 0 after printing an error message (`failed`).
+# Measured in containers on 0.20.0 (hangs) and 0.21.0, 0.28.0, 0.29.0, 0.34.0, 0.36.0, 0.40.0, 0.42.0.
+LEGACY_HANGS_BEFORE = (0, 21)
+# The lane hands an env key (CODEX_API_KEY or OPENAI_API_KEY) to a pre-0.44 build as OPENAI_API_KEY,
+# which 0.20–0.34 send and 0.36–0.42 ignore (facts §4, #3189): there only auth.json reaches the API.
+OPENAI_KEY_ENV_IGNORED_FROM = (0, 36)
+
+
+def legacy_key_reaches_api(version: tuple[int, ...], api_sees: str, env_var: str | None) -> bool:
+    """Whether a legacy build sends the setup's valid key (``api_sees``/``env_var`` from the setup)."""
+    if api_sees != "valid":
+        return False
+    return env_var is None or version < OPENAI_KEY_ENV_IGNORED_FROM
+
+
+def legacy_outcome(version: tuple[int, ...], authorised: bool, succeeds: bool, waits: bool) -> dict[str, object]:
+    """Thread status and exit code the lane must report for a legacy build's run of a scenario."""
+    if authorised and succeeds:
+        return {"status": "completed", "exit_code": 0}
+    if version < LEGACY_HANGS_BEFORE:
+        return {"status": "interrupted", "exit_code": None}
+    if authorised and waits:  # the API never answers; only the lane's timeout ends the run
+        return {"status": "interrupted", "exit_code": None}
+    return {"status": "failed", "exit_code": 0}  # the fake API answered 401/429/500 or cut the stream

@@ -1,0 +1,79 @@
+"""What one lane run showed of its build, reduced to comparable facts (:class:`~harness.suite.protocol.Facts`).
+
+The fingerprint of a build, the diff between two builds and the atlas are all built from these facts,
+so they hold only what was observed (event and item types, usage keys, declared tools, normalised
+stderr lines, …), never what a table says a build should do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from harness.lane.session import LaneResult
+from harness.suite.protocol import Facts
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TS = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z?|\d+(\.\d+)?m?s\b")
+_PATH = re.compile(r"/(?:var/)?tmp/cnm/[^\s'\"]+")
+
+
+def normalize_stderr_line(line: str) -> str:
+    """Stderr with run-specific noise (ids, times, temp paths) removed, so builds can be compared."""
+    line = _UUID.sub("<uuid>", line)
+    line = _TS.sub("<t>", line)
+    return _PATH.sub("<tmp>", line).strip()
+
+
+def _stream_shapes(stdout: bytes) -> tuple[list[str], list[str], list[str]]:
+    """Event types, item types and the last usage object's keys, in order of first appearance."""
+    event_types: list[str] = []
+    item_types: list[str] = []
+    usage_keys: list[str] = []
+    for raw in stdout.splitlines():
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        msg = obj.get("msg")
+        etype = msg.get("type") if isinstance(msg, dict) else obj.get("type")
+        if isinstance(etype, str) and etype not in event_types:
+            event_types.append(etype)
+        item = obj.get("item")
+        if isinstance(item, dict):
+            itype = item.get("type") or item.get("item_type")
+            if isinstance(itype, str) and itype not in item_types:
+                item_types.append(itype)
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            usage_keys = list(usage)
+    return event_types, item_types, usage_keys
+
+
+def facts_of(result: LaneResult, *, journal: Sequence[dict[str, Any]], session_files: int, credential_setup: str,
+             wall_s: float, model: str | None, model_source: str | None, model_catalog: Sequence[str]) -> Facts:
+    seam = result.seam
+    event_types, item_types, usage_keys = _stream_shapes(seam.stdout if seam else b"")
+    stderr = seam.stderr.decode("utf-8", "replace").splitlines() if seam else []
+    return Facts(
+        version_line=result.executable.version_line if result.executable else None,
+        protocol=result.capabilities.protocol if result.capabilities else None,
+        stream_protocol=result.mapped.protocol,
+        flags=list(result.capabilities.flags) if result.capabilities else [],
+        model=model, model_source=model_source, model_catalog=list(model_catalog),
+        event_types=event_types, item_types=item_types, usage_keys=usage_keys,
+        tools_declared=next((list(e.get("tools", [])) for e in journal if e.get("tools")), []),
+        stderr=sorted({normalize_stderr_line(s) for s in stderr if s.strip()}),
+        session_files=session_files,
+        journal_credentials=sorted({str(e.get("credential")) for e in journal}),
+        credential_setup=credential_setup,
+        exit_code=seam.exit_code if seam else None,
+        timed_out=bool(seam and seam.timed_out),
+        thread_status=result.authority.thread_status,
+        refused=result.refused,
+        wall_s=round(wall_s, 3),
+    )

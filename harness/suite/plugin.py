@@ -1,0 +1,232 @@
+"""The contract suite's pytest plugin: cells in, one (cell, scenario) lane run per case, records out.
+
+Runs INSIDE a per-version container (python3 + pytest 7.2 + this package). ``tests/contract/conftest.py``
+only names this module; its ``pytest_configure`` registers one :class:`ContractSuite` object per session
+(as pytest's junitxml does), which owns all state, so nothing lives in module globals.
+
+* The host's :class:`~harness.suite.protocol.SuiteSpec` (``$CNM_SPEC``) gives this build's cells.
+* Each test declares the cell expectations and scenarios it applies to (``@pytest.mark.expects`` /
+  ``@pytest.mark.scenarios``; absent = all), so every cell gets exactly the tests that apply and
+  nothing is skipped for bookkeeping.
+* All lane runs start right after collection, because the codex processes mostly wait on loopback;
+  tests then only assert.
+* Known regressions (matrix.yaml ``xfail``) are applied as pytest's own xfail does it, plus a
+  ``match`` on the failure message: a failure that does not match stays a failure, and a strict
+  regression that passes fails ("fixed: remove the rule").
+* Outcomes go to ``$CNM_OUT/suite-log.jsonl`` as they happen (protocol.LOG_FILE), so the host sees
+  progress and keeps what was reported even when the container is killed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.fakeapi import FakeResponsesAPI
+from harness.redact import Redactor
+from harness.suite.cellrun import Outcome, run_cell_scenario
+from harness.suite.protocol import (
+    CONTAINER_OUT,
+    ENV_OUT,
+    ENV_SPEC,
+    ENV_WORKERS,
+    LOG_FILE,
+    CellSpec,
+    FinishLine,
+    KnownRegression,
+    LogLine,
+    PlanLine,
+    SuiteSpec,
+    SuiteTimeouts,
+    TestRecord,
+    log_line,
+)
+
+Case = tuple[str, str]  # (cell id, scenario)
+#: Not under $TMPDIR: codex refuses to set up its helper binaries there.
+WORKROOT = Path("/var/tmp/cnm")
+MAX_MESSAGE = 600
+
+
+class ContractSuite:
+    """All of one session's state: the spec, the fake API, the lane runs in flight, the log."""
+
+    def __init__(self, spec: SuiteSpec, out: Path, workers: int) -> None:
+        self.cells: dict[str, CellSpec] = {c.id: c for c in spec.cells}
+        self.timeouts = spec.timeouts
+        self.out = out
+        self.workers = workers
+        self.futures: dict[Case, Future[Outcome]] = {}
+        self.lock = threading.Lock()
+        self.api: FakeResponsesAPI | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.redactor = Redactor()
+
+    # -- collection --------------------------------------------------------------------------------
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "case" not in metafunc.fixturenames:
+            return
+        expects = metafunc.definition.get_closest_marker("expects")
+        scen = metafunc.definition.get_closest_marker("scenarios")
+        cases: list[Case] = []
+        for cell in self.cells.values():
+            if expects and cell.expect not in expects.args:
+                continue
+            cases.extend((cell.id, s) for s in cell.scenarios if not scen or s in scen.args)
+        metafunc.parametrize("case", cases, ids=[f"{c}-{s}" for c, s in cases])
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        # a test whose expectations match no cell of this container has nothing to check here: drop it
+        # rather than report pytest's "empty parameter set" skip as if something had been skipped
+        empty = [i for i in items if getattr(i, "callspec", None) is not None and case_of(i) is None]
+        if empty:
+            config.hook.pytest_deselected(items=empty)
+            items[:] = [i for i in items if i not in empty]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Write how many tests each cell will report, then start every needed lane run now, in test order.
+
+        The plan lets the host tell a finished cell from one cut short by a timeout or a kill.
+        """
+        cases = [c for c in (case_of(i) for i in session.items) if c is not None]
+        planned: dict[str, int] = {}
+        for cell_id, _ in cases:
+            planned[cell_id] = planned.get(cell_id, 0) + 1
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / LOG_FILE).write_text("", encoding="utf-8")
+        self._log(PlanLine(planned))
+        needed = list(dict.fromkeys(cases))
+        if not needed:
+            return
+        valid_key = "sk-matrix-" + secrets.token_hex(16)
+        self.redactor.add(valid_key)
+        self.api = FakeResponsesAPI(valid_keys=[valid_key]).start()
+        self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cell")
+        for cell_id, scenario in needed:
+            self.futures[(cell_id, scenario)] = self.pool.submit(
+                run_cell_scenario, self.cells[cell_id], scenario, api=self.api, valid_key=valid_key,
+                workroot=WORKROOT, out_dir=self.out, timeouts=self.timeouts, redactor=self.redactor,
+            )
+
+    # -- running -----------------------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        made = yield
+        report: pytest.TestReport = made.get_result()
+        case = case_of(item)
+        if case is None:
+            return
+        known = self.cells[case[0]].known.get(case[1])
+        name = item.name.split("[")[0]
+        if report.when == "call" and known is not None and known.covers(name):
+            apply_known_regression(report, known)
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(name, case, report, known)
+
+    def _record(self, name: str, case: Case, report: pytest.TestReport, known: KnownRegression | None) -> None:
+        wasxfail = getattr(report, "wasxfail", None)
+        message = ""
+        if report.passed:
+            outcome = "pass"
+            if known is not None and known.covers(name) and not known.strict:
+                message = "known intermittent regression did not show this run"
+        elif report.skipped:
+            outcome = "xfail" if wasxfail is not None else "skip"
+            message = str(wasxfail or _longrepr_message(report))
+        else:
+            outcome = "error" if report.when == "setup" else "xpass" if _strict_xpass(report) else "fail"
+            message = _longrepr_message(report)
+        record = TestRecord(cell=case[0], name=f"{name}[{case[1]}]", scenario=case[1], outcome=outcome,
+                            message=self.redactor(" ".join(message.split())[:MAX_MESSAGE]),
+                            duration_s=round(report.duration, 3))
+        self._log(record)
+
+    def _log(self, line: LogLine) -> None:
+        with self.lock, (self.out / LOG_FILE).open("a", encoding="utf-8") as fh:
+            fh.write(log_line(line))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.api is not None:
+            self.api.stop()
+        shutil.rmtree(WORKROOT, ignore_errors=True)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._log(FinishLine(int(exitstatus)))
+
+
+_XPASS_STRICT = "[XPASS(strict)] "
+
+
+def apply_known_regression(report: pytest.TestReport, known: KnownRegression) -> None:
+    """Turn a call report into what the known regression makes of it, as pytest's skipping.py does.
+
+    Failed and the message matches (or no ``match``): xfail. Failed otherwise: stays failed, with a note.
+    Passed and strict: failed, "fixed: remove the rule". Passed and not strict: stays passed.
+    """
+    reason = known.reason + (f" ({known.link})" if known.link else "")
+    if report.failed:
+        message = _longrepr_message(report)
+        if known.match is None or re.search(known.match, message):
+            report.outcome = "skipped"
+            report.wasxfail = reason
+        else:
+            report.longrepr = (f"failed, but not as the known regression describes (match {known.match!r} "
+                               f"not found): {message}")
+    elif report.passed and known.strict:
+        report.outcome = "failed"
+        report.longrepr = (f"{_XPASS_STRICT}known regression did not show: fixed in this build? remove or narrow "
+                           f"the xfail rule ({reason})")
+
+
+def _strict_xpass(report: pytest.TestReport) -> bool:
+    return isinstance(report.longrepr, str) and report.longrepr.startswith(_XPASS_STRICT)
+
+
+def _longrepr_message(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, str):
+        return report.longrepr
+    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+        return str(report.longrepr[-1])
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return str(getattr(crash, "message", "") or (report.longreprtext.strip().splitlines() or [""])[-1])
+
+
+def case_of(item: pytest.Item) -> Case | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    case = callspec.params.get("case")
+    if not isinstance(case, tuple):  # an empty parameter set yields pytest's NOTSET
+        return None
+    return case
+
+
+SUITE_KEY = pytest.StashKey[ContractSuite]()
+
+
+@pytest.fixture
+def outcome(request: pytest.FixtureRequest, case: Case) -> Outcome:
+    """The finished lane run for this test's (cell, scenario)."""
+    return request.config.stash[SUITE_KEY].futures[case].result()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the session's ContractSuite when the host handed us a spec (else: plain collection)."""
+    config.addinivalue_line("markers", "expects(*kinds): cell expectation kinds this test applies to (default all)")
+    config.addinivalue_line("markers", "scenarios(*names): scenarios this test applies to (default all)")
+    spec_path = os.environ.get(ENV_SPEC)
+    spec = SuiteSpec.read(Path(spec_path)) if spec_path else SuiteSpec((), SuiteTimeouts(45.0, 6.0))
+    suite = ContractSuite(spec, Path(os.environ.get(ENV_OUT, CONTAINER_OUT)), int(os.environ.get(ENV_WORKERS, "4")))
+    config.stash[SUITE_KEY] = suite
+    config.pluginmanager.register(suite, "codex-matrix-contract-suite")

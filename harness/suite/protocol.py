@@ -1,0 +1,297 @@
+"""The wall between the host and the per-version containers: every file and variable that crosses it.
+
+Standard library only: both sides import this module, and inside a container only python3 and pytest
+exist. Each type that crosses owns both ends of its serialization (``to_json`` / ``from_json``), the
+way pytest's ``TestReport`` owns ``_to_json``/``_from_json``, so a field added on one side cannot be
+forgotten on the other.
+
+What crosses, and in which direction:
+
+* host → container: ``SPEC_FILE`` (a :class:`SuiteSpec`: the cells of one container and the timeouts),
+  and the environment variables ``ENV_*``;
+* container → host: ``LOG_FILE``, one JSON object per line, appended as the suite goes (like pytest's
+  ``report_log``): first a :class:`PlanLine` (how many tests each cell will report), then one
+  :class:`TestRecord` per test, and a :class:`FinishLine` when the session ends normally. A suite cut
+  short by a timeout or a kill leaves the lines it wrote, so the host never loses what was reported;
+* container → host, per (cell, scenario): the artifacts under ``CELLS_DIR/<cell>/<scenario>/``, of which
+  the host reads :class:`Facts` (``FACTS_FILE``) and the resolver decision (``RESOLVER_FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 2
+
+#: Inside the container: where the package and the contract suite are mounted, and the output dir.
+CONTAINER_PACKAGE_ROOT = "/cnm"
+CONTAINER_SUITE_DIR = "/cnm/contract"
+CONTAINER_OUT = "/out"
+
+#: Files the host writes into, and reads back from, a container's output directory.
+SPEC_FILE = "cells.json"
+LOG_FILE = "suite-log.jsonl"
+CELLS_DIR = "cells"
+FACTS_FILE = "facts.json"
+RESOLVER_FILE = "resolver.json"
+PYTEST_LOG = "pytest.log"
+
+#: Environment of the suite inside the container.
+ENV_SPEC = "CNM_SPEC"
+ENV_OUT = "CNM_OUT"
+ENV_WORKERS = "CNM_WORKERS"
+ENV_K = "CNM_K"  # pytest -k expression for the contract tests, empty = all
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the keys ``cls`` declares: a newer writer may add keys an older reader does not know."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+@dataclass(frozen=True)
+class KnownRegression:
+    """A known codex regression on one scenario of a cell (matrix.yaml's ``xfail``).
+
+    ``tests`` names the contract tests it covers (None: every test of the scenario); ``match`` is a
+    regular expression the failure message must match to count as this regression (None: any failure).
+    ``strict``: a pass fails the cell ("fixed: remove the rule"). ``rate`` is the measured chance that
+    one run shows it, required for non-strict (intermittent) rules.
+    """
+
+    reason: str
+    link: str | None = None
+    tests: tuple[str, ...] | None = None
+    match: str | None = None
+    strict: bool = True
+    rate: float | None = None
+
+    def covers(self, test_name: str) -> bool:
+        return self.tests is None or test_name in self.tests
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tests"] = list(self.tests) if self.tests is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KnownRegression:
+        known = _known(cls, data)
+        if known.get("tests") is not None:
+            known["tests"] = tuple(known["tests"])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One matrix cell: a build × a credential setup × a completion policy, with its scenarios.
+
+    The same type is the host's cell (matrix expansion, results, reports) and the container's: the id
+    printed in every report is :attr:`id`, and ``run --cells`` takes it back.
+    """
+
+    version: str
+    credential: str
+    policy: str
+    scenarios: tuple[str, ...]
+    expect: str = "native"
+    expect_reason: str = ""
+    known: Mapping[str, KnownRegression] = field(default_factory=dict)  # scenario -> regression
+
+    @property
+    def id(self) -> str:
+        return cell_id(self.version, self.credential, self.policy)
+
+    def narrowed(self, scenarios: Sequence[str]) -> CellSpec:
+        """The same cell with only ``scenarios`` (in this cell's order)."""
+        keep = tuple(s for s in self.scenarios if s in scenarios)
+        return CellSpec(self.version, self.credential, self.policy, keep, self.expect, self.expect_reason,
+                        {s: r for s, r in self.known.items() if s in keep})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "version": self.version, "credential": self.credential, "policy": self.policy,
+            "scenarios": list(self.scenarios), "expect": self.expect, "expect_reason": self.expect_reason,
+            "known": {s: r.to_json() for s, r in self.known.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CellSpec:
+        return cls(
+            version=data["version"], credential=data["credential"], policy=data["policy"],
+            scenarios=tuple(data["scenarios"]), expect=data.get("expect", "native"),
+            expect_reason=data.get("expect_reason", ""),
+            known={s: KnownRegression.from_json(r) for s, r in (data.get("known") or {}).items()},
+        )
+
+
+def cell_id(version: str, credential: str, policy: str) -> str:
+    """``codex<version>-<credential>-<policy>``: the id every report prints and ``--cells`` accepts."""
+    return f"codex{version}-{credential}-{policy}"
+
+
+@dataclass(frozen=True)
+class SuiteTimeouts:
+    codex_s: float
+    hang_s: float
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """Everything one container's suite needs: its cells and the per-run timeouts."""
+
+    cells: tuple[CellSpec, ...]
+    timeouts: SuiteTimeouts
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "cells": [c.to_json() for c in self.cells], "timeouts": asdict(self.timeouts)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SuiteSpec:
+        return cls(cells=tuple(CellSpec.from_json(c) for c in data["cells"]),
+                   timeouts=SuiteTimeouts(**_known(SuiteTimeouts, data["timeouts"])))
+
+    def write(self, directory: Path) -> Path:
+        path = directory / SPEC_FILE
+        path.write_text(json.dumps(self.to_json(), indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, path: Path) -> SuiteSpec:
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+#: Outcomes a contract test can have: ``xpass`` is a known regression that did not show.
+OUTCOMES = ("pass", "fail", "error", "xfail", "xpass", "skip")
+
+
+@dataclass(frozen=True)
+class TestRecord:
+    """One contract test's outcome for one (cell, scenario)."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    cell: str
+    name: str  # "test_x[scenario]"
+    scenario: str | None
+    outcome: str  # one of OUTCOMES
+    message: str = ""
+    duration_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "test", **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TestRecord:
+        return cls(**_known(cls, data))
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """How many tests each cell will report; a cell with fewer records did not finish."""
+
+    planned: Mapping[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "plan", "planned": dict(self.planned)}
+
+
+@dataclass(frozen=True)
+class FinishLine:
+    """The suite's session ended on its own (pytest's exit status)."""
+
+    exitstatus: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "finish", "exitstatus": self.exitstatus}
+
+
+LogLine = PlanLine | TestRecord | FinishLine
+
+
+def log_line(line: LogLine) -> str:
+    return json.dumps(line.to_json(), ensure_ascii=False) + "\n"
+
+
+_TEST_PREFIX = log_line(TestRecord("", "", None, "pass")).encode()[:16]  # b'{"kind": "test",'
+
+
+def is_test_line(raw: bytes) -> bool:
+    """Cheap check for a TestRecord line, for progress counting without parsing every line."""
+    return raw.startswith(_TEST_PREFIX)
+
+
+def read_log(path: Path) -> Iterator[LogLine]:
+    """The lines of a suite log; a line cut short by a kill (or any unreadable line) is skipped."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    for raw in text.splitlines():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        kind = data.get("kind")
+        try:
+            if kind == "plan":
+                yield PlanLine({str(k): int(v) for k, v in dict(data["planned"]).items()})
+            elif kind == "test":
+                yield TestRecord.from_json(data)
+            elif kind == "finish":
+                yield FinishLine(int(data["exitstatus"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+
+
+@dataclass
+class Facts:
+    """What one (cell, scenario) run showed of its build, for fingerprints and diffs; all observed."""
+
+    version_line: str | None = None
+    protocol: str | None = None  # what the probe said
+    stream_protocol: str | None = None  # what the stream showed
+    flags: list[str] = field(default_factory=list)
+    model: str | None = None  # the slug the cell ran with
+    model_source: str | None = None  # how the slug was learned from the build
+    model_catalog: list[str] = field(default_factory=list)  # slugs the build bundles
+    event_types: list[str] = field(default_factory=list)
+    item_types: list[str] = field(default_factory=list)
+    usage_keys: list[str] = field(default_factory=list)
+    tools_declared: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)  # normalised
+    session_files: int = 0
+    journal_credentials: list[str] = field(default_factory=list)  # what the API saw through the lane
+    raw_api_saw: list[str] | None = None  # what the API saw from the build run bare (ok scenario only)
+    credential_setup: str | None = None
+    exit_code: int | None = None
+    timed_out: bool = False
+    thread_status: str | None = None
+    refused: str | None = None
+    wall_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Facts:
+        return cls(**_known(cls, data))
+
+    @classmethod
+    def read(cls, path: Path) -> Facts | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return cls.from_json(data) if isinstance(data, dict) else None
+
+
+def scenario_dir(out: Path, cell: str, scenario: str) -> Path:
+    """Where one (cell, scenario)'s artifacts live under a container's output directory."""
+    return out / CELLS_DIR / cell / scenario
