@@ -34,6 +34,7 @@ class CellResult:
     message: str = ""
     unfinished: str | None = None  # interrupted | timeout | died: the suite stopped before this cell ended
     planned: int | None = None  # tests the suite planned for this cell
+    lane_s: dict[str, float] = field(default_factory=dict)  # scenario -> wall time of its lane run
 
     @property
     def met(self) -> bool:
@@ -63,6 +64,7 @@ class CellResult:
             "message": self.message,
             "unfinished": self.unfinished,
             "planned": self.planned,
+            "lane_s": {s: round(t, 3) for s, t in self.lane_s.items()},
         }
 
 

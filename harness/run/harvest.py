@@ -18,6 +18,7 @@ from harness.fingerprint import cell_fingerprint
 from harness.results import CellResult, cell_status
 from harness.suite.protocol import (
     CELLS_DIR,
+    FACTS_FILE,
     LOG_FILE,
     RESOLVER_FILE,
     CellSpec,
@@ -67,8 +68,9 @@ def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellR
         elif not tests:
             message = f"no test results for this cell; container output:\n{end.log_tail}"
         artifacts = raw_dir / CELLS_DIR / cell.id
+        lanes = lane_seconds(artifacts)
         out.append(CellResult(
-            cell=cell, status=status, duration_s=_lane_seconds(artifacts), tests=tests,
+            cell=cell, status=status, duration_s=sum(lanes.values()), lane_s=lanes, tests=tests,
             fingerprint=cell_fingerprint(artifacts), resolver=_read_json(artifacts / "ok" / RESOLVER_FILE),
             artifacts=str(artifacts) if artifacts.exists() else None, message=message, unfinished=state,
             planned=want if isinstance(want, int) else None,
@@ -87,13 +89,18 @@ def _unfinished(end: JobEnd, finished: bool) -> tuple[str, str, str] | None:
     return None
 
 
-def _lane_seconds(artifacts: Path) -> float:
-    """Wall time of the cell's lane runs (they run concurrently, so test durations say nothing)."""
-    total = 0.0
-    for path in artifacts.glob("*/facts.json"):
+def lane_seconds(artifacts: Path) -> dict[str, float]:
+    """Scenario -> wall time of the cell's lane run for it (``<artifacts>/<scenario>/facts.json``'s ``wall_s``).
+
+    The contract tests only assert on what a lane run left behind, so their own durations are ≈0: the
+    lane run is where a (cell, scenario) spends its time. A scenario without readable facts is absent.
+    """
+    out: dict[str, float] = {}
+    for path in sorted(artifacts.glob(f"*/{FACTS_FILE}")):
         facts = Facts.read(path)
-        total += facts.wall_s if facts else 0.0
-    return total
+        if facts is not None:
+            out[path.parent.name] = max(0.0, float(facts.wall_s))
+    return out
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
