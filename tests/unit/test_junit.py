@@ -19,15 +19,15 @@ from harness.report.junit import bin_xml_escape, classname
 from harness.results import CellResult, RunResults, now
 from harness.run import JobEnd, harvest
 from harness.suite.protocol import LOG_FILE, CellSpec, Facts, FinishLine, PlanLine, TestRecord, log_line, scenario_dir
+from tests.unit.jenkins_xsd import jenkins_junit_xsd
 
-XSD = Path(__file__).parent / "data" / "junit-10.xsd"
 CELL = CellSpec("0.117.0", "codex-api-key", "persistent", ("ok", "hang", "tool"))
 LANES = {"ok": 5.25, "hang": 30.5, "tool": 7.125}  # wall_s of each scenario's lane run
 
 
 @pytest.fixture(scope="module")
 def schema() -> xmlschema.XMLSchema:
-    return xmlschema.XMLSchema(str(XSD))
+    return xmlschema.XMLSchema(str(jenkins_junit_xsd()))
 
 
 def rec(name: str, outcome: str, message: str = "", scenario: str | None = None) -> TestRecord:
