@@ -30,12 +30,15 @@ def _toml_value(value: _Value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def render_codex_config(provider_url: str, *, model: str = "gpt-fake") -> str:
-    """The config text; root keys first, because TOML assigns keys after a header to that table."""
+def render_codex_config(provider_url: str, *, model: str | None = None) -> str:
+    """The config text; root keys first, because TOML assigns keys after a header to that table.
+
+    ``model`` None leaves the build's own default model in place.
+    """
     if not provider_url.startswith(("http://", "https://")):
         raise ValueError(f"provider_url {provider_url!r} is not an http(s) URL: pass FakeResponsesAPI.provider_url()")
     tables: list[tuple[str | None, dict[str, _Value]]] = [
-        (None, {"model": model, "model_provider": "fake"}),
+        (None, {**({"model": model} if model else {}), "model_provider": "fake"}),
         (
             "model_providers.fake",
             {
@@ -60,7 +63,7 @@ def render_codex_config(provider_url: str, *, model: str = "gpt-fake") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_codex_config(codex_home: Path, provider_url: str, *, model: str = "gpt-fake") -> Path:
+def write_codex_config(codex_home: Path, provider_url: str, *, model: str | None = None) -> Path:
     """Write ``codex_home/config.toml`` (creating ``codex_home``) and return its path."""
     codex_home = Path(codex_home)
     codex_home.mkdir(parents=True, exist_ok=True)

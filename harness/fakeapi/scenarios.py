@@ -21,6 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+#: A slug no build's catalog holds (the ``unknown-model`` scenario's).
+UNKNOWN_SLUG = "gpt-matrix-unknown"
+
 #: Token counts chosen so every mapped field is distinct and non-zero (11 = 3 cached + 8 fresh, ...).
 #: ``cache_write_tokens`` is read by 0.145+ and ignored (not rejected) by every older tested build.
 USAGE: dict[str, Any] = {
@@ -177,6 +180,7 @@ class Exchange(Protocol):
     def send_json(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None: ...
     def send_sse(self, events: Sequence[Mapping[str, Any]]) -> None: ...
     def hang(self) -> None: ...
+    def wait_released(self, cap_s: float) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class Scenario:
     """A fake world for one turn: how the fake answers, and how a faithful run ends in it.
 
     ``waits``: the fake never answers, so the run lasts until the lane's (short) hang timeout.
+    ``model``: the slug the run uses instead of the one learned from the build (None: the learned one).
     """
 
     name: str
@@ -206,6 +211,7 @@ class Scenario:
     outcome: TurnOutcome
     description: str
     waits: bool = False
+    model: str | None = None
 
     @property
     def succeeds(self) -> bool:
@@ -216,15 +222,46 @@ def _ok(ex: Exchange) -> None:
     ex.send_sse(turn_events(ex.new_id("resp"), [ex.message()]))
 
 
-def _tool(ex: Exchange) -> None:
-    """First request: call the declared shell tool; follow-up (carries the output): the reply."""
-    shape = None if ex.entry["has_tool_output"] else pick_shell_tool(ex.body)
+#: Longest the ``tool`` scenario holds the follow-up answer waiting for codex to print the command's
+#: completion (the harness releases it as soon as the line appears on codex's stdout).
+TOOL_RELEASE_CAP_S = 5.0
+#: Tool calls the ``tool-race`` scenario makes in one turn, each follow-up answered at once: every call
+#: is one more chance for the 0.117–0.145 race (the command's item.completed lost) to show.
+RACE_CALLS = 5
+
+
+def tool_outputs(body: Mapping[str, Any]) -> int:
+    """How many tool results the request carries (codex resends the whole turn, so: calls answered)."""
+    items = body.get("input")
+    if not isinstance(items, list):
+        return 0
+    return sum(1 for item in items if isinstance(item, dict) and item.get("type") in _TOOL_OUTPUT_TYPES)
+
+
+def _call_or_reply(ex: Exchange, calls: int) -> None:
+    """Call the declared shell tool until ``calls`` results came back, then reply."""
+    shape = pick_shell_tool(ex.body) if tool_outputs(ex.body) < calls else None
     if shape is None:
         item = ex.message()
     else:
         ex.entry["tool_called"] = shape.name
         item = tool_call_item(shape, ex.new_id("fc"), ex.new_id("call"))
     ex.send_sse(turn_events(ex.new_id("resp"), [item]))
+
+
+def _tool(ex: Exchange) -> None:
+    """First request: call the declared shell tool. The follow-up (it carries the output) is answered
+    only once codex has printed the command's completion (or after TOOL_RELEASE_CAP_S), because
+    0.117–0.145 lose that event when the answer arrives first: a race of the fake's timing, which
+    ``tool-race`` measures on purpose."""
+    if ex.entry["has_tool_output"]:
+        ex.entry["held_s"] = ex.wait_released(TOOL_RELEASE_CAP_S)
+    _call_or_reply(ex, 1)
+
+
+def _tool_race(ex: Exchange) -> None:
+    """RACE_CALLS tool calls in one turn, every follow-up answered at once."""
+    _call_or_reply(ex, RACE_CALLS)
 
 
 def _refuse(ex: Exchange) -> None:
@@ -250,6 +287,10 @@ def _hang(ex: Exchange) -> None:
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("ok", _ok, COMPLETED, "one assistant message, then response.completed with usage"),
     Scenario("tool", _tool, COMPLETED, "the model calls the declared shell tool, then replies"),
+    Scenario("tool-race", _tool_race, COMPLETED,
+             f"{RACE_CALLS} shell tool calls in one turn, each follow-up answered at once"),
+    Scenario("unknown-model", _ok, COMPLETED, "an ok turn with a model slug no build knows",
+             model=UNKNOWN_SLUG),
     Scenario("unauthorized", _refuse, FAILED, "every request is refused with 401"),
     Scenario("server-error", _server_error, FAILED, "every request gets HTTP 500"),
     Scenario("rate-limited", _rate_limited, FAILED, "every request gets HTTP 429 with retry-after"),

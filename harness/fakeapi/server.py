@@ -17,6 +17,7 @@ import select
 import socket
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Collection, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,11 @@ class _State:
         self.stopping = threading.Event()
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
+        self.gates: dict[str, threading.Event] = {}  # tag -> set when the harness releases a held answer
+
+    def gate(self, tag: str) -> threading.Event:
+        with self.lock:
+            return self.gates.setdefault(tag, threading.Event())
 
 
 class _Server(ThreadingHTTPServer):
@@ -174,6 +180,17 @@ class _Handler(BaseHTTPRequestHandler):
     def message(self) -> dict[str, Any]:
         return sc.message_item(self.new_id("msg"), self.server.state.reply_text)
 
+    def wait_released(self, cap_s: float) -> float:
+        """Hold this answer until the harness calls ``release(tag)`` (or ``cap_s`` passes); seconds held.
+
+        The gate re-arms, so a later request of the same tag waits for its own release.
+        """
+        gate = self.server.state.gate(str(self.entry.get("tag")))
+        started = time.monotonic()
+        gate.wait(cap_s)
+        gate.clear()
+        return round(time.monotonic() - started, 3)
+
     def hang(self) -> None:
         """Answer nothing until stop(), or until the client gives up (so threads don't pile up)."""
         self.server.state.journal.append(self.entry)  # status stays None: the request is never answered
@@ -291,6 +308,10 @@ class FakeResponsesAPI:
     def journal(self, tag: str | None = None) -> list[dict[str, Any]]:
         """Copies of the journal entries in arrival order, optionally only one cell's (by tag)."""
         return self._state.journal.entries(tag)
+
+    def release(self, tag: str) -> None:
+        """Let the held answer of ``tag`` go (see ``wait_released``); harmless when nothing is held."""
+        self._state.gate(tag).set()
 
     def add_valid_key(self, key: str) -> None:
         if not key:

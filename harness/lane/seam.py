@@ -32,7 +32,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +67,9 @@ class SeamRequest:
     timeout_s: float = 120.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
     capabilities: Capabilities | None = None
+    #: Called with each chunk of stdout as it arrives (live progress for an embedding program); an
+    #: exception it raises is ignored, so an observer can never break the run or lose output.
+    stdout_observer: Callable[[bytes], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,13 @@ def _name(executable: Executable) -> str:
     return executable.version_line or executable.path
 
 
-def _drain(stream: IO[bytes], sink: bytearray) -> None:
+def _drain(stream: IO[bytes], sink: bytearray, observer: Callable[[bytes], None] | None = None) -> None:
     fd = stream.fileno()
     while chunk := os.read(fd, 65536):
         sink += chunk
+        if observer is not None:
+            with contextlib.suppress(Exception):
+                observer(chunk)
 
 
 def _exited(pid: int) -> bool:
@@ -194,7 +200,8 @@ def run_seam(req: SeamRequest) -> SeamResult:
     assert proc.stdout is not None and proc.stderr is not None
     out, err = bytearray(), bytearray()
     readers = [
-        threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True, name="seam-stdout"),
+        threading.Thread(target=_drain, args=(proc.stdout, out, req.stdout_observer), daemon=True,
+                         name="seam-stdout"),
         threading.Thread(target=_drain, args=(proc.stderr, err), daemon=True, name="seam-stderr"),
     ]
     for reader in readers:

@@ -50,6 +50,7 @@ class LaneRequest:
     config_overrides: tuple[str, ...] = ()
     timeout_s: float = 120.0
     extra_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    stdout_observer: Callable[[bytes], None] | None = field(default=None, repr=False)  # see SeamRequest
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ def run_lane(
                 executable=executable, prompt=request.prompt, cwd=Path(request.cwd), policy=request.policy,
                 codex_home=codex_home, credential=credential, config_overrides=request.config_overrides,
                 timeout_s=request.timeout_s, extra_env=request.extra_env, capabilities=capabilities,
+                stdout_observer=request.stdout_observer,
             ))
         except SeamRefused as exc:
             refused = exc.reason

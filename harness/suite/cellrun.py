@@ -24,6 +24,7 @@ from harness.lane.session import LaneRequest, LaneResult, run_lane
 from harness.redact import Redactor
 from harness.suite.credentials import CREDENTIAL_SETUPS, SetupContext
 from harness.suite.facts import facts_of
+from harness.suite.model import ModelChoice
 from harness.suite.protocol import FACTS_FILE, RESOLVER_FILE, CellSpec, Facts, SuiteTimeouts, scenario_dir
 
 PROMPT = "Reply only with OK"
@@ -60,7 +61,7 @@ def session_files(codex_home: Path) -> list[str]:
 
 
 def raw_credential_probe(cell: CellSpec, api: FakeResponsesAPI, env: dict[str, str], codex_home: Path,
-                         cwd: Path, timeout_s: float) -> list[str]:
+                         cwd: Path, timeout_s: float, model: str | None) -> list[str]:
     """Which credential the API sees when the BUILD runs with the setup's environment, without the lane.
 
     The lane bridges OPENAI_API_KEY/CODEX_API_KEY into the key each build reads; running codex bare
@@ -69,7 +70,7 @@ def raw_credential_probe(cell: CellSpec, api: FakeResponsesAPI, env: dict[str, s
     tag = f"{cell.id}.raw"
     raw_home = codex_home.parent / "raw-codex-home"
     shutil.copytree(codex_home, raw_home, dirs_exist_ok=True)
-    write_codex_config(raw_home, api.provider_url("ok", tag))
+    write_codex_config(raw_home, api.provider_url("ok", tag), model=model)
     argv = ["timeout", "-k", "2", str(int(timeout_s)), "codex", "exec", "--json", "--skip-git-repo-check",
             "-C", str(cwd), "--", PROMPT]
     with contextlib.suppress(OSError, subprocess.TimeoutExpired):
@@ -85,9 +86,29 @@ def timeout_for(cell: CellSpec, scenario: str, timeouts: SuiteTimeouts) -> float
     return timeouts.codex_s
 
 
+class CompletionWatch:
+    """Watches codex's stdout and releases the fake's held tool answer once a command has completed.
+
+    The ``tool`` scenario answers the follow-up only after codex printed the command's completion
+    (``item.completed`` of a ``command_execution``; ``exec_command_end`` in legacy streams), so the
+    0.117–0.145 race never decides the verdict there (``tool-race`` measures it on purpose).
+    """
+
+    _MARKERS = ((b'"item.completed"', b'"command_execution"'), (b'"exec_command_end"',))
+
+    def __init__(self, api: FakeResponsesAPI, tag: str) -> None:
+        self.api, self.tag, self.pending = api, tag, b""
+
+    def __call__(self, chunk: bytes) -> None:
+        *lines, self.pending = (self.pending + chunk).split(b"\n")
+        for line in lines:
+            if any(all(m in line for m in markers) for markers in self._MARKERS):
+                self.api.release(self.tag)
+
+
 def run_cell_scenario(
     cell: CellSpec, scenario: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
-    out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor,
+    out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor, model: ModelChoice,
 ) -> Outcome:
     tag = f"{cell.id}.{scenario}"
     work = workroot / cell.id / scenario
@@ -95,7 +116,8 @@ def run_cell_scenario(
     home, codex_home, cwd = work / "home", work / "codex-home", work / "cwd"
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
-    write_codex_config(codex_home, api.provider_url(scenario, tag))
+    slug = SCENARIOS[scenario].model or model.slug
+    write_codex_config(codex_home, api.provider_url(scenario, tag), model=slug)
     prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key))
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "CODEX_HOME": str(codex_home),
            "LANG": "C.UTF-8", **prepared.env}
@@ -103,6 +125,7 @@ def run_cell_scenario(
     request = LaneRequest(
         prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
         codex_home=codex_home, env=env, config_overrides=CONFIG_OVERRIDES, timeout_s=timeout_s,
+        stdout_observer=CompletionWatch(api, tag),
     )
     started = time.monotonic()
     result = run_lane(request)
@@ -119,10 +142,13 @@ def run_cell_scenario(
         read=read_transcript(transcript), resolver=decision, credential_setup=prepared.how, wall_s=wall,
         timeout_s=timeout_s, artifacts=scenario_dir(out_dir, cell.id, scenario),
     )
-    outcome.facts = facts_of(result, journal=journal, session_files=len(files), credential_setup=prepared.how,
-                             wall_s=wall, model=None, model_source=None, model_catalog=())
+    sent = next((e["model"] for e in journal if e.get("model")), None)
+    outcome.facts = facts_of(
+        result, journal=journal, session_files=len(files), credential_setup=prepared.how, wall_s=wall,
+        model=slug or sent, model_source="scenario" if SCENARIOS[scenario].model else model.source,
+        model_catalog=model.catalog)
     if scenario == "ok":
-        outcome.facts.raw_api_saw = raw_credential_probe(cell, api, env, codex_home, cwd, timeouts.hang_s)
+        outcome.facts.raw_api_saw = raw_credential_probe(cell, api, env, codex_home, cwd, timeouts.hang_s, slug)
     _save(outcome, transcript, redactor)
     return outcome
 

@@ -5,9 +5,9 @@ only names this module; its ``pytest_configure`` registers one :class:`ContractS
 (as pytest's junitxml does), which owns all state, so nothing lives in module globals.
 
 * The host's :class:`~harness.suite.protocol.SuiteSpec` (``$CNM_SPEC``) gives this build's cells.
-* Each test declares the cell expectations and scenarios it applies to (``@pytest.mark.expects`` /
-  ``@pytest.mark.scenarios``; absent = all), so every cell gets exactly the tests that apply and
-  nothing is skipped for bookkeeping.
+* Each test declares the cell expectations, scenarios and policies it applies to
+  (``@pytest.mark.expects`` / ``scenarios`` / ``policies``; absent = all), so every cell gets exactly
+  the tests that apply and nothing is skipped for bookkeeping.
 * All lane runs start right after collection, because the codex processes mostly wait on loopback;
   tests then only assert.
 * Known regressions (matrix.yaml ``xfail``) are applied as pytest's own xfail does it, plus a
@@ -33,6 +33,7 @@ import pytest
 from harness.fakeapi import FakeResponsesAPI
 from harness.redact import Redactor
 from harness.suite.cellrun import Outcome, run_cell_scenario
+from harness.suite.model import ModelChoice, learn_model
 from harness.suite.protocol import (
     CONTAINER_OUT,
     ENV_OUT,
@@ -69,6 +70,7 @@ class ContractSuite:
         self.api: FakeResponsesAPI | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.redactor = Redactor()
+        self.model = ModelChoice(None, "not learned yet")
 
     # -- collection --------------------------------------------------------------------------------
 
@@ -77,9 +79,10 @@ class ContractSuite:
             return
         expects = metafunc.definition.get_closest_marker("expects")
         scen = metafunc.definition.get_closest_marker("scenarios")
+        policies = metafunc.definition.get_closest_marker("policies")
         cases: list[Case] = []
         for cell in self.cells.values():
-            if expects and cell.expect not in expects.args:
+            if (expects and cell.expect not in expects.args) or (policies and cell.policy not in policies.args):
                 continue
             cases.extend((cell.id, s) for s in cell.scenarios if not scen or s in scen.args)
         metafunc.parametrize("case", cases, ids=[f"{c}-{s}" for c, s in cases])
@@ -109,12 +112,14 @@ class ContractSuite:
             return
         valid_key = "sk-matrix-" + secrets.token_hex(16)
         self.redactor.add(valid_key)
+        self.model = learn_model()
         self.api = FakeResponsesAPI(valid_keys=[valid_key]).start()
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cell")
         for cell_id, scenario in needed:
             self.futures[(cell_id, scenario)] = self.pool.submit(
                 run_cell_scenario, self.cells[cell_id], scenario, api=self.api, valid_key=valid_key,
                 workroot=WORKROOT, out_dir=self.out, timeouts=self.timeouts, redactor=self.redactor,
+                model=self.model,
             )
 
     # -- running -----------------------------------------------------------------------------------
@@ -225,6 +230,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the session's ContractSuite when the host handed us a spec (else: plain collection)."""
     config.addinivalue_line("markers", "expects(*kinds): cell expectation kinds this test applies to (default all)")
     config.addinivalue_line("markers", "scenarios(*names): scenarios this test applies to (default all)")
+    config.addinivalue_line("markers", "policies(*names): completion policies this test applies to (default all)")
     spec_path = os.environ.get(ENV_SPEC)
     spec = SuiteSpec.read(Path(spec_path)) if spec_path else SuiteSpec((), SuiteTimeouts(45.0, 6.0))
     suite = ContractSuite(spec, Path(os.environ.get(ENV_OUT, CONTAINER_OUT)), int(os.environ.get(ENV_WORKERS, "4")))

@@ -18,29 +18,30 @@ def test_legacy_build_is_detected(outcome: Outcome) -> None:
 
 
 @pytest.mark.expects("legacy-fallback")
+@pytest.mark.policies("persistent")
 @pytest.mark.scenarios("ok")
 def test_legacy_stream_is_reported_as_legacy(outcome: Outcome) -> None:
-    if outcome.result.seam is None:
-        assert outcome.result.refused, "the lane neither ran nor said why"
-        return
+    assert outcome.result.seam is not None, f"the lane did not run codex: {outcome.result.refused}"
     assert outcome.result.mapped.protocol == "legacy"
     assert outcome.result.authority.usage_authority == "none"
 
 
-@pytest.mark.expects("ephemeral-unsupported")
+@pytest.mark.expects("ephemeral-unsupported", "legacy-fallback")
+@pytest.mark.policies("ephemeral")
 def test_ephemeral_is_refused_not_persisted(outcome: Outcome) -> None:
-    assert outcome.result.seam is None, "the lane ran a build without --ephemeral for an ephemeral cell"
-    assert outcome.result.refused and "--ephemeral" in outcome.result.refused
+    result = outcome.result
+    assert result.seam is None, "the lane ran a build without --ephemeral for an ephemeral cell"
+    assert result.refused and "--ephemeral" in result.refused
+    assert result.authority.thread_status == "failed"
     assert outcome.journal == []
     assert outcome.session_files == []
 
 
 @pytest.mark.expects("legacy-fallback")
+@pytest.mark.policies("persistent")
 def test_legacy_scenario_outcome(outcome: Outcome) -> None:
     result = outcome.result
-    if result.seam is None:  # e.g. an ephemeral cell: legacy builds have no --ephemeral
-        assert result.refused and result.authority.thread_status == "failed"
-        return
+    assert result.seam is not None, f"the lane did not run codex: {result.refused}"
     version = tuple(int(p) for p in outcome.cell.version.split(".")[:3])
     setup = CREDENTIAL_SETUPS[outcome.cell.credential]
     scenario = SCENARIOS[outcome.scenario]

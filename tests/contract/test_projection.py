@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from harness.fakeapi.scenarios import SUCCESS_SCENARIOS
 from harness.suite.cellrun import Outcome
 from harness.suite.expectations import expected_history
 
@@ -68,7 +69,7 @@ def test_warning_sources(outcome: Outcome) -> None:
 
 
 @pytest.mark.expects("native")
-@pytest.mark.scenarios("ok", "tool")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_usage_sum_rule(outcome: Outcome) -> None:
     usage = outcome.result.authority.usage
     assert usage is not None
@@ -82,7 +83,7 @@ def test_usage_sum_rule(outcome: Outcome) -> None:
 
 
 @pytest.mark.expects("native")
-@pytest.mark.scenarios("tool")
+@pytest.mark.scenarios("tool", "tool-race")
 def test_tool_use_pairs_with_tool_result(outcome: Outcome) -> None:
     uses = [b for r in outcome.read.kept if r["type"] == "assistant"
             for b in r["message"]["content"] if b.get("type") == "tool_use"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.fakeapi.scenarios import SCENARIOS, TOOL_MARKER
+from harness.fakeapi.scenarios import SCENARIOS, SUCCESS_SCENARIOS, TOOL_MARKER
 from harness.suite.cellrun import REPLY, Outcome
 
 # A run may overshoot its timeout by the kill grace period and process teardown, never by more.
@@ -32,7 +32,7 @@ def test_no_hang_past_timeout(outcome: Outcome) -> None:
 
 
 @pytest.mark.expects("native")
-@pytest.mark.scenarios("ok", "tool")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_final_text_and_usage(outcome: Outcome) -> None:
     auth = outcome.result.authority
     assert auth.final_text == REPLY
@@ -40,16 +40,21 @@ def test_final_text_and_usage(outcome: Outcome) -> None:
 
 
 @pytest.mark.expects("native")
-@pytest.mark.scenarios("tool")
+@pytest.mark.scenarios("tool", "tool-race")
 def test_tool_round_trip(outcome: Outcome) -> None:
-    completed = [e for e in outcome.result.mapped.events if e.kind == "tool_completed"]
-    assert completed, "no tool_completed event"
-    tool = completed[0].data
-    assert TOOL_MARKER in str(tool.get("command")), tool
-    assert TOOL_MARKER in str(tool.get("output")), tool
-    assert tool.get("exit_code") == 0, tool
+    """Every shell call the fake model made ran, and each shows its completion in the stream."""
     calls = [e for e in outcome.journal if e.get("tool_called")]
-    assert calls, f"the fake model never called a tool; tools declared: {outcome.facts['tools_declared']}"
+    assert calls, f"the fake model never called a tool; tools declared: {outcome.facts.tools_declared}"
+    started = [e for e in outcome.result.mapped.events if e.kind == "tool_started"]
+    completed = [e for e in outcome.result.mapped.events if e.kind == "tool_completed"]
+    assert len(completed) == len(calls), (
+        f"command item.completed missing for {len(calls) - len(completed)} of {len(calls)} tool calls "
+        f"({len(started)} started)")
+    for event in completed:
+        tool = event.data
+        assert TOOL_MARKER in str(tool.get("command")), tool
+        assert TOOL_MARKER in str(tool.get("output")), tool
+        assert tool.get("exit_code") == 0, tool
     assert any(e.get("has_tool_output") for e in outcome.journal), "the tool output never reached the API"
 
 

@@ -79,15 +79,31 @@ def _error_items(outcome: Outcome) -> list[str]:
 
 
 @pytest.mark.expects("native")
-@pytest.mark.scenarios("ok")
+@pytest.mark.scenarios("ok", "tool", "tool-race")
 def test_successful_turn_has_no_error_items(outcome: Outcome) -> None:
-    """A clean turn should stream no `error` items; builds that warn about model metadata do (xfail)."""
+    """With a model slug the build knows, a clean turn streams no `error` items."""
     assert _error_items(outcome) == []
 
 
 @pytest.mark.expects("native")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_error_items_become_process_warnings(outcome: Outcome) -> None:
-    warnings = [w.data for w in outcome.result.warnings if w.data.get("source") == "process"]
-    for message in _error_items(outcome):
-        assert any(message in str(w.get("text")) for w in warnings), f"error item not attributed: {message!r}"
+    """Every error item is a process warning, and no error-item warning exists without its item."""
+    items = sorted(_error_items(outcome))
+    attributed = sorted(str(w.data.get("text")) for w in outcome.result.warnings
+                        if w.data.get("origin") == "error-item")
+    assert attributed == items
+    assert all(w.data.get("source") == "process" for w in outcome.result.warnings
+               if w.data.get("origin") == "error-item")
+
+
+@pytest.mark.expects("native", "auth-required", "auth-rejected")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
+def test_runs_with_the_model_it_was_given(outcome: Outcome) -> None:
+    """The request names the slug the cell chose: one from the build's own catalog (or its default)."""
+    sent = {e.get("model") for e in outcome.journal}
+    assert sent == {outcome.facts.model}, f"requests named {sent}, the cell chose {outcome.facts.model!r}"
+    if outcome.scenario == "unknown-model":
+        assert outcome.facts.model not in outcome.facts.model_catalog
+    elif outcome.facts.model_catalog:
+        assert outcome.facts.model in outcome.facts.model_catalog

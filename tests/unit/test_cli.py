@@ -46,3 +46,43 @@ def test_list_formats(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.split()[0] == "codex0.20.0"
     assert main(["list", "--format", "github", "--versions", "0.117.0"]) == 0
     assert capsys.readouterr().out.strip() == '{"include": [{"version": "0.117.0"}]}'
+
+
+@pytest.mark.parametrize("value", ["", " , ,", ","])
+def test_empty_selection_is_an_error_not_everything(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--versions", value]) == 2
+    assert "--versions is empty" in capsys.readouterr().err
+
+
+def test_internal_error_exits_3_with_the_traceback_under_the_out_dir(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import harness.cli.run as run_cmd
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the harness")
+
+    monkeypatch.setattr(run_cmd, "load_matrix", broken)
+    out = tmp_path / "out"
+    assert main(["run", "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error (RuntimeError: a bug in the harness)" in err
+    [saved] = out.glob("codex-matrix-crash-*.txt")
+    assert str(saved) in err and "Traceback" in saved.read_text() and "a bug in the harness" in saved.read_text()
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(f"{sys.executable} -m harness list --format json | head -c 10 >/dev/null",
+                          shell=True, capture_output=True, text=True, check=False)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_version_and_help_teach_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("codex-matrix ")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "130  interrupted" in capsys.readouterr().out

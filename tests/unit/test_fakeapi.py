@@ -158,11 +158,44 @@ def test_tool_calls_the_shell_tool_the_request_declares(
 def test_tool_follow_up_carrying_the_output_gets_the_reply(api: FakeResponsesAPI) -> None:
     body = dict(SHELL_BODY)
     body["input"] = [*SHELL_BODY["input"], {"type": "function_call_output", "call_id": "call_1", "output": "x"}]
+    api.release("t2")  # codex printed the command's completion already
     events = post(api.provider_url("tool", "t2"), body).events()
     assert events[1][1]["item"]["type"] == "message"
     assert events[1][1]["item"]["content"][0]["text"] == "OK"
     (entry,) = api.journal("t2")
-    assert entry["has_tool_output"] is True and entry["tool_called"] is None
+    assert entry["has_tool_output"] is True and entry["tool_called"] is None and entry["held_s"] < 1
+
+
+def test_tool_follow_up_is_held_until_released_or_the_cap(api: FakeResponsesAPI,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.fakeapi import scenarios
+
+    monkeypatch.setattr(scenarios, "TOOL_RELEASE_CAP_S", 0.4)
+    body = dict(SHELL_BODY)
+    body["input"] = [*SHELL_BODY["input"], {"type": "function_call_output", "call_id": "call_1", "output": "x"}]
+    post(api.provider_url("tool", "held"), body).events()
+    (entry,) = api.journal("held")
+    assert 0.35 <= entry["held_s"] < 2
+
+
+def test_tool_race_calls_the_tool_again_at_once_until_its_count(api: FakeResponsesAPI) -> None:
+    from harness.fakeapi.scenarios import RACE_CALLS
+
+    output = {"type": "function_call_output", "call_id": "c", "output": "x"}
+    replies = []
+    for answered in range(RACE_CALLS + 1):
+        body = dict(SHELL_BODY)
+        body["input"] = [*SHELL_BODY["input"], *[output] * answered]
+        replies.append(post(api.provider_url("tool-race", "race"), body).events()[1][1]["item"]["type"])
+    assert replies == ["function_call"] * RACE_CALLS + ["message"]
+    assert all("held_s" not in e for e in api.journal("race"))  # never held: that is the race
+
+
+def test_unknown_model_scenario_names_a_slug_no_catalog_has() -> None:
+    from harness.fakeapi.scenarios import SCENARIOS, UNKNOWN_SLUG
+
+    assert SCENARIOS["unknown-model"].model == UNKNOWN_SLUG and SCENARIOS["unknown-model"].succeeds
+    assert all(s.model is None for name, s in SCENARIOS.items() if name != "unknown-model")
 
 
 def test_tool_without_a_known_shell_tool_replies_and_journals_no_call(api: FakeResponsesAPI) -> None:
@@ -390,11 +423,11 @@ def test_urls_and_validation() -> None:
 
 def test_write_codex_config_is_the_one_config_for_every_build(tmp_path: Path) -> None:
     home = tmp_path / "nested" / "codex-home"
-    path = write_codex_config(home, "http://127.0.0.1:4242/s/ok/c1/v1")
+    path = write_codex_config(home, "http://127.0.0.1:4242/s/ok/c1/v1", model="gpt-5.5")
     assert path == home / "config.toml"
     text = path.read_text()
     config = tomllib.loads(text)
-    assert config["model"] == "gpt-fake" and config["model_provider"] == "fake"
+    assert config["model"] == "gpt-5.5" and config["model_provider"] == "fake"
     assert text.index("model_provider") < text.index("[")  # root keys before the first table
     assert config["model_providers"] == {
         "fake": {
@@ -411,6 +444,11 @@ def test_write_codex_config_is_the_one_config_for_every_build(tmp_path: Path) ->
     assert config["features"] == {"plugins": False, "unbounded_connection_retries": False}
     assert config["analytics"] == {"enabled": False}
     assert config["otel"] == {"metrics_exporter": "none"}
+
+
+def test_without_a_model_the_build_keeps_its_default(tmp_path: Path) -> None:
+    config = tomllib.loads(write_codex_config(tmp_path, "http://h/v1").read_text())
+    assert "model" not in config and config["model_provider"] == "fake"
 
 
 def test_write_codex_config_quotes_strings(tmp_path: Path) -> None:
