@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     if (out / "raw").exists():
         shutil.rmtree(out / "raw")
-    options = RunOptions(out_dir=out, timeouts=config.timeouts, jobs=args.jobs, keep=args.keep,
+    options = RunOptions(out_dir=out, timeouts=config.timeouts, codex=config.codex, jobs=args.jobs, keep=args.keep,
                          isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
     jobs = plan_jobs(cells, images, options)
     with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():

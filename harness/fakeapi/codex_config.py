@@ -4,6 +4,11 @@ Unknown keys are ignored by every build, so a single file fits all: each setting
 stop one build's deviation (facts §3.1, §3.4). No ``env_key``: codex's own credential logic must run
 (CODEX_API_KEY from 0.44, auth.json always), because that logic is what the matrix tests.
 
+Retries are on, as users have them (codex's defaults are 4 request and 5 stream retries with a 300 s
+idle timeout): one retry of each kind shows every build's retry behaviour, and keeps a persistent
+failure to about a second instead of ~25 s (measured on 0.20.0–0.169.0). matrix.yaml's ``codex:``
+section can change them.
+
 ``requires_openai_auth = true`` is required from 0.146-0.150 on: those builds attach codex's own
 credential (CODEX_API_KEY / auth.json) to a custom provider only when it is set, and otherwise send no
 ``Authorization`` header at all (measured: 0.145 sends the key without it, 0.150 and 0.169 do not).
@@ -17,6 +22,7 @@ whose escapes are a subset of TOML basic-string escapes when ``ensure_ascii`` is
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 _Value = str | bool | int
@@ -30,7 +36,16 @@ def _toml_value(value: _Value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def render_codex_config(provider_url: str, *, model: str | None = None) -> str:
+#: codex's retry settings the matrix runs with unless matrix.yaml's ``codex:`` says otherwise.
+DEFAULT_PROVIDER_SETTINGS: dict[str, int] = {
+    "request_max_retries": 1,
+    "stream_max_retries": 1,
+    "stream_idle_timeout_ms": 1000,
+}
+
+
+def render_codex_config(provider_url: str, *, model: str | None = None,
+                        provider_settings: Mapping[str, int] | None = None) -> str:
     """The config text; root keys first, because TOML assigns keys after a header to that table.
 
     ``model`` None leaves the build's own default model in place.
@@ -46,9 +61,7 @@ def render_codex_config(provider_url: str, *, model: str | None = None) -> str:
                 "base_url": provider_url,  # codex POSTs {base_url}/responses
                 "wire_api": "responses",  # default was "chat" up to 0.90
                 "requires_openai_auth": True,  # 0.149+ send no credential to a custom provider without it
-                "request_max_retries": 0,
-                "stream_max_retries": 0,
-                "stream_idle_timeout_ms": 10000,
+                **{**DEFAULT_PROVIDER_SETTINGS, **(provider_settings or {})},
             },
         ),
         ("features", {"plugins": False, "unbounded_connection_retries": False}),
@@ -63,10 +76,12 @@ def render_codex_config(provider_url: str, *, model: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_codex_config(codex_home: Path, provider_url: str, *, model: str | None = None) -> Path:
+def write_codex_config(codex_home: Path, provider_url: str, *, model: str | None = None,
+                       provider_settings: Mapping[str, int] | None = None) -> Path:
     """Write ``codex_home/config.toml`` (creating ``codex_home``) and return its path."""
     codex_home = Path(codex_home)
     codex_home.mkdir(parents=True, exist_ok=True)
     path = codex_home / "config.toml"
-    path.write_text(render_codex_config(provider_url, model=model), encoding="utf-8")
+    path.write_text(render_codex_config(provider_url, model=model, provider_settings=provider_settings),
+                    encoding="utf-8")
     return path

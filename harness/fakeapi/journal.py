@@ -9,7 +9,9 @@ Entry fields (all JSON-serialisable): ``tag``, ``scenario`` (both from the URL, 
 never answered), ``credential`` (``none|valid|invalid``), ``credential_sha256`` (12 hex chars or None),
 ``model``, ``tools`` (declared names in order; nameless tools show their type), ``has_tool_output``,
 ``tool_called`` (the shell tool the ``tool`` scenario called, else None), ``user_agent``, ``originator``,
-``time`` (ISO-8601 UTC). Request bodies are not stored.
+``time`` (ISO-8601 UTC), ``attempt`` (1 for a tag's first request, 2 for the next…), ``completed`` (the
+answer carried ``response.completed``), ``held_s`` (how long the ``tool`` follow-up was held). Request
+bodies are not stored.
 """
 
 from __future__ import annotations

@@ -174,6 +174,7 @@ class Exchange(Protocol):
 
     body: Mapping[str, Any]
     entry: dict[str, Any]  # the journal entry; a scenario may add facts (e.g. ``tool_called``)
+    attempt: int  # 1 for the first request of this tag (cell run), 2 for the next, …
 
     def new_id(self, prefix: str) -> str: ...
     def message(self) -> dict[str, Any]: ...
@@ -264,6 +265,22 @@ def _tool_race(ex: Exchange) -> None:
     _call_or_reply(ex, RACE_CALLS)
 
 
+def _flaky_stream(ex: Exchange) -> None:
+    """The first response stream ends right after the message (no response.completed); then all is well."""
+    if ex.attempt == 1:
+        ex.send_sse([created_event(ex.new_id("resp")), {"type": "response.output_item.done", "item": ex.message()}])
+    else:
+        _ok(ex)
+
+
+def _flaky_request(ex: Exchange) -> None:
+    """The first request gets HTTP 500 (every build retries a 5xx; 429 handling differs by build)."""
+    if ex.attempt == 1:
+        ex.send_json(500, SERVER_ERROR_BODY)
+    else:
+        _ok(ex)
+
+
 def _refuse(ex: Exchange) -> None:
     ex.send_json(401, INVALID_KEY_BODY if ex.entry["credential"] == "invalid" else MISSING_KEY_BODY)
 
@@ -291,10 +308,13 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              f"{RACE_CALLS} shell tool calls in one turn, each follow-up answered at once"),
     Scenario("unknown-model", _ok, COMPLETED, "an ok turn with a model slug no build knows",
              model=UNKNOWN_SLUG),
+    Scenario("flaky-stream", _flaky_stream, COMPLETED,
+             "the first stream drops after the message item; codex's retry gets a normal answer"),
+    Scenario("flaky-request", _flaky_request, COMPLETED, "the first request gets HTTP 500; the retry succeeds"),
     Scenario("unauthorized", _refuse, FAILED, "every request is refused with 401"),
-    Scenario("server-error", _server_error, FAILED, "every request gets HTTP 500"),
-    Scenario("rate-limited", _rate_limited, FAILED, "every request gets HTTP 429 with retry-after"),
-    Scenario("disconnect", _disconnect, FAILED, "the stream ends before response.completed"),
+    Scenario("server-error", _server_error, FAILED, "every request gets HTTP 500, retries included"),
+    Scenario("rate-limited", _rate_limited, FAILED, "every request gets HTTP 429 with retry-after, retries included"),
+    Scenario("disconnect", _disconnect, FAILED, "every stream ends before response.completed, retries included"),
     Scenario("hang", _hang, INTERRUPTED, "the request is never answered", waits=True),
 )}
 SUCCESS_SCENARIOS: tuple[str, ...] = tuple(name for name, s in SCENARIOS.items() if s.succeeds)

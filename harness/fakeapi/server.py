@@ -45,6 +45,12 @@ class _State:
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
         self.gates: dict[str, threading.Event] = {}  # tag -> set when the harness releases a held answer
+        self.attempts: dict[str, int] = {}  # tag -> requests seen (a flaky scenario fails only the first)
+
+    def next_attempt(self, tag: str) -> int:
+        with self.lock:
+            self.attempts[tag] = self.attempts.get(tag, 0) + 1
+            return self.attempts[tag]
 
     def gate(self, tag: str) -> threading.Event:
         with self.lock:
@@ -74,6 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     body: Mapping[str, Any]
     entry: dict[str, Any]
+    attempt: int
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the journal is the log, and default logging would echo request lines to stderr."""
@@ -163,6 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             and scenario in sc.SCENARIOS
         )
         self.body, self.entry = body, entry
+        self.attempt = entry["attempt"] = state.next_attempt(str(entry["tag"])) if routed else 0
         if not routed:
             self.send_json(404, sc.NOT_FOUND_BODY)
         elif credential != "valid":  # every scenario needs the cell's key, as the real API does
@@ -223,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_sse(self, events: Sequence[Mapping[str, Any]]) -> None:
         self.entry["status"] = 200
+        self.entry["completed"] = any(e.get("type") == "response.completed" for e in events)
         self.server.state.journal.append(self.entry)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

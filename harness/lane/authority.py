@@ -15,8 +15,9 @@ Rules, in order:
 * no terminal event: a legacy stream (which never prints one) → ``completed`` on exit 0, a modern
   stream → ``failed`` (it ended without saying how the turn went).
 
-``final_text`` is the last assistant text before the terminal event, and only for a completed turn:
-text from a failed or interrupted turn may be a superseded retry attempt, not an answer.
+``final_text`` is the last assistant text before the terminal event that no retry superseded
+(:mod:`harness.lane.retries`), and only for a completed turn: text from a failed or interrupted turn
+may be an attempt that was cut short, not an answer.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def derive_authority(
     final_text = None
     if status == "completed":
         horizon = events[:terminal_index] if terminal_index is not None else events
-        texts = [str(e.data.get("text", "")) for e in horizon if e.kind == "assistant_text"]
+        texts = [str(e.data.get("text", "")) for e in horizon
+                 if e.kind == "assistant_text" and not e.data.get("superseded")]
         final_text = texts[-1] if texts else None
 
     return Authority(

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.lane.events import NormalizedEvent, Protocol, WarningSource
+from harness.lane.retries import supersede_retried
 
 #: stderr lines with this text are about history read-back, not the process (see module docstring).
 _HISTORY_STDERR = re.compile(r"thread/read failed while backfilling turn items|ephemeral threads do not support")
@@ -330,7 +331,7 @@ def _map_modern(obj: dict[str, Any], items: _ItemMapper, legacy_draft: bool) -> 
     if kind == "error":
         if legacy_draft:  # 0.42's draft format has no turn.failed: its error is the end of the turn
             return [NormalizedEvent("turn_failed", {"message": _text(obj.get("message"))})]
-        return [warning(_text(obj.get("message")), origin="error-event")]  # a retry notice, not the verdict
+        return [warning(_text(obj.get("message")), origin="error-event")]  # e.g. a retry notice: not the verdict
     if kind in _ITEM_EVENTS:
         return items.map(str(kind), obj)
     return [_unsupported(_type_name(kind) if kind is not None else "<no type>", obj)]
@@ -451,5 +452,6 @@ def map_stream(stdout: bytes, stderr: bytes = b"") -> MappedStream:
             events.extend(legacy.map(obj))
         else:
             events.extend(_map_modern(obj, items, legacy_draft))
+    events = supersede_retried(events)
     events.extend(stderr_warnings(stderr))
     return MappedStream(events=tuple(events), protocol=protocol)

@@ -13,6 +13,10 @@ assistant rows in stream order (text, thinking, ``tool_use``; each tool's ``tool
 right after its completion; a tool that never completed still gets an error ``tool_result`` so every
 ``tool_use`` is answered) → ``codex_native_execution_summary`` → the final thread status.
 
+Retries. An attempt cut short and retried streamed its reply too; that superseded text is not an
+assistant row (one answer, one reply), but its retry notice's warning row carries it in
+``codexNativeRawEvent`` (:mod:`harness.lane.retries`).
+
 Usage. Codex reports one cumulative total per turn, not per model request, so the whole total goes on
 the *last* assistant row and every other assistant row carries zeros: readers that sum per-row usage
 then get exactly codex's total, and none double-counts. Anthropic names: ``input_tokens`` = codex
@@ -37,6 +41,7 @@ from typing import Any
 from harness.lane.authority import Authority
 from harness.lane.events import NormalizedEvent, Policy, Usage
 from harness.lane.executable import Executable
+from harness.lane.retries import live
 
 STATUS_SUBTYPE = "codex_native_thread_status"
 WARNING_SUBTYPE = "codex_native_warning"
@@ -193,8 +198,12 @@ def _warning_rows(writer: _Writer, events: Sequence[NormalizedEvent]) -> None:
     for event in events:
         if event.kind == "warning":
             source = str(event.data.get("source", "process"))
+            extra = {}
+            if event.data.get("superseded_text"):  # a retry's notice keeps the reply it replaced
+                extra["codexNativeRawEvent"] = {"type": "superseded-by-retry",
+                                                "payload": list(event.data["superseded_text"])}
             writer.system(WARNING_SUBTYPE, "warning", str(event.data.get("text", "")), status="running",
-                          warning_source=source)
+                          warning_source=source, **extra)
         elif event.kind == "unsupported_raw_event":
             raw_type = str(event.data.get("raw_type", ""))
             writer.system(WARNING_SUBTYPE, "warning",
@@ -206,7 +215,7 @@ def _warning_rows(writer: _Writer, events: Sequence[NormalizedEvent]) -> None:
 def _assistant_rows(writer: _Writer, events: Sequence[NormalizedEvent], authority: Authority) -> None:
     tools = _Tools(writer)
     last_text: dict[str, Any] | None = None
-    for event in events:
+    for event in live(events):
         if event.kind == "assistant_text":
             last_text = writer.assistant([{"type": "text", "text": str(event.data.get("text", ""))}], None)
         elif event.kind == "reasoning":

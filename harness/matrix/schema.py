@@ -198,6 +198,14 @@ class Timeouts(_Strict):
         return value
 
 
+class CodexSettings(_Strict):
+    """codex's own provider settings for every cell (retries as users have them; see matrix.yaml)."""
+
+    request_max_retries: int = Field(default=1, ge=0, le=100)
+    stream_max_retries: int = Field(default=1, ge=0, le=100)
+    stream_idle_timeout_ms: int = Field(default=1000, ge=100, le=600_000)
+
+
 class MatrixConfig(_Strict):
     versions: list[str]
     credentials: list[str] = Field(default_factory=lambda: list(CREDENTIALS))
@@ -206,6 +214,7 @@ class MatrixConfig(_Strict):
     exclude: list[Combination] = Field(default_factory=list)
     include: list[Combination] = Field(default_factory=list)
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    codex: CodexSettings = Field(default_factory=CodexSettings)
     expectations: list[ExpectationRule] = Field(default_factory=list)
     xfail: list[XFailRule] = Field(default_factory=list)
 

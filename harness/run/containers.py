@@ -123,6 +123,7 @@ def _write_spec(job: JobRun, options: RunOptions) -> None:
     spec = protocol.SuiteSpec(
         cells=job.plan.cells,
         timeouts=protocol.SuiteTimeouts(codex_s=options.timeouts.codex_s, hang_s=options.timeouts.hang_s),
+        codex=options.codex.model_dump(),
     )
     spec.write(raw)
 

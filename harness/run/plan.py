@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from harness.matrix import Timeouts
+from harness.matrix.schema import CodexSettings
 from harness.suite.protocol import CellSpec
 
 Keep = Literal["failing", "always", "never"]
@@ -18,6 +19,7 @@ Isolation = Literal["version", "cell"]
 class RunOptions:
     out_dir: Path
     timeouts: Timeouts
+    codex: CodexSettings = field(default_factory=CodexSettings)
     jobs: int = 1
     keep: Keep = "failing"
     isolation: Isolation = "version"

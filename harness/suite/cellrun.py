@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def raw_credential_probe(cell: CellSpec, api: FakeResponsesAPI, env: dict[str, s
     tag = f"{cell.id}.raw"
     raw_home = codex_home.parent / "raw-codex-home"
     shutil.copytree(codex_home, raw_home, dirs_exist_ok=True)
-    write_codex_config(raw_home, api.provider_url("ok", tag), model=model)
+    write_codex_config(raw_home, api.provider_url("ok", tag), model=model)  # the ok scenario needs no retries
     argv = ["timeout", "-k", "2", str(int(timeout_s)), "codex", "exec", "--json", "--skip-git-repo-check",
             "-C", str(cwd), "--", PROMPT]
     with contextlib.suppress(OSError, subprocess.TimeoutExpired):
@@ -109,6 +110,7 @@ class CompletionWatch:
 def run_cell_scenario(
     cell: CellSpec, scenario: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
     out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor, model: ModelChoice,
+    provider_settings: Mapping[str, int] | None = None,
 ) -> Outcome:
     tag = f"{cell.id}.{scenario}"
     work = workroot / cell.id / scenario
@@ -117,7 +119,7 @@ def run_cell_scenario(
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
     slug = SCENARIOS[scenario].model or model.slug
-    write_codex_config(codex_home, api.provider_url(scenario, tag), model=slug)
+    write_codex_config(codex_home, api.provider_url(scenario, tag), model=slug, provider_settings=provider_settings)
     prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key))
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "CODEX_HOME": str(codex_home),
            "LANG": "C.UTF-8", **prepared.env}

@@ -63,6 +63,7 @@ class ContractSuite:
     def __init__(self, spec: SuiteSpec, out: Path, workers: int) -> None:
         self.cells: dict[str, CellSpec] = {c.id: c for c in spec.cells}
         self.timeouts = spec.timeouts
+        self.codex_settings = dict(spec.codex)
         self.out = out
         self.workers = workers
         self.futures: dict[Case, Future[Outcome]] = {}
@@ -119,7 +120,7 @@ class ContractSuite:
             self.futures[(cell_id, scenario)] = self.pool.submit(
                 run_cell_scenario, self.cells[cell_id], scenario, api=self.api, valid_key=valid_key,
                 workroot=WORKROOT, out_dir=self.out, timeouts=self.timeouts, redactor=self.redactor,
-                model=self.model,
+                model=self.model, provider_settings=self.codex_settings,
             )
 
     # -- running -----------------------------------------------------------------------------------

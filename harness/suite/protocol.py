@@ -142,18 +142,22 @@ class SuiteTimeouts:
 
 @dataclass(frozen=True)
 class SuiteSpec:
-    """Everything one container's suite needs: its cells and the per-run timeouts."""
+    """Everything one container's suite needs: its cells, the per-run timeouts and codex's provider
+    settings (retries), which go into every cell's config.toml."""
 
     cells: tuple[CellSpec, ...]
     timeouts: SuiteTimeouts
+    codex: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "cells": [c.to_json() for c in self.cells], "timeouts": asdict(self.timeouts)}
+        return {"schema": SCHEMA, "cells": [c.to_json() for c in self.cells], "timeouts": asdict(self.timeouts),
+                "codex": dict(self.codex)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SuiteSpec:
         return cls(cells=tuple(CellSpec.from_json(c) for c in data["cells"]),
-                   timeouts=SuiteTimeouts(**_known(SuiteTimeouts, data["timeouts"])))
+                   timeouts=SuiteTimeouts(**_known(SuiteTimeouts, data["timeouts"])),
+                   codex={str(k): int(v) for k, v in (data.get("codex") or {}).items()})
 
     def write(self, directory: Path) -> Path:
         path = directory / SPEC_FILE

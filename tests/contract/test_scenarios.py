@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from harness.fakeapi.scenarios import SCENARIOS, SUCCESS_SCENARIOS, TOOL_MARKER
+from harness.fakeapi.scenarios import SCENARIOS, SUCCESS_SCENARIOS, TOOL_MARKER, USAGE
+from harness.lane.retries import RETRY_NOTICE
+from harness.redact import Redactor
 from harness.suite.cellrun import REPLY, Outcome
 
 # A run may overshoot its timeout by the kill grace period and process teardown, never by more.
@@ -63,3 +67,45 @@ def test_tool_round_trip(outcome: Outcome) -> None:
 def test_failure_is_reported(outcome: Outcome) -> None:
     failed = [e for e in outcome.result.mapped.events if e.kind == "turn_failed"]
     assert failed and failed[-1].data.get("message"), "no turn_failed event with a message"
+
+
+def _replies(outcome: Outcome) -> list[str]:
+    return [b["text"] for r in outcome.read.kept if r["type"] == "assistant"
+            for b in r["message"]["content"] if b.get("type") == "text"]
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
+def test_one_reply_per_answer(outcome: Outcome) -> None:
+    """The fake answered once, so the transcript shows one reply, whatever a retry re-emitted."""
+    assert _replies(outcome) == [REPLY]
+
+
+@pytest.mark.expects("native")
+def test_retry_notices_are_process_warnings(outcome: Outcome) -> None:
+    """Every retry notice codex printed is a process warning, and none is invented."""
+    lines = outcome.result.seam.stdout.decode("utf-8", "replace").splitlines() if outcome.result.seam else []
+    printed = [json.loads(line)["message"] for line in lines
+               if line.startswith('{"type":"error"') and RETRY_NOTICE.search(json.loads(line).get("message", ""))]
+    warned = [str(w.data["text"]) for w in outcome.result.warnings if w.data.get("origin") == "retry"]
+    assert warned == [Redactor()(text) for text in printed]  # the lane masks key-shaped text it maps
+    assert all(w.data.get("source") == "process" for w in outcome.result.warnings if w.data.get("origin") == "retry")
+    if outcome.scenario == "flaky-stream":
+        assert printed, "the stream was cut after the message, yet codex printed no retry notice"
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios("flaky-stream", "flaky-request")
+def test_the_retry_happened(outcome: Outcome) -> None:
+    attempts = [e["attempt"] for e in outcome.journal]
+    assert attempts[:2] == [1, 2], f"requests seen: {attempts}"
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
+def test_usage_counted_once(outcome: Outcome) -> None:
+    """codex's usage is the sum over the responses that completed, never over failed attempts."""
+    completed = sum(1 for e in outcome.journal if e.get("completed"))
+    usage = outcome.result.authority.usage
+    assert usage is not None and completed >= 1
+    assert (usage.input, usage.output) == (USAGE["input_tokens"] * completed, USAGE["output_tokens"] * completed)

@@ -178,6 +178,18 @@ def test_tool_follow_up_is_held_until_released_or_the_cap(api: FakeResponsesAPI,
     assert 0.35 <= entry["held_s"] < 2
 
 
+@pytest.mark.parametrize(("scenario", "first"), [("flaky-stream", 200), ("flaky-request", 500)])
+def test_flaky_scenarios_fail_only_the_first_attempt(api: FakeResponsesAPI, scenario: str, first: int) -> None:
+    first_reply = post(api.provider_url(scenario, "f"))
+    second = post(api.provider_url(scenario, "f")).events()
+    assert [e["type"] for _, e in second][-1] == "response.completed"
+    attempts = [(e["attempt"], e["status"], e.get("completed")) for e in api.journal("f")]
+    assert attempts[0][:2] == (1, first) and attempts[1] == (2, 200, True)
+    if first == 200:  # the cut stream: the message arrived, response.completed never did
+        assert [e["type"] for _, e in first_reply.events()] == ["response.created", "response.output_item.done"]
+        assert attempts[0][2] is False
+
+
 def test_tool_race_calls_the_tool_again_at_once_until_its_count(api: FakeResponsesAPI) -> None:
     from harness.fakeapi.scenarios import RACE_CALLS
 
@@ -291,6 +303,8 @@ def test_journal_entry_fields_and_no_raw_key(api: FakeResponsesAPI) -> None:
         "user_agent": "codex_exec/9.9.9 (test)",
         "originator": "codex_exec",
         "time": entry["time"],
+        "attempt": 1,
+        "completed": True,
     }
     stamp = datetime.fromisoformat(entry["time"])
     assert stamp.utcoffset() == timedelta(0)
@@ -435,9 +449,9 @@ def test_write_codex_config_is_the_one_config_for_every_build(tmp_path: Path) ->
             "base_url": "http://127.0.0.1:4242/s/ok/c1/v1",
             "wire_api": "responses",
             "requires_openai_auth": True,
-            "request_max_retries": 0,
-            "stream_max_retries": 0,
-            "stream_idle_timeout_ms": 10000,
+            "request_max_retries": 1,
+            "stream_max_retries": 1,
+            "stream_idle_timeout_ms": 1000,
         }
     }
     assert "env_key" not in text

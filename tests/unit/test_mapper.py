@@ -222,11 +222,13 @@ def test_protocol_detection() -> None:
 
 
 @pytest.mark.parametrize("stream_bytes", [RETRY_0_44, RETRY_0_117], ids=["codex-0.44.0", "codex-0.117.0"])
-def test_retry_keeps_both_messages_and_makes_the_notice_a_warning(stream_bytes: bytes) -> None:
+def test_retry_supersedes_the_cut_attempt_and_makes_the_notice_a_warning(stream_bytes: bytes) -> None:
     stream = map_stream(stream_bytes)
-    assert [e.data["text"] for e in of(stream, "assistant_text")] == ["attempt 1", "attempt 2"]
+    texts = [(e.data["text"], bool(e.data.get("superseded"))) for e in of(stream, "assistant_text")]
+    assert texts == [("attempt 1", True), ("attempt 2", False)]  # kept for forensics, marked superseded
     (notice,) = of(stream, "warning")
-    assert notice.data["source"] == "process" and notice.data["origin"] == "error-event"
+    assert notice.data["source"] == "process" and notice.data["origin"] == "retry"
+    assert notice.data["superseded_text"] == ["attempt 1"]
     assert not of(stream, "turn_failed")
 
 

@@ -37,7 +37,8 @@ def test_default_matrix_is_the_issue_matrix() -> None:
     assert config.versions == ["0.20.0", "0.44.0", "0.80.0", "0.98.0", "0.117.0", "0.130.0", "0.142.0", "0.169.0"]
     assert tuple(config.credentials) == CREDENTIALS
     assert tuple(config.policies) == POLICIES
-    assert tuple(config.scenarios) == SCENARIOS
+    # every registered scenario runs by default except tool-race, which measures a timing race on purpose
+    assert tuple(config.scenarios) == tuple(s for s in SCENARIOS if s != "tool-race")
     cells = expand(config)
     assert len(cells) == 8 * 5 * 2
     by_id = {c.id: c for c in cells}

@@ -228,3 +228,29 @@ def test_anthropic_usage_sum() -> None:
     usage = Usage(input=23616, cached=20000, output=42, reasoning=10, cache_write=5)
     mapped = anthropic_usage(usage)
     assert mapped["input_tokens"] + mapped["cache_read_input_tokens"] + mapped["output_tokens"] == usage.total
+
+
+@pytest.mark.parametrize("recorded", ["codex-0.169.0/flaky-stream-ephemeral", "codex-0.20.0/flaky-stream-persistent"])
+def test_a_retried_stream_projects_one_reply(recorded: str) -> None:
+    """Recorded from real builds: the cut attempt's "OK" is re-emitted after the retry notice."""
+    from harness.lane.authority import derive_authority
+    from harness.lane.mapper import map_stream
+
+    stdout = (FIXTURES / f"{recorded}.stdout.jsonl").read_bytes()
+    assert stdout.count(b'"OK"') == 2  # the build really printed the reply twice
+    mapped = map_stream(stdout)
+    policy = "ephemeral" if recorded.endswith("ephemeral") else "persistent"
+    authority = derive_authority(mapped.events, policy=policy, exit_code=0, timed_out=False, protocol=mapped.protocol)
+    ctx = ProjectionContext(cwd="/w", session_id="s", prompt="Reply only with OK", policy=policy, executable=None,
+                            model=None, version="v", git_branch=None, exit_code=0, protocol=mapped.protocol)
+    rows = project(mapped.events, authority, ctx, clock=clock(), new_id=ids())
+    replies = [b["text"] for r in rows if r["type"] == "assistant" for b in r["message"]["content"]
+               if b.get("type") == "text"]
+    assert replies == ["OK"]
+    notices = [r for r in rows if r.get("subtype") == "codex_native_warning"
+               and ("retrying" in r["content"] or r["content"].startswith("Reconnecting"))]
+    assert len(notices) == 1 and notices[0]["codexNativeWarningSource"] == "process"
+    assert notices[0]["codexNativeRawEvent"] == {"type": "superseded-by-retry", "payload": ["OK"]}
+    assert authority.final_text == "OK"
+    if authority.usage is not None:
+        assert (authority.usage.input, authority.usage.output) == (11, 7)  # counted once
