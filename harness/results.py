@@ -91,6 +91,7 @@ class RunResults:
     cells: list[CellResult]
     builds: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> build fingerprint
     interrupted: bool = False  # stopped by the user (Ctrl-C/SIGTERM): unfinished cells are errors
+    run_id: str = ""  # the run containers' label value (labels.RUN), to find this run's containers
 
     @property
     def ok(self) -> bool:
@@ -111,6 +112,7 @@ class RunResults:
             "builds": self.builds,
             "summary": self.summary(),
             "interrupted": self.interrupted,
+            "run_id": self.run_id,
         }
 
 

@@ -95,7 +95,7 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter) -> R
             job.results = harvest(job.plan.cells, job.plan.raw_dir, job.end)
     cells = [r for job in jobs for r in job.results]
     return RunResults(started=started, duration_s=time.monotonic() - t0, cells=cells,
-                      builds=build_fingerprints(cells), interrupted=interrupted)
+                      builds=build_fingerprints(cells), interrupted=interrupted, run_id=run_id)
 
 
 def suite_command(options: RunOptions) -> list[str]:

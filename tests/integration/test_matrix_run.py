@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import labels
+
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = ("0.20.0", "0.42.0", "0.117.0")
 
@@ -75,6 +77,9 @@ def test_reports_written_without_secrets(run_output) -> None:  # type: ignore[no
 
 
 def test_no_containers_left_behind(run_output, run_containers) -> None:  # type: ignore[no-untyped-def]
-    _, _, before = run_output
-    leftover = [c.name for c in run_containers() if c.id not in before]
+    out, _, before = run_output
+    run_id = json.loads((out / "results.json").read_text())["run_id"]
+    assert run_id
+    # only this run's containers: other runs (a user's, a parallel CI job's) may be live on the daemon
+    leftover = [c.name for c in run_containers() if c.id not in before and c.labels.get(labels.RUN) == run_id]
     assert leftover == []
