@@ -17,6 +17,7 @@ from harness.errors import UserError
 from harness.matrix import Selection, load_matrix, select, versions_of
 from harness.redact import Redactor
 from harness.report import write_junit, write_markdown
+from harness.rerun import rerun_selection
 from harness.results import write_results
 from harness.run import RunOptions, plan_jobs, run_jobs
 
@@ -52,6 +53,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
     p.add_argument("-k", dest="k_expr", metavar="EXPR", default=None,
                    help="only contract tests matching EXPR inside the containers (pytest -k)")
+    p.add_argument("--rerun-failed", nargs="?", const="", default=None, metavar="RESULTS",
+                   help="rerun exactly the cells that missed their expectation in RESULTS "
+                        "(default: the --out directory's results.json)")
     p.set_defaults(func=run)
 
 
@@ -64,7 +68,13 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.workers < 1:
         raise UserError("--jobs and --workers take a whole number of at least 1")
     config = load_matrix(args.matrix)
-    cells = select(config, selection_from(args))
+    selection = selection_from(args)
+    if args.rerun_failed is not None:
+        narrowed = rerun_selection(selection, args.rerun_failed, args.out)
+        if narrowed is None:  # every cell met its expectation: nothing to do, nothing written
+            return 0
+        selection = narrowed
+    cells = select(config, selection)
     console = Console(stderr=True)
     client = docker_client()
     console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
