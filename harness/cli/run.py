@@ -16,6 +16,7 @@ from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
 from harness.matrix import Selection, load_matrix, select, versions_of
 from harness.redact import Redactor
+from harness.releases import expand_versions_arg
 from harness.report import write_junit, write_markdown
 from harness.rerun import rerun_selection
 from harness.results import write_results
@@ -27,7 +28,8 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matrix", type=Path, default=None,
                         help="matrix file (default: ./matrix.yaml when the current directory has one, "
                              "else the default matrix this installation ships)")
-    parser.add_argument("--versions", help="comma-separated builds, e.g. 0.117.0,0.169.0 (any npm version)")
+    parser.add_argument("--versions", help="comma-separated builds, e.g. 0.117.0,0.169.0 (any npm version), "
+                        "latest, latest-N (N releases back) or OLD..NEW (the stable releases between, inclusive)")
     parser.add_argument("--credentials", help="comma-separated credential setups")
     parser.add_argument("--policies", help="comma-separated completion policies (ephemeral, persistent)")
     parser.add_argument("--scenarios", help="comma-separated fake-API scenarios")
@@ -36,7 +38,7 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
-    return Selection(versions=args.versions, credentials=args.credentials, policies=args.policies,
+    return Selection(versions=expand_versions_arg(args.versions), credentials=args.credentials, policies=args.policies,
                      scenarios=args.scenarios, cells=args.cells)
 
 
