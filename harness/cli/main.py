@@ -36,6 +36,7 @@ SUBCOMMAND_MODULES = (
     "harness.cli.lane",
     "harness.cli.resolve",
     "harness.cli.versions",
+    "harness.cli.diff",
 )
 
 EXIT_OK, EXIT_MISSED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
