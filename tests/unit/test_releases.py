@@ -54,7 +54,7 @@ def registry() -> Iterator[str]:
     body = json.dumps(packument()).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             if self.path != "/@openai%2Fcodex":
                 self.send_error(404)
                 return
