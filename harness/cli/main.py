@@ -37,6 +37,7 @@ SUBCOMMAND_MODULES = (
     "harness.cli.resolve",
     "harness.cli.versions",
     "harness.cli.diff",
+    "harness.cli.bisect",
 )
 
 EXIT_OK, EXIT_MISSED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
