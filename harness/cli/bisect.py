@@ -27,7 +27,7 @@ from harness.bisect import StepOutcome, Terms, judge_runs, parse_terms, step_bou
 from harness.bisect.bisector import Bisector
 from harness.bisect.log import LOG_NAME, BisectLog
 from harness.bisect.report import render
-from harness.cli.cellruns import execute, prepare_images, raw_dir, stderr_console
+from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir, stderr_console
 from harness.errors import UserError
 from harness.matrix import MatrixConfig, Selection, load_matrix, parse_version, select
 from harness.matrix.load import clip
@@ -108,6 +108,7 @@ class CellMaker:
                 for c in cells]
 
 
+@interruptible
 def run(args: argparse.Namespace) -> int:
     from harness.docker_env import docker_client
 

@@ -8,9 +8,11 @@ exits 130.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import functools
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,19 @@ from harness.run.oneshot import run_cells
 from harness.suite.protocol import CellSpec
 
 
+def interruptible(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """SIGTERM (a cancelled CI job) ends the whole command as Ctrl-C does: containers removed, exit 130."""
+
+    @functools.wraps(command)
+    def wrapper(args: argparse.Namespace) -> int:
+        with _sigterm_as_interrupt():
+            return command(args)
+
+    return wrapper
+
+
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)  # CI logs: one line per message
 
 
 def prepare_images(client: Any, versions: Sequence[str], console: Console,

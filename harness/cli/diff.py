@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.cli.cellruns import raw_dir, run_versions, stderr_console
+from harness.cli.cellruns import interruptible, raw_dir, run_versions, stderr_console
 from harness.diff import Side, diff_sides, render_markdown, side_of
 from harness.errors import UserError
 from harness.matrix import Selection, load_matrix, parse_version, select
@@ -84,6 +84,7 @@ def _version(text: str) -> str:
         raise UserError(f"diff: {clip(exc, 160)}") from None
 
 
+@interruptible
 def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UserError("--jobs takes a whole number of at least 1")

@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from harness.binaries import CachedBuild, fetch
-from harness.cli.cellruns import execute, prepare_images, raw_dir, stderr_console
+from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir, stderr_console
 from harness.errors import UserError
 from harness.matrix import Selection, Timeouts, load_matrix, select
 from harness.progress import RichProgress
@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+@interruptible
 def run(args: argparse.Namespace) -> int:
     if (args.cell is None) == (args.bundle is None):
         raise UserError("name a CELL_ID to reproduce, or --bundle FILE to replay (not both)")
