@@ -154,8 +154,12 @@ def test_sigterm_stops_a_bisect_and_leaves_a_resumable_log(tmp_path: Path,
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # the test failed before its own SIGTERM: still let the bisect clean up
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     assert proc.returncode == 130, output
     assert "the same command resumes from there" in output
     assert set(ours()) - before == set()
