@@ -58,6 +58,7 @@ def cell_fingerprint(artifacts: Path) -> dict[str, Any]:
         "api_saw": (facts.get("ok") or {}).get("journal_credentials", []),
         "raw_api_saw": (facts.get("ok") or {}).get("raw_api_saw", []),
         "ok_turn_s": _completed_wall(facts.get("ok")),
+        "model_catalog": any_facts.get("model_catalog", []),
     }
 
 
@@ -80,8 +81,9 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
             "version_line": fp["version_line"], "protocol": fp["protocol"], "flags": fp["flags"],
             "event_types": [], "item_types": [], "usage_keys": [], "tools_declared": [], "stderr": [],
             "session_files": {}, "credential_sources_honoured": [], "credential_sources_via_lane": [],
+            "model_catalog": [],
         })
-        for key in ("event_types", "item_types", "tools_declared", "stderr"):
+        for key in ("event_types", "item_types", "tools_declared", "stderr", "model_catalog"):
             b[key] = _union([b[key], fp.get(key, [])])
         if fp.get("usage_keys") and not b["usage_keys"]:
             b["usage_keys"] = fp["usage_keys"]

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.errors import UserError
 from harness.redact import Redactor
-from harness.suite.protocol import CellSpec, TestRecord
+from harness.suite.protocol import CellSpec, KnownRegression, TestRecord
 
 SCHEMA = 1
 STATUSES = ("pass", "fail", "error", "timeout", "xfail", "skip")
@@ -67,6 +68,23 @@ class CellResult:
             "lane_s": {s: round(t, 3) for s, t in self.lane_s.items()},
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellResult:
+        """The inverse of :meth:`to_json`; the cell's scenarios are those its tests name, in order."""
+        tests = [TestRecord.from_json(t) for t in data.get("tests") or []]
+        cell = CellSpec(
+            version=data["version"], credential=data["credential"], policy=data["policy"],
+            scenarios=tuple(dict.fromkeys(t.scenario for t in tests if t.scenario)),
+            expect=data.get("expected", "native"), expect_reason=data.get("expected_reason", ""),
+            known={s: KnownRegression.from_json(r) for s, r in (data.get("xfail") or {}).items()},
+        )
+        return cls(
+            cell=cell, status=data["status"], duration_s=float(data.get("duration_s") or 0.0), tests=tests,
+            fingerprint=data.get("fingerprint") or {}, resolver=data.get("resolver"),
+            artifacts=data.get("artifacts"), message=data.get("message", ""), unfinished=data.get("unfinished"),
+            planned=data.get("planned"), lane_s=dict(data.get("lane_s") or {}),
+        )
+
 
 def cell_status(tests: list[TestRecord]) -> str:
     """A cell meets its expectation when no test failed; known regressions make it ``xfail``."""
@@ -114,6 +132,30 @@ class RunResults:
             "interrupted": self.interrupted,
             "run_id": self.run_id,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResults:
+        """The inverse of :meth:`to_json` (the summary is derived, so it is not read back)."""
+        return cls(started=datetime.fromisoformat(data["started"]), duration_s=float(data.get("duration_s") or 0.0),
+                   cells=[CellResult.from_json(c) for c in data["cells"]], builds=data.get("builds") or {},
+                   interrupted=bool(data.get("interrupted")))
+
+
+def read_results(path: Path) -> RunResults:
+    """A results.json read back; anything else is a one-line UserError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} does not exist: pass the results.json of an earlier `codex-matrix run`") from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {path} ({type(exc).__name__}): pass a results.json written by "
+                        "`codex-matrix run`") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("cells"), list):
+        raise UserError(f"{path} is not a results.json of schema {SCHEMA}: pass one written by `codex-matrix run`")
+    try:
+        return RunResults.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{path} is damaged ({type(exc).__name__}: {exc}): rerun `codex-matrix run`") from None
 
 
 def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> Path:

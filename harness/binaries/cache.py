@@ -45,6 +45,8 @@ class CachedBuild:
     tree_sha256: str  # of the whole tree (sorted relpaths + modes + file digests); feeds image tags
     integrity: str  # the registry's SRI string of the tarball
     version_line: str  # `codex --version`, e.g. "codex-cli 0.117.0" ("" if the host cannot run it)
+    npm_version: str = ""  # the npm version downloaded, e.g. "0.117.0-linux-x64"
+    tarball: str = ""  # where it came from
 
 
 def cache_root() -> Path:
@@ -143,6 +145,7 @@ def _load(directory: Path, version: str, *, verify: bool) -> CachedBuild | str |
             version=version, root=directory / TREE, binary=directory / TREE / meta["binary_relpath"],
             binary_relpath=meta["binary_relpath"], sha256=meta["sha256"], tree_sha256=meta["tree_sha256"],
             integrity=meta["integrity"], version_line=meta["version_line"],
+            npm_version=meta.get("npm_version", ""), tarball=meta.get("tarball", ""),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return f"unreadable metadata: {exc}"

@@ -163,6 +163,24 @@ def resolve(doc: dict[str, Any], version: str, registry: str) -> TarballRef:
     return TarballRef(version=version, npm_version=target_version, tarball=tarball, integrity=integrity)
 
 
+def linux_x64_version(doc: dict[str, Any], version: str) -> str | None:
+    """The npm version that holds ``version``'s Linux x64 build, per the packument; None when it has none.
+
+    Up to 0.98 that is the version itself (one tarball, every platform); from 0.99 the
+    ``@openai/codex-linux-x64`` alias (``npm:@openai/codex@X.Y.Z-linux-x64``), which some releases name
+    without publishing it (0.142.1, 0.153.1).
+    """
+    versions: dict[str, Any] = doc.get("versions") or {}
+    meta = versions.get(version)
+    if not isinstance(meta, dict):
+        return None
+    alias = (meta.get("optionalDependencies") or {}).get(LINUX_X64_ALIAS)
+    if not isinstance(alias, str):
+        return version
+    name, _, aliased = alias.removeprefix("npm:").rpartition("@")
+    return aliased if name == PACKAGE and isinstance(versions.get(aliased), dict) else None
+
+
 def nearest_hint(published: list[str], wanted: str, count: int = 2) -> str:
     """``nearest published: 0.42.0, 0.44.0; latest 0.169.0`` — the versions around ``wanted``."""
     parsed: list[tuple[Version, str]] = []

@@ -16,7 +16,9 @@ from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
 from harness.matrix import Selection, load_matrix, select, versions_of
 from harness.redact import Redactor
+from harness.releases import expand_versions_arg
 from harness.report import write_junit, write_markdown
+from harness.rerun import rerun_selection
 from harness.results import write_results
 from harness.run import RunOptions, plan_jobs, run_jobs
 
@@ -26,7 +28,8 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matrix", type=Path, default=None,
                         help="matrix file (default: ./matrix.yaml when the current directory has one, "
                              "else the default matrix this installation ships)")
-    parser.add_argument("--versions", help="comma-separated builds, e.g. 0.117.0,0.169.0 (any npm version)")
+    parser.add_argument("--versions", help="comma-separated builds, e.g. 0.117.0,0.169.0 (any npm version), "
+                        "latest, latest-N (N releases back) or OLD..NEW (the stable releases between, inclusive)")
     parser.add_argument("--credentials", help="comma-separated credential setups")
     parser.add_argument("--policies", help="comma-separated completion policies (ephemeral, persistent)")
     parser.add_argument("--scenarios", help="comma-separated fake-API scenarios")
@@ -35,7 +38,7 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
-    return Selection(versions=args.versions, credentials=args.credentials, policies=args.policies,
+    return Selection(versions=expand_versions_arg(args.versions), credentials=args.credentials, policies=args.policies,
                      scenarios=args.scenarios, cells=args.cells)
 
 
@@ -52,6 +55,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
     p.add_argument("-k", dest="k_expr", metavar="EXPR", default=None,
                    help="only contract tests matching EXPR inside the containers (pytest -k)")
+    p.add_argument("--rerun-failed", nargs="?", const="", default=None, metavar="RESULTS",
+                   help="rerun exactly the cells that missed their expectation in RESULTS "
+                        "(default: the --out directory's results.json)")
     p.set_defaults(func=run)
 
 
@@ -64,7 +70,13 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.workers < 1:
         raise UserError("--jobs and --workers take a whole number of at least 1")
     config = load_matrix(args.matrix)
-    cells = select(config, selection_from(args))
+    selection = selection_from(args)
+    if args.rerun_failed is not None:
+        narrowed = rerun_selection(selection, args.rerun_failed, args.out)
+        if narrowed is None:  # every cell met its expectation: nothing to do, nothing written
+            return 0
+        selection = narrowed
+    cells = select(config, selection)
     console = Console(stderr=True)
     client = docker_client()
     console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")

@@ -95,6 +95,7 @@ def _problems(results: RunResults) -> list[str]:
                 lines += ["", "```", r.message.strip(), "```"]
             if r.artifacts:
                 lines.append(f"- artifacts: `{r.artifacts}`")
+            lines.append(f"- reproduce: `{repro_command(r)}`")
             lines.append("")
     if xf:
         groups: dict[tuple[str, str, str], list[str]] = {}
@@ -109,6 +110,13 @@ def _problems(results: RunResults) -> list[str]:
             lines.append(f"  - {', '.join(cells)}")
         lines.append("")
     return lines
+
+
+def repro_command(result: CellResult) -> str:
+    """The command that runs this cell again, narrowed to the scenarios that missed (all when none says)."""
+    missed = {t.scenario for t in result.tests if t.outcome in ("fail", "error", "xpass") and t.scenario}
+    scenarios = [s for s in result.cell.scenarios if s in missed]
+    return f"codex-matrix repro {result.cell.id}" + (f" --scenario {','.join(scenarios)}" if scenarios else "")
 
 
 def _expectations(results: RunResults) -> list[str]:

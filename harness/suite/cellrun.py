@@ -34,6 +34,9 @@ REPLY = "OK"
 # The container is the sandbox: codex's own (bwrap from 0.150) cannot create namespaces inside it
 # ("bwrap: No permissions to create a new namespace", measured on 0.169.0), so tools would fail.
 CONFIG_OVERRIDES: tuple[str, ...] = ('sandbox_mode="danger-full-access"',)
+#: Per-scenario artifacts beside the lane's: the cell's environment (redacted) and codex's config.toml.
+ENV_FILE = "env.json"
+CONFIG_FILE = "config.toml"
 
 
 @dataclass
@@ -152,6 +155,11 @@ def run_cell_scenario(
     if scenario == "ok":
         outcome.facts.raw_api_saw = raw_credential_probe(cell, api, env, codex_home, cwd, timeouts.hang_s, slug)
     _save(outcome, transcript, redactor)
+    # what a reproduction needs beyond the lane's own artifacts: the cell's environment and codex config
+    (outcome.artifacts / ENV_FILE).write_text(redactor(json.dumps(env, indent=2)), encoding="utf-8")
+    with contextlib.suppress(OSError):  # evidence only: never let it fail a run
+        config = (codex_home / "config.toml").read_text(encoding="utf-8")
+        (outcome.artifacts / CONFIG_FILE).write_text(redactor(config), encoding="utf-8")
     return outcome
 
 

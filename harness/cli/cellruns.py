@@ -1,0 +1,80 @@
+"""What ``repro``, ``diff`` and ``bisect`` share: images for a few builds, a few cells run once or N times.
+
+Progress goes to stderr (per-container lines, download and image steps), so stdout stays for the
+command's answer (Markdown or ``--json``). The raw output lives in a temporary directory removed at
+the end unless the caller passes its own, and SIGTERM counts as Ctrl-C: containers go, the command
+exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness.cli.run import _sigterm_as_interrupt
+from harness.console import ConsoleReporter
+from harness.matrix import Timeouts, versions_of
+from harness.results import RunResults
+from harness.run import RunOptions
+from harness.run.oneshot import run_cells
+from harness.suite.protocol import CellSpec
+
+
+def interruptible(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """SIGTERM (a cancelled CI job) ends the whole command as Ctrl-C does: containers removed, exit 130."""
+
+    @functools.wraps(command)
+    def wrapper(args: argparse.Namespace) -> int:
+        with _sigterm_as_interrupt():
+            return command(args)
+
+    return wrapper
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)  # CI logs: one line per message
+
+
+def prepare_images(client: Any, versions: Sequence[str], console: Console,
+                   cache_dir: Path | None = None) -> dict[str, str]:
+    """version → image tag, fetching builds and building images as needed (UserError when one cannot)."""
+    from harness.images import ensure_images
+    from harness.progress import RichProgress
+
+    with RichProgress(console) as progress:
+        return ensure_images(client, versions, progress=progress, cache_dir=cache_dir)
+
+
+@contextlib.contextmanager
+def raw_dir(keep: Path | None = None) -> Iterator[Path]:
+    """Where the containers write: ``keep`` when given, else a temporary directory removed afterwards."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="codex-matrix-") as tmp:
+        yield Path(tmp)
+
+
+def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, out_dir: Path, timeouts: Timeouts,
+            console: Console, k_expr: str | None = None, jobs: int = 1, workers: int = 4,
+            runs: int = 1) -> list[RunResults]:
+    """Run ``cells`` (``runs`` times) in containers, nothing kept; KeyboardInterrupt once they are gone."""
+    options = RunOptions(out_dir=out_dir, timeouts=timeouts, jobs=jobs, keep="never", workers=workers,
+                         k_expr=k_expr)
+    with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
+        return run_cells(cells, images, options, reporter, runs=runs)
+
+
+def run_versions(cells: Sequence[CellSpec], *, client: Any, timeouts: Timeouts, console: Console,
+                 out_dir: Path, cache_dir: Path | None = None, **kwargs: Any) -> list[RunResults]:
+    """Images for the cells' builds, then :func:`execute`."""
+    images = prepare_images(client, versions_of(list(cells)), console, cache_dir)
+    return execute(cells, images, out_dir=out_dir, timeouts=timeouts, console=console, **kwargs)

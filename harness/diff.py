@@ -1,0 +1,146 @@
+"""What changed between two codex builds: their fingerprints and the contract tests' outcomes.
+
+Each side is one build as a run saw it (:class:`Side`, taken from a :class:`~harness.results.RunResults`,
+fresh or read back from a results.json), so a diff only ever compares observations: flags the build's
+``exec --help`` lists, event and item types its stream showed, usage keys, declared tools, credential
+sources honoured, session files per policy, normalised stderr lines, the model catalog it bundles — and,
+for cells both sides ran, the tests whose outcome changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import UserError
+from harness.results import RunResults
+
+#: Fingerprint lists compared as sets (order kept as observed): key → what the report calls it.
+LISTS: tuple[tuple[str, str], ...] = (
+    ("flags", "exec flags"),
+    ("event_types", "event types"),
+    ("item_types", "item types"),
+    ("usage_keys", "usage keys"),
+    ("tools_declared", "tools declared"),
+    ("credential_sources_honoured", "credential sources the build honours"),
+    ("credential_sources_via_lane", "credential sources that reach the API via the lane"),
+    ("stderr", "stderr lines (normalised)"),
+    ("model_catalog", "model catalog"),
+)
+#: Single values compared as a whole.
+VALUES: tuple[tuple[str, str], ...] = (
+    ("version_line", "version line"),
+    ("protocol", "stream protocol"),
+    ("session_files", "session files per policy (ok scenario)"),
+)
+
+TestKey = tuple[str, str, str]  # (credential, policy, test name)
+
+
+@dataclass
+class Side:
+    """One build as a run observed it."""
+
+    label: str  # what the user named: "0.117.0" or "out/results.json:0.117.0"
+    version: str
+    build: dict[str, Any]
+    tests: dict[TestKey, str] = field(default_factory=dict)  # → outcome
+    #: (credential, policy) → (cell status, expectation)
+    cells: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+
+def side_of(results: RunResults, version: str, label: str | None = None) -> Side:
+    """The side for ``version`` in ``results``; one-line error when the run has no fingerprint of it."""
+    build = results.builds.get(version)
+    if not build:
+        have = ", ".join(results.builds) or "none"
+        raise UserError(f"no fingerprint of {version} in that run (builds fingerprinted: {have}): "
+                        "run it, or name a results.json that has it")
+    side = Side(label=label or version, version=version, build=build)
+    for r in results.cells:
+        if r.cell.version != version:
+            continue
+        side.cells[(r.cell.credential, r.cell.policy)] = (r.status, r.cell.expect)
+        for t in r.tests:
+            side.tests[(r.cell.credential, r.cell.policy, t.name)] = t.outcome
+    return side
+
+
+def _added_removed(old: list[Any], new: list[Any]) -> dict[str, list[Any]]:
+    return {"added": [x for x in new if x not in old], "removed": [x for x in old if x not in new]}
+
+
+def diff_sides(a: Side, b: Side) -> dict[str, Any]:
+    """The JSON shape of a diff: only what changed, plus both labels."""
+    lists: dict[str, dict[str, list[Any]]] = {}
+    for key, _ in LISTS:
+        change = _added_removed(list(a.build.get(key) or []), list(b.build.get(key) or []))
+        if change["added"] or change["removed"]:
+            lists[key] = change
+    values = {key: {"old": a.build.get(key), "new": b.build.get(key)}
+              for key, _ in VALUES if a.build.get(key) != b.build.get(key) and key != "version_line"}
+    tests = [
+        {"credential": k[0], "policy": k[1], "test": k[2], "old": a.tests[k], "new": b.tests[k]}
+        for k in sorted(set(a.tests) & set(b.tests))
+        if a.tests[k] != b.tests[k]
+    ]
+    cells = []
+    for pair in sorted(set(a.cells) | set(b.cells)):
+        old, new = a.cells.get(pair), b.cells.get(pair)
+        only_old = sum(1 for k in a.tests if k[:2] == pair and k not in b.tests)
+        only_new = sum(1 for k in b.tests if k[:2] == pair and k not in a.tests)
+        if old != new or only_old or only_new:
+            cells.append({"credential": pair[0], "policy": pair[1],
+                          "old": {"status": old[0], "expected": old[1]} if old else None,
+                          "new": {"status": new[0], "expected": new[1]} if new else None,
+                          "tests_only_old": only_old, "tests_only_new": only_new})
+    return {
+        "old": {"label": a.label, "version": a.version, "version_line": a.build.get("version_line")},
+        "new": {"label": b.label, "version": b.version, "version_line": b.build.get("version_line")},
+        "fingerprint": {**lists, **values},
+        "cells": cells,
+        "tests": tests,
+    }
+
+
+def render_markdown(diff: dict[str, Any]) -> str:
+    old, new = diff["old"], diff["new"]
+    lines = [f"# codex {old['version']} → {new['version']}", ""]
+    if old["label"] != old["version"] or new["label"] != new["version"]:
+        lines += [f"from `{old['label']}` to `{new['label']}`", ""]
+    lines += ["## Fingerprint", ""]
+    changes = diff["fingerprint"]
+    if not changes:
+        lines.append("No change in what the two builds showed.")
+    names = dict(LISTS + VALUES)
+    for key, change in changes.items():
+        if "added" in change:
+            parts = [f"+ `{x}`" for x in change["added"]] + [f"− `{x}`" for x in change["removed"]]
+            lines.append(f"- **{names[key]}**: " + ", ".join(parts))
+        else:
+            lines.append(f"- **{names[key]}**: `{_show(change['old'])}` → `{_show(change['new'])}`")
+    lines += ["", "## Contract tests that changed outcome", ""]
+    if diff["tests"]:
+        lines += [f"| credential / policy | test | {old['version']} | {new['version']} |", "|---|---|---|---|"]
+        lines += [f"| {t['credential']} / {t['policy']} | `{t['test']}` | {t['old']} | {t['new']} |"
+                  for t in diff["tests"]]
+    else:
+        lines.append("None: every test both builds ran has the same outcome.")
+    if diff["cells"]:
+        lines += ["", "## Cells", "", f"| credential / policy | {old['version']} | {new['version']} | tests run on one "
+                  "side only |", "|---|---|---|---|"]
+        for c in diff["cells"]:
+            lines.append(f"| {c['credential']} / {c['policy']} | {_cell(c['old'])} | {_cell(c['new'])} | "
+                         f"{c['tests_only_old']} only on {old['version']}, {c['tests_only_new']} only on "
+                         f"{new['version']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(side: dict[str, str] | None) -> str:
+    return f"{side['status']} (expected {side['expected']})" if side else "not run"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "{}"
+    return str(value)
