@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.report.grid import SYMBOL, grid_axes
+from harness.report.grid import SYMBOL, cell_key, grid_axes
 from harness.results import RunResults
 from harness.run import JobRun
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
+from harness.suite.protocol import DEFAULT_SANDBOX
 
 STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "red", "xfail": "yellow", "skip": "dim"}
 
@@ -92,6 +93,7 @@ class ConsoleReporter:
 
 
 POLICY_SHORT = {"ephemeral": "eph", "persistent": "pers"}
+SANDBOX_SHORT = {"read-only": "ro", "workspace-write": "ws"}
 
 
 def legend() -> str:
@@ -104,17 +106,19 @@ def legend() -> str:
 def grid_table(results: RunResults) -> Table:
     """Compact enough for an 80-column CI log: a symbol and a one-letter expectation tag per cell."""
     versions, columns = grid_axes([r.cell for r in results.cells])
-    by_key = {(r.cell.version, r.cell.credential, r.cell.policy): r for r in results.cells}
+    by_key = {cell_key(r.cell): r for r in results.cells}
     table = Table(title="codex-native matrix", padding=(0, 1))
     table.add_column("version", style="bold", no_wrap=True)
-    for credential, policy in columns:
+    for credential, policy, sandbox in columns:
         setup = CREDENTIAL_SETUPS.get(credential)
         header = f"{setup.short if setup else credential}\n{POLICY_SHORT.get(policy, policy)}"
+        if sandbox != DEFAULT_SANDBOX:
+            header += f"\n{SANDBOX_SHORT.get(sandbox, sandbox)}"
         table.add_column(header, justify="center", no_wrap=True)
     for version in versions:
         row = [version]
-        for credential, policy in columns:
-            r = by_key.get((version, credential, policy))
+        for column in columns:
+            r = by_key.get((version, *column))
             if r is None:
                 row.append("")
                 continue

@@ -33,13 +33,15 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--credentials", help="comma-separated credential setups")
     parser.add_argument("--policies", help="comma-separated completion policies (ephemeral, persistent)")
     parser.add_argument("--scenarios", help="comma-separated fake-API scenarios")
+    parser.add_argument("--sandboxes", help="comma-separated codex sandbox modes (read-only, workspace-write, "
+                        "danger-full-access; default: matrix.yaml's, danger-full-access)")
     parser.add_argument("--cells", metavar="ID,…",
                         help="exact cell ids, as results.json, report.md and junit.xml print them")
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
     return Selection(versions=expand_versions_arg(args.versions), credentials=args.credentials, policies=args.policies,
-                     scenarios=args.scenarios, cells=args.cells)
+                     scenarios=args.scenarios, cells=args.cells, sandboxes=args.sandboxes)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

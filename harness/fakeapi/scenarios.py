@@ -49,6 +49,11 @@ class ShellTool:
     kind: str  # declared ``type`` in the request's tools list
     arguments: Mapping[str, Any]
 
+    def running(self, script: str) -> ShellTool:
+        """The same tool asked to run a shell ``script`` (argv-shaped tools get ``bash -lc script``)."""
+        key, value = next(iter(self.arguments.items()))
+        return ShellTool(self.name, self.kind, {key: ["bash", "-lc", script] if isinstance(value, list) else script})
+
 
 #: Every shell tool shape observed in 0.20.0-0.169.0 requests (which one depends on build and model):
 #: ``shell`` (<=0.98, unknown model), ``exec_command`` (0.99+), ``shell_command`` (e.g. 0.80 with
@@ -239,9 +244,16 @@ def tool_outputs(body: Mapping[str, Any]) -> int:
     return sum(1 for item in items if isinstance(item, dict) and item.get("type") in _TOOL_OUTPUT_TYPES)
 
 
-def _call_or_reply(ex: Exchange, calls: int) -> None:
+#: What the ``write-file`` scenario's command writes into the run's working directory.
+WRITE_FILE = "matrix-write.txt"
+WRITE_SCRIPT = f"echo {TOOL_MARKER} > {WRITE_FILE}"
+
+
+def _call_or_reply(ex: Exchange, calls: int, script: str | None = None) -> None:
     """Call the declared shell tool until ``calls`` results came back, then reply."""
     shape = pick_shell_tool(ex.body) if tool_outputs(ex.body) < calls else None
+    if shape is not None and script is not None:
+        shape = shape.running(script)
     if shape is None:
         item = ex.message()
     else:
@@ -258,6 +270,14 @@ def _tool(ex: Exchange) -> None:
     if ex.entry["has_tool_output"]:
         ex.entry["held_s"] = ex.wait_released(TOOL_RELEASE_CAP_S)
     _call_or_reply(ex, 1)
+
+
+def _write_file(ex: Exchange) -> None:
+    """Like ``tool``, with a command that writes a file in the working directory: allowed in
+    workspace-write and danger-full-access, refused by codex's sandbox in read-only."""
+    if ex.entry["has_tool_output"]:
+        ex.entry["held_s"] = ex.wait_released(TOOL_RELEASE_CAP_S)
+    _call_or_reply(ex, 1, WRITE_SCRIPT)
 
 
 def _tool_race(ex: Exchange) -> None:
@@ -304,6 +324,8 @@ def _hang(ex: Exchange) -> None:
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("ok", _ok, COMPLETED, "one assistant message, then response.completed with usage"),
     Scenario("tool", _tool, COMPLETED, "the model calls the declared shell tool, then replies"),
+    Scenario("write-file", _write_file, COMPLETED,
+             f"the model runs `{WRITE_SCRIPT}` through the declared shell tool, then replies"),
     Scenario("tool-race", _tool_race, COMPLETED,
              f"{RACE_CALLS} shell tool calls in one turn, each follow-up answered at once"),
     Scenario("unknown-model", _ok, COMPLETED, "an ok turn with a model slug no build knows",

@@ -41,6 +41,8 @@ EVENT_KINDS: tuple[str, ...] = (
 WarningSource = Literal["process", "history"]
 #: Completion policy of a run: ``ephemeral`` (codex --ephemeral, nothing persisted) or ``persistent``.
 Policy = Literal["ephemeral", "persistent"]
+#: codex's own sandbox modes (``-c sandbox_mode=…``; every build 0.20–0.169 takes the same values).
+SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 #: Stream protocol of ``codex exec --json``: ThreadEvent lines (0.44+), the legacy ``{id,msg}`` stream, or not known.
 Protocol = Literal["thread-events", "legacy", "unknown"]
 

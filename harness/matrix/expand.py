@@ -11,26 +11,27 @@ from packaging.version import Version
 from harness.errors import UserError
 from harness.matrix.schema import MatrixConfig
 from harness.suite.expectations import NATIVE
-from harness.suite.protocol import CellSpec, KnownRegression
+from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression
 
-_AXES = ("version", "credential", "policy")
+_AXES = ("version", "credential", "policy")  # an include must name these to add a cell
 
 
-def expectation(config: MatrixConfig, version: str, credential: str, policy: str) -> tuple[str, str]:
+def expectation(config: MatrixConfig, version: str, credential: str, policy: str,
+                sandbox: str = DEFAULT_SANDBOX) -> tuple[str, str]:
     """First matching rule wins; a cell no rule matches must hold the full native contract."""
     for rule in config.expectations:
-        if rule.when.matches(version, credential, policy):
+        if rule.when.matches(version, credential, policy, sandbox=sandbox):
             return rule.expect, rule.reason
     return NATIVE, "the full codex-native contract holds"
 
 
 def known_regressions(config: MatrixConfig, version: str, credential: str, policy: str,
-                      scenarios: Sequence[str]) -> dict[str, KnownRegression]:
+                      scenarios: Sequence[str], sandbox: str = DEFAULT_SANDBOX) -> dict[str, KnownRegression]:
     """scenario → the first xfail rule matching it (rules are checked in file order)."""
     out: dict[str, KnownRegression] = {}
     for scenario in scenarios:
         for rule in config.xfail:
-            if rule.when.matches(version, credential, policy, scenario):
+            if rule.when.matches(version, credential, policy, scenario, sandbox=sandbox):
                 out[scenario] = KnownRegression(
                     reason=rule.reason, link=rule.link, tests=tuple(rule.tests) if rule.tests else None,
                     match=rule.match, strict=rule.strict, rate=rule.rate)
@@ -41,8 +42,8 @@ def known_regressions(config: MatrixConfig, version: str, credential: str, polic
 def _combinations(config: MatrixConfig) -> list[dict[str, Any]]:
     """Cartesian product, then exclude, then include — GitHub Actions' order and semantics."""
     combos: list[dict[str, Any]] = [
-        {"version": v, "credential": c, "policy": p}
-        for v, c, p in itertools.product(config.versions, config.credentials, config.policies)
+        {"version": v, "credential": c, "policy": p, "sandbox": s}
+        for v, c, p, s in itertools.product(config.versions, config.credentials, config.policies, config.sandboxes)
     ]
     for ex in config.exclude:
         keys = {k: v for k, v in ex.model_dump(exclude_none=True).items() if k != "scenarios"}
@@ -62,7 +63,7 @@ def _combinations(config: MatrixConfig) -> list[dict[str, Any]]:
                     f"include entry {entry} matches no combination and lacks {', '.join(missing)}: "
                     "give version, credential and policy to add a new cell"
                 )
-            combos.append(dict(entry))
+            combos.append({"sandbox": DEFAULT_SANDBOX, **entry})
     return combos
 
 
@@ -71,13 +72,17 @@ def expand(config: MatrixConfig) -> list[CellSpec]:
     cells = []
     for combo in _combinations(config):
         version, credential, policy = combo["version"], combo["credential"], combo["policy"]
+        sandbox = combo.get("sandbox", DEFAULT_SANDBOX)
         scenarios = tuple(combo.get("scenarios") or config.scenarios)
-        expect, reason = expectation(config, version, credential, policy)
+        expect, reason = expectation(config, version, credential, policy, sandbox)
         cells.append(CellSpec(
             version=version, credential=credential, policy=policy, scenarios=scenarios, expect=expect,
-            expect_reason=reason, known=known_regressions(config, version, credential, policy, scenarios),
+            expect_reason=reason, sandbox=sandbox,
+            known=known_regressions(config, version, credential, policy, scenarios, sandbox),
         ))
     order = {c: i for i, c in enumerate(config.credentials)}
     porder = {p: i for i, p in enumerate(config.policies)}
-    cells.sort(key=lambda c: (Version(c.version), order.get(c.credential, 99), porder.get(c.policy, 99)))
+    sorder = {s: i for i, s in enumerate(config.sandboxes)}
+    cells.sort(key=lambda c: (Version(c.version), sorder.get(c.sandbox, 99), order.get(c.credential, 99),
+                              porder.get(c.policy, 99)))
     return cells

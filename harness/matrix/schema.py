@@ -16,17 +16,19 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.fakeapi.scenarios import SCENARIOS as SCENARIO_REGISTRY
-from harness.lane.events import Policy
+from harness.lane.events import Policy, SandboxMode
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
 
 CREDENTIALS: tuple[str, ...] = tuple(CREDENTIAL_SETUPS)
 POLICIES: tuple[str, ...] = get_args(Policy)
+SANDBOXES: tuple[str, ...] = get_args(SandboxMode)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
 AXIS_VALUES: dict[str, tuple[str, ...]] = {
     "credentials": CREDENTIALS,
     "policies": POLICIES,
+    "sandboxes": SANDBOXES,
     "scenarios": SCENARIOS,
 }
 
@@ -59,6 +61,7 @@ class When(_Strict):
     versions: str | None = None
     credentials: list[str] | None = None
     policies: list[str] | None = None
+    sandboxes: list[str] | None = None
     scenarios: list[str] | None = None
 
     @field_validator("versions")
@@ -74,19 +77,22 @@ class When(_Strict):
             ) from exc
         return value
 
-    @field_validator("credentials", "policies", "scenarios")
+    @field_validator("credentials", "policies", "sandboxes", "scenarios")
     @classmethod
     def _known_values(cls, value: list[str] | None, info: Any) -> list[str] | None:
         if value is not None:
             check_axis_values(info.field_name, value)
         return value
 
-    def matches(self, version: str, credential: str, policy: str, scenario: str | None = None) -> bool:
+    def matches(self, version: str, credential: str, policy: str, scenario: str | None = None,
+                sandbox: str = "danger-full-access") -> bool:
         if self.versions is not None and not SpecifierSet(self.versions).contains(version, prereleases=True):
             return False
         if self.credentials is not None and credential not in self.credentials:
             return False
         if self.policies is not None and policy not in self.policies:
+            return False
+        if self.sandboxes is not None and sandbox not in self.sandboxes:
             return False
         return not (scenario is not None and self.scenarios is not None and scenario not in self.scenarios)
 
@@ -152,6 +158,7 @@ class Combination(_Strict):
     version: str | None = None
     credential: str | None = None
     policy: str | None = None
+    sandbox: str | None = None
     scenarios: list[str] | None = None
 
     @field_validator("version")
@@ -171,6 +178,13 @@ class Combination(_Strict):
     def _policy(cls, value: str | None) -> str | None:
         if value is not None:
             check_axis_values("policies", [value])
+        return value
+
+    @field_validator("sandbox")
+    @classmethod
+    def _sandbox(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_axis_values("sandboxes", [value])
         return value
 
     @field_validator("scenarios")
@@ -210,6 +224,7 @@ class MatrixConfig(_Strict):
     versions: list[str]
     credentials: list[str] = Field(default_factory=lambda: list(CREDENTIALS))
     policies: list[str] = Field(default_factory=lambda: list(POLICIES))
+    sandboxes: list[str] = Field(default_factory=lambda: ["danger-full-access"])
     scenarios: list[str] = Field(default_factory=lambda: list(SCENARIOS))
     exclude: list[Combination] = Field(default_factory=list)
     include: list[Combination] = Field(default_factory=list)
@@ -225,7 +240,7 @@ class MatrixConfig(_Strict):
             raise ValueError("versions must be a non-empty list such as [0.117.0, 0.169.0]")
         return [parse_version(str(v)) for v in value]
 
-    @field_validator("credentials", "policies", "scenarios")
+    @field_validator("credentials", "policies", "sandboxes", "scenarios")
     @classmethod
     def _axis(cls, value: list[str], info: Any) -> list[str]:
         if not value:
@@ -235,7 +250,7 @@ class MatrixConfig(_Strict):
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> MatrixConfig:
-        for axis in ("versions", "credentials", "policies", "scenarios"):
+        for axis in ("versions", "credentials", "policies", "sandboxes", "scenarios"):
             values = getattr(self, axis)
             dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:

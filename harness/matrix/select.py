@@ -19,7 +19,8 @@ class Selection:
     credentials: str | None = None
     policies: str | None = None
     scenarios: str | None = None
-    cells: str | None = None  # exact cell ids, as results.json / report.md / junit.xml print them
+    cells: str | None = None
+    sandboxes: str | None = None  # exact cell ids, as results.json / report.md / junit.xml print them
 
 
 def split_values(flag: str, value: str | None) -> list[str] | None:
@@ -44,11 +45,13 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
     versions = split_values("--versions", selection.versions)
     credentials = split_values("--credentials", selection.credentials)
     policies = split_values("--policies", selection.policies)
+    sandboxes = split_values("--sandboxes", selection.sandboxes)
     scenarios = split_values("--scenarios", selection.scenarios)
     ids = split_values("--cells", selection.cells)
     for flag, axis, values in (
         ("--credentials", "credentials", credentials),
         ("--policies", "policies", policies),
+        ("--sandboxes", "sandboxes", sandboxes),
         ("--scenarios", "scenarios", scenarios),
     ):
         for value in values or ():
@@ -68,6 +71,11 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
         config = config.model_copy(update={"credentials": credentials})
     if policies is not None:
         config = config.model_copy(update={"policies": policies})
+    if sandboxes is not None:
+        config = config.model_copy(update={"sandboxes": sandboxes})
+    elif ids is not None:  # an id may name a sandbox mode the default selection leaves out
+        named = [s for s in AXIS_VALUES["sandboxes"] if any(i.endswith(f"-{s}") for i in ids)]
+        config = config.model_copy(update={"sandboxes": list(dict.fromkeys([*config.sandboxes, *named]))})
     cells = expand(config)
     if versions is not None:
         cells = [c for c in cells if c.version in versions]

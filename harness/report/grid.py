@@ -6,15 +6,34 @@ from collections.abc import Sequence
 
 from harness.results import CellResult
 from harness.suite.expectations import EXPECTATIONS
-from harness.suite.protocol import CellSpec
+from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec
 
 SYMBOL = {"pass": "✅", "fail": "❌", "error": "💥", "timeout": "⏱️", "xfail": "⚠️", "skip": "➖"}
 
 
-def grid_axes(cells: Sequence[CellSpec]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Rows = versions; columns = credential × policy, in matrix order."""
+Column = tuple[str, str, str]  # credential, policy, sandbox
+
+
+def column_of(cell: CellSpec) -> Column:
+    return cell.credential, cell.policy, cell.sandbox
+
+
+def cell_key(cell: CellSpec) -> tuple[str, str, str, str]:
+    """Where a cell sits in the grid: its row (version) and its column."""
+    return (cell.version, *column_of(cell))
+
+
+def column_label(column: Column, sep: str = " / ") -> str:
+    """``credential / policy``, plus the sandbox mode when it is not the default."""
+    credential, policy, sandbox = column
+    parts = [credential, policy] + ([] if sandbox == DEFAULT_SANDBOX else [sandbox])
+    return sep.join(parts)
+
+
+def grid_axes(cells: Sequence[CellSpec]) -> tuple[list[str], list[Column]]:
+    """Rows = versions; columns = credential × policy × sandbox, in matrix order."""
     versions = list(dict.fromkeys(c.version for c in cells))
-    columns = list(dict.fromkeys((c.credential, c.policy) for c in cells))
+    columns = list(dict.fromkeys(column_of(c) for c in cells))
     return versions, columns
 
 

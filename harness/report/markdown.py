@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.redact import Redactor
-from harness.report.grid import SYMBOL, cell_label, grid_axes
+from harness.report.grid import SYMBOL, Column, cell_key, cell_label, column_label, grid_axes
 from harness.results import CellResult, RunResults
 
 _CELL_HOME = re.compile(r"/var/tmp/cnm/\S+?/codex-home")
@@ -15,7 +15,7 @@ _CELL_HOME = re.compile(r"/var/tmp/cnm/\S+?/codex-home")
 
 def render_markdown(results: RunResults) -> str:
     cells = [r.cell for r in results.cells]
-    by_key = {(r.cell.version, r.cell.credential, r.cell.policy): r for r in results.cells}
+    by_key = {cell_key(r.cell): r for r in results.cells}
     versions, columns = grid_axes(cells)
     summary = results.summary()
     lines = [
@@ -29,13 +29,13 @@ def render_markdown(results: RunResults) -> str:
         "",
         "## Grid",
         "",
-        "| version | " + " | ".join(f"{c} / {p}" for c, p in columns) + " |",
+        "| version | " + " | ".join(column_label(c) for c in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for version in versions:
         row = [f"`{version}`"]
-        for credential, policy in columns:
-            r = by_key.get((version, credential, policy))
+        for column in columns:
+            r = by_key.get((version, *column))
             row.append(cell_label(r) if r else "")
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "Legend: " + ", ".join(f"{v} {k}" for k, v in SYMBOL.items())
@@ -47,8 +47,8 @@ def render_markdown(results: RunResults) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _resolver_grid(results: RunResults, versions: list[str], columns: list[tuple[str, str]],
-                   by_key: dict[tuple[str, str, str], CellResult]) -> list[str]:
+def _resolver_grid(results: RunResults, versions: list[str], columns: list[Column],
+                   by_key: dict[tuple[str, str, str, str], CellResult]) -> list[str]:
     """What backend resolution decided in each cell's container, with its real binary."""
     if not any(r.resolver for r in results.cells):
         return []
@@ -58,13 +58,13 @@ def _resolver_grid(results: RunResults, versions: list[str], columns: list[tuple
         "codex-native requested with `CODEX_NATIVE_LANE=1` and the cell's credential setup, against the "
         "container's real binary: native state → backend used.",
         "",
-        "| version | " + " | ".join(f"{c} / {p}" for c, p in columns) + " |",
+        "| version | " + " | ".join(column_label(c) for c in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for version in versions:
         row = [f"`{version}`"]
-        for credential, policy in columns:
-            r = by_key.get((version, credential, policy))
+        for column in columns:
+            r = by_key.get((version, *column))
             decision = r.resolver if r else None
             if decision:
                 row.append(f"{decision.get('native', {}).get('state')} → {decision.get('resolved')}")

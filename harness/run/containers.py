@@ -24,6 +24,7 @@ from testcontainers.core.container import DockerContainer
 
 from harness import assets, labels
 from harness.fingerprint import build_fingerprints
+from harness.images import seccomp
 from harness.results import CellResult, RunResults, now
 from harness.run.harvest import JobEnd, harvest
 from harness.run.plan import JobPlan, RunOptions
@@ -128,19 +129,26 @@ def _write_spec(job: JobRun, options: RunOptions) -> None:
     spec.write(raw)
 
 
+def suite_container(plan: JobPlan, name: str, labels_: dict[str, str]) -> DockerContainer:
+    """The container a job's suite runs in: no network, the package and the suite read-only, the raw
+    dir read-write, and no relaxation but the seccomp profile codex's own sandbox needs
+    (:mod:`harness.images.seccomp`), only when a cell runs a sandboxed mode."""
+    return (
+        DockerContainer(plan.image)
+        .with_name(name)
+        .with_command(["sleep", "infinity"])
+        .with_volume_mapping(str(assets.PACKAGE_DIR), f"{protocol.CONTAINER_PACKAGE_ROOT}/harness", "ro")
+        .with_volume_mapping(str(assets.contract_dir()), protocol.CONTAINER_SUITE_DIR, "ro")
+        .with_volume_mapping(str(plan.raw_dir.resolve()), protocol.CONTAINER_OUT, "rw")
+        .with_kwargs(network="none", labels=labels_, init=True, working_dir="/tmp",
+                     security_opt=seccomp.security_opt({c.sandbox for c in plan.cells}))
+    )
+
+
 def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, cancel: threading.Event) -> None:
     _write_spec(job, options)
     job.container_name = f"cnm-{job.name}-{run_id}"
-    package_root = f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"
-    job.container = container = (
-        DockerContainer(job.plan.image)
-        .with_name(job.container_name)
-        .with_command(["sleep", "infinity"])
-        .with_volume_mapping(str(assets.PACKAGE_DIR), package_root, "ro")
-        .with_volume_mapping(str(assets.contract_dir()), protocol.CONTAINER_SUITE_DIR, "ro")
-        .with_volume_mapping(str(job.plan.raw_dir.resolve()), protocol.CONTAINER_OUT, "rw")
-        .with_kwargs(network="none", labels=_labels(job, run_id), init=True, working_dir="/tmp")
-    )
+    job.container = container = suite_container(job.plan, job.container_name, _labels(job, run_id))
     reporter.job_started(job)
     t0 = time.monotonic()
     exit_code: int | None = None

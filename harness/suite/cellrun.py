@@ -31,9 +31,13 @@ from harness.suite.protocol import FACTS_FILE, RESOLVER_FILE, CellSpec, Facts, S
 PROMPT = "Reply only with OK"
 #: The reply the fake model gives (the fake API's default), which a completed turn must end with.
 REPLY = "OK"
-# The container is the sandbox: codex's own (bwrap from 0.150) cannot create namespaces inside it
-# ("bwrap: No permissions to create a new namespace", measured on 0.169.0), so tools would fail.
-CONFIG_OVERRIDES: tuple[str, ...] = ('sandbox_mode="danger-full-access"',)
+
+
+def config_overrides(cell: CellSpec) -> tuple[str, ...]:
+    """codex's sandbox mode for the cell, as every build 0.20–0.169 takes it (``-c sandbox_mode=…``,
+    measured: the same as ``-s``). Sandboxed modes run codex's own sandbox inside the container, which
+    the container's seccomp profile allows (harness/images/seccomp.py)."""
+    return (f'sandbox_mode="{cell.sandbox}"',)
 #: Per-scenario artifacts beside the lane's: the cell's environment (redacted) and codex's config.toml.
 ENV_FILE = "env.json"
 CONFIG_FILE = "config.toml"
@@ -55,6 +59,7 @@ class Outcome:
     timeout_s: float
     artifacts: Path
     facts: Facts = field(default_factory=Facts)
+    cwd_files: list[str] = field(default_factory=list)  # what the run left in its working directory
 
 
 def session_files(codex_home: Path) -> list[str]:
@@ -129,7 +134,7 @@ def run_cell_scenario(
     timeout_s = timeout_for(cell, scenario, timeouts)
     request = LaneRequest(
         prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
-        codex_home=codex_home, env=env, config_overrides=CONFIG_OVERRIDES, timeout_s=timeout_s,
+        codex_home=codex_home, env=env, config_overrides=config_overrides(cell), timeout_s=timeout_s,
         stdout_observer=CompletionWatch(api, tag),
     )
     started = time.monotonic()
@@ -151,7 +156,8 @@ def run_cell_scenario(
     outcome.facts = facts_of(
         result, journal=journal, session_files=len(files), credential_setup=prepared.how, wall_s=wall,
         model=slug or sent, model_source="scenario" if SCENARIOS[scenario].model else model.source,
-        model_catalog=model.catalog)
+        model_catalog=model.catalog, sandbox=cell.sandbox, cwd_files=[p.name for p in cwd.iterdir()])
+    outcome.cwd_files = outcome.facts.cwd_files
     if scenario == "ok":
         outcome.facts.raw_api_saw = raw_credential_probe(cell, api, env, codex_home, cwd, timeouts.hang_s, slug)
     _save(outcome, transcript, redactor)

@@ -27,6 +27,27 @@ def normalize_stderr_line(line: str) -> str:
     return _PATH.sub("<tmp>", line).strip()
 
 
+def command_items(stdout: bytes) -> list[dict[str, Any]]:
+    """Each completed command as codex printed it: item id, status, exit code, output (cut to 200 chars);
+    legacy ``exec_command_end`` messages likewise."""
+    out: list[dict[str, Any]] = []
+    for raw in stdout.splitlines():
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        item, msg = obj.get("item"), obj.get("msg")
+        if obj.get("type") == "item.completed" and isinstance(item, dict) and item.get("type") == "command_execution":
+            out.append({"id": item.get("id"), "status": item.get("status"), "exit_code": item.get("exit_code"),
+                        "output": str(item.get("aggregated_output", ""))[:200]})
+        elif isinstance(msg, dict) and msg.get("type") == "exec_command_end":
+            out.append({"id": msg.get("call_id"), "status": None, "exit_code": msg.get("exit_code"),
+                        "output": (str(msg.get("stdout", "")) + str(msg.get("stderr", "")))[:200]})
+    return out
+
+
 def _stream_shapes(stdout: bytes) -> tuple[list[str], list[str], list[str]]:
     """Event types, item types and the last usage object's keys, in order of first appearance."""
     event_types: list[str] = []
@@ -55,7 +76,8 @@ def _stream_shapes(stdout: bytes) -> tuple[list[str], list[str], list[str]]:
 
 
 def facts_of(result: LaneResult, *, journal: Sequence[dict[str, Any]], session_files: int, credential_setup: str,
-             wall_s: float, model: str | None, model_source: str | None, model_catalog: Sequence[str]) -> Facts:
+             wall_s: float, model: str | None, model_source: str | None, model_catalog: Sequence[str],
+             sandbox: str | None = None, cwd_files: Sequence[str] = ()) -> Facts:
     seam = result.seam
     event_types, item_types, usage_keys = _stream_shapes(seam.stdout if seam else b"")
     stderr = seam.stderr.decode("utf-8", "replace").splitlines() if seam else []
@@ -76,4 +98,7 @@ def facts_of(result: LaneResult, *, journal: Sequence[dict[str, Any]], session_f
         thread_status=result.authority.thread_status,
         refused=result.refused,
         wall_s=round(wall_s, 3),
+        sandbox=sandbox,
+        commands=command_items(seam.stdout if seam else b""),
+        cwd_files=sorted(cwd_files),
     )

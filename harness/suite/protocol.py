@@ -88,7 +88,8 @@ class KnownRegression:
 
 @dataclass(frozen=True)
 class CellSpec:
-    """One matrix cell: a build × a credential setup × a completion policy, with its scenarios.
+    """One matrix cell: a build × a credential setup × a completion policy × a sandbox mode, with its
+    scenarios.
 
     The same type is the host's cell (matrix expansion, results, reports) and the container's: the id
     printed in every report is :attr:`id`, and ``run --cells`` takes it back.
@@ -101,22 +102,23 @@ class CellSpec:
     expect: str = "native"
     expect_reason: str = ""
     known: Mapping[str, KnownRegression] = field(default_factory=dict)  # scenario -> regression
+    sandbox: str = "danger-full-access"  # codex's sandbox_mode
 
     @property
     def id(self) -> str:
-        return cell_id(self.version, self.credential, self.policy)
+        return cell_id(self.version, self.credential, self.policy, self.sandbox)
 
     def narrowed(self, scenarios: Sequence[str]) -> CellSpec:
         """The same cell with only ``scenarios`` (in this cell's order)."""
         keep = tuple(s for s in self.scenarios if s in scenarios)
         return CellSpec(self.version, self.credential, self.policy, keep, self.expect, self.expect_reason,
-                        {s: r for s, r in self.known.items() if s in keep})
+                        {s: r for s, r in self.known.items() if s in keep}, self.sandbox)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "version": self.version, "credential": self.credential, "policy": self.policy,
-            "scenarios": list(self.scenarios), "expect": self.expect, "expect_reason": self.expect_reason,
-            "known": {s: r.to_json() for s, r in self.known.items()},
+            "sandbox": self.sandbox, "scenarios": list(self.scenarios), "expect": self.expect,
+            "expect_reason": self.expect_reason, "known": {s: r.to_json() for s, r in self.known.items()},
         }
 
     @classmethod
@@ -126,12 +128,19 @@ class CellSpec:
             scenarios=tuple(data["scenarios"]), expect=data.get("expect", "native"),
             expect_reason=data.get("expect_reason", ""),
             known={s: KnownRegression.from_json(r) for s, r in (data.get("known") or {}).items()},
+            sandbox=data.get("sandbox", DEFAULT_SANDBOX),
         )
 
 
-def cell_id(version: str, credential: str, policy: str) -> str:
-    """``codex<version>-<credential>-<policy>``: the id every report prints and ``--cells`` accepts."""
-    return f"codex{version}-{credential}-{policy}"
+#: The sandbox mode of a cell whose id names none: codex's sandbox off (the container is the boundary).
+DEFAULT_SANDBOX = "danger-full-access"
+
+
+def cell_id(version: str, credential: str, policy: str, sandbox: str = DEFAULT_SANDBOX) -> str:
+    """``codex<version>-<credential>-<policy>[-<sandbox>]``: the id every report prints and ``--cells``
+    accepts; the sandbox is named only when it is not the default, so ids from before the axis still hold."""
+    base = f"codex{version}-{credential}-{policy}"
+    return base if sandbox == DEFAULT_SANDBOX else f"{base}-{sandbox}"
 
 
 @dataclass(frozen=True)
@@ -279,6 +288,9 @@ class Facts:
     thread_status: str | None = None
     refused: str | None = None
     wall_s: float = 0.0
+    sandbox: str | None = None  # codex's sandbox_mode for the run
+    commands: list[dict[str, Any]] = field(default_factory=list)  # each command item's status/exit_code/output
+    cwd_files: list[str] = field(default_factory=list)  # files in the working directory after the run
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -27,7 +27,7 @@ from harness.lane.credentials import resolve_credential
 from harness.lane.executable import discover_executable
 from harness.lane.probe import probe
 from harness.lane.seam import SeamRefused, SeamRequest, build_argv, build_env
-from harness.suite.cellrun import CONFIG_OVERRIDES, PROMPT
+from harness.suite.cellrun import PROMPT, config_overrides
 from harness.suite.credentials import CREDENTIAL_SETUPS, SetupContext
 from harness.suite.model import learn_model
 from harness.suite.protocol import CellSpec
@@ -53,7 +53,7 @@ def lane_command(cell: CellSpec, env: Mapping[str, str], codex_home: Path, cwd: 
         return None, "no codex on PATH"
     request = SeamRequest(executable=executable, prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
                           codex_home=codex_home, credential=resolve_credential(None, env, codex_home),
-                          config_overrides=CONFIG_OVERRIDES)
+                          config_overrides=config_overrides(cell))
     caps = probe(executable)
     try:
         argv = build_argv(request, caps)

@@ -46,7 +46,7 @@ def test_final_text_and_usage(outcome: Outcome) -> None:
 @pytest.mark.expects("native")
 @pytest.mark.scenarios("tool", "tool-race")
 def test_tool_round_trip(outcome: Outcome) -> None:
-    """Every shell call the fake model made ran, and each shows its completion in the stream."""
+    """Every shell call the fake model made ran, and each shows its completion and output in the stream."""
     calls = [e for e in outcome.journal if e.get("tool_called")]
     assert calls, f"the fake model never called a tool; tools declared: {outcome.facts.tools_declared}"
     started = [e for e in outcome.result.mapped.events if e.kind == "tool_started"]
@@ -54,19 +54,13 @@ def test_tool_round_trip(outcome: Outcome) -> None:
     assert len(completed) == len(calls), (
         f"command item.completed missing for {len(calls) - len(completed)} of {len(calls)} tool calls "
         f"({len(started)} started)")
+    empty = [e.data for e in completed if TOOL_MARKER not in str(e.data.get("output"))]
+    assert not empty, f"command output lost: {len(empty)} of {len(completed)} completed commands show no output"
     for event in completed:
         tool = event.data
         assert TOOL_MARKER in str(tool.get("command")), tool
-        assert TOOL_MARKER in str(tool.get("output")), tool
         assert tool.get("exit_code") == 0, tool
     assert any(e.get("has_tool_output") for e in outcome.journal), "the tool output never reached the API"
-
-
-@pytest.mark.expects("native")
-@pytest.mark.scenarios("unauthorized", "server-error", "rate-limited", "disconnect")
-def test_failure_is_reported(outcome: Outcome) -> None:
-    failed = [e for e in outcome.result.mapped.events if e.kind == "turn_failed"]
-    assert failed and failed[-1].data.get("message"), "no turn_failed event with a message"
 
 
 def _replies(outcome: Outcome) -> list[str]:
