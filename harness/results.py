@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.redact import Redactor
-from harness.suite.protocol import CellSpec, KnownRegression, TestRecord
+from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression, TestRecord
 
 SCHEMA = 1
 STATUSES = ("pass", "fail", "error", "timeout", "xfail", "skip")
@@ -52,6 +52,7 @@ class CellResult:
             "version": self.cell.version,
             "credential": self.cell.credential,
             "policy": self.cell.policy,
+            "sandbox": self.cell.sandbox,
             "status": self.status,
             "expected": self.cell.expect,
             "expected_reason": self.cell.expect_reason,
@@ -77,6 +78,7 @@ class CellResult:
             scenarios=tuple(dict.fromkeys(t.scenario for t in tests if t.scenario)),
             expect=data.get("expected", "native"), expect_reason=data.get("expected_reason", ""),
             known={s: KnownRegression.from_json(r) for s, r in (data.get("xfail") or {}).items()},
+            sandbox=data.get("sandbox", DEFAULT_SANDBOX),
         )
         return cls(
             cell=cell, status=data["status"], duration_s=float(data.get("duration_s") or 0.0), tests=tests,
@@ -138,7 +140,7 @@ class RunResults:
         """The inverse of :meth:`to_json` (the summary is derived, so it is not read back)."""
         return cls(started=datetime.fromisoformat(data["started"]), duration_s=float(data.get("duration_s") or 0.0),
                    cells=[CellResult.from_json(c) for c in data["cells"]], builds=data.get("builds") or {},
-                   interrupted=bool(data.get("interrupted")))
+                   interrupted=bool(data.get("interrupted")), run_id=str(data.get("run_id") or ""))
 
 
 def read_results(path: Path) -> RunResults:
