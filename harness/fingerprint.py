@@ -59,6 +59,7 @@ def cell_fingerprint(artifacts: Path) -> dict[str, Any]:
         "raw_api_saw": (facts.get("ok") or {}).get("raw_api_saw", []),
         "ok_turn_s": _completed_wall(facts.get("ok")),
         "model_catalog": any_facts.get("model_catalog", []),
+        "calls": _union([f.get("calls", []) for f in facts.values()]),
     }
 
 
@@ -81,8 +82,11 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
             "version_line": fp["version_line"], "protocol": fp["protocol"], "flags": fp["flags"],
             "event_types": [], "item_types": [], "usage_keys": [], "tools_declared": [], "stderr": [],
             "session_files": {}, "credential_sources_honoured": [], "credential_sources_via_lane": [],
-            "model_catalog": [],
+            "model_catalog": [], "calls_beyond_responses": {},
         })
+        if fp.get("calls"):  # e.g. a ChatGPT login refreshes the model catalog and asks ChatGPT's backend
+            seen = b["calls_beyond_responses"].get(result.cell.credential, [])
+            b["calls_beyond_responses"][result.cell.credential] = _union([seen, fp["calls"]])
         for key in ("event_types", "item_types", "tools_declared", "stderr", "model_catalog"):
             b[key] = _union([b[key], fp.get(key, [])])
         if fp.get("usage_keys") and not b["usage_keys"]:

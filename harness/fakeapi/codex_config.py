@@ -53,7 +53,14 @@ def render_codex_config(provider_url: str, *, model: str | None = None,
     if not provider_url.startswith(("http://", "https://")):
         raise ValueError(f"provider_url {provider_url!r} is not an http(s) URL: pass FakeResponsesAPI.provider_url()")
     tables: list[tuple[str | None, dict[str, _Value]]] = [
-        (None, {**({"model": model} if model else {}), "model_provider": "fake"}),
+        (None, {
+            **({"model": model} if model else {}),
+            "model_provider": "fake",
+            # ChatGPT-login builds call ChatGPT's backend and refresh their model catalog: both land on
+            # the fake, which answers and journals them (harness/fakeapi/chatgpt.py)
+            "chatgpt_base_url": provider_url.removesuffix("/v1") + "/backend-api/",
+            "openai_base_url": provider_url,
+        }),
         (
             "model_providers.fake",
             {
@@ -64,7 +71,10 @@ def render_codex_config(provider_url: str, *, model: str | None = None,
                 **{**DEFAULT_PROVIDER_SETTINGS, **(provider_settings or {})},
             },
         ),
-        ("features", {"plugins": False, "unbounded_connection_retries": False}),
+        # apps: the apps/connectors MCP client of 0.117+ (ChatGPT login); remote_models: 0.98's catalog
+        # refresh from chatgpt.com. Measured: these keys are known or silently ignored by every build.
+        ("features", {"plugins": False, "unbounded_connection_retries": False, "apps": False,
+                      "remote_models": False}),
         ("analytics", {"enabled": False}),
         ("otel", {"metrics_exporter": "none"}),
     ]

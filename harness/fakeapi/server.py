@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.fakeapi import chatgpt
 from harness.fakeapi import scenarios as sc
 from harness.fakeapi.journal import Journal, bearer_key, classify, key_fingerprint, utc_now
 
@@ -46,6 +47,8 @@ class _State:
         self.lock = threading.Lock()
         self.gates: dict[str, threading.Event] = {}  # tag -> set when the harness releases a held answer
         self.attempts: dict[str, int] = {}  # tag -> requests seen (a flaky scenario fails only the first)
+        self.key_kinds: dict[str, str] = {}  # valid key -> what it is (e.g. a ChatGPT access token)
+        self.models: list[dict[str, Any]] = []  # what GET /models answers (the cell's catalog entry)
 
     def next_attempt(self, tag: str) -> int:
         with self.lock:
@@ -163,14 +166,19 @@ class _Handler(BaseHTTPRequestHandler):
             "originator": self.headers.get("originator"),
             "time": utc_now(),
         }
+        if key is not None and key in state.key_kinds:
+            entry["credential_kind"] = state.key_kinds[key]
+        rest = (match["rest"] or "") if match else ""
         routed = (
             match is not None
-            and match["rest"] == "/v1/responses"
+            and rest == "/v1/responses"
             and self.command == "POST"
             and scenario in sc.SCENARIOS
         )
         self.body, self.entry = body, entry
         self.attempt = entry["attempt"] = state.next_attempt(str(entry["tag"])) if routed else 0
+        if match is not None and not routed and self._beyond_responses(rest):
+            return
         if not routed:
             self.send_json(404, sc.NOT_FOUND_BODY)
         elif credential != "valid":  # every scenario needs the cell's key, as the real API does
@@ -178,6 +186,34 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             assert scenario is not None
             sc.SCENARIOS[scenario].respond(self)
+
+    def _beyond_responses(self, rest: str) -> bool:
+        """Calls a build makes beside ``POST /responses`` (ChatGPT login): answered, and journalled
+        with ``call`` naming them. True when answered here."""
+        state = self.server.state
+        if rest == "/v1/models" and self.command == "GET":
+            self.entry["call"] = "GET models"
+            self.send_json(200, json.dumps({"models": state.models}).encode())
+            return True
+        if rest.startswith("/backend-api/"):
+            path = rest.removeprefix("/backend-api/").split("?")[0]
+            self.entry["call"] = f"{self.command} backend-api/{path}"
+            answer = chatgpt.BACKEND_ANSWERS.get(path)
+            if answer is None:
+                self.send_json(404, sc.NOT_FOUND_BODY)
+            else:
+                self.send_json(200, json.dumps(answer).encode())
+            return True
+        if rest == "/oauth/token" and self.command == "POST":
+            self.entry["call"] = "POST oauth/token"
+            tokens = chatgpt.make_tokens()
+            with state.lock:
+                state.valid_keys = state.valid_keys | {tokens["access_token"]}
+                state.key_kinds[tokens["access_token"]] = chatgpt.ACCESS_TOKEN
+            self.send_json(200, json.dumps({k: tokens[k] for k in ("id_token", "access_token", "refresh_token")})
+                           .encode())
+            return True
+        return False
 
     # -- what a scenario uses (scenarios.Exchange) ---------------------------------------------------
 
@@ -322,8 +358,14 @@ class FakeResponsesAPI:
         """Let the held answer of ``tag`` go (see ``wait_released``); harmless when nothing is held."""
         self._state.gate(tag).set()
 
-    def add_valid_key(self, key: str) -> None:
+    def set_models(self, models: list[dict[str, Any]]) -> None:
+        """What ``GET {base}/models`` answers: catalog entries (copied from the build's own catalog)."""
+        self._state.models = list(models)
+
+    def add_valid_key(self, key: str, *, kind: str | None = None) -> None:
         if not key:
             raise ValueError("an empty key can't be presented as a credential: pass a non-empty key")
         with self._state.lock:
             self._state.valid_keys = self._state.valid_keys | {key}
+            if kind is not None:
+                self._state.key_kinds[key] = kind

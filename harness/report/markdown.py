@@ -136,8 +136,9 @@ def _fingerprints(results: RunResults) -> list[str]:
         "## Build fingerprints",
         "",
         "| build | protocol | exec flags | events | items | usage keys | tools declared | session files "
-        "(eph/pers) | credentials the build honours | via the lane | ok turn s (median) | stderr (normalised) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "(eph/pers) | credentials the build honours | via the lane | ok turn s (median) | stderr (normalised) "
+        "| calls beyond /responses | model catalog |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for version, b in results.builds.items():
         files = b.get("session_files", {})
@@ -150,9 +151,15 @@ def _fingerprints(results: RunResults) -> list[str]:
             f"| {files.get('ephemeral', '–')}/{files.get('persistent', '–')} "
             f"| {', '.join(b.get('credential_sources_honoured', []))} "
             f"| {', '.join(b.get('credential_sources_via_lane', []))} "
-            f"| {'–' if b.get('ok_turn_s') is None else b['ok_turn_s']} | {stderr} |"
+            f"| {'–' if b.get('ok_turn_s') is None else b['ok_turn_s']} | {stderr} "
+            f"| {_calls(b.get('calls_beyond_responses') or {})} | {len(b.get('model_catalog', []))} slugs |"
         )
     return [*lines, ""]
+
+
+def _calls(by_credential: dict[str, list[str]]) -> str:
+    """Requests beside POST /responses, per credential setup (e.g. a ChatGPT login's catalog refresh)."""
+    return "; ".join(f"{cred}: {', '.join(calls)}" for cred, calls in by_credential.items()) or "–"
 
 
 def _short(flags: Sequence[str]) -> str:

@@ -61,6 +61,12 @@ class Outcome:
     facts: Facts = field(default_factory=Facts)
     cwd_files: list[str] = field(default_factory=list)  # what the run left in its working directory
 
+    @property
+    def turns(self) -> list[dict[str, Any]]:
+        """The journal's ``POST /responses`` requests: the model turns, without the calls beyond them
+        (a ChatGPT login's catalog refresh, its backend calls) that the journal also records."""
+        return [e for e in self.journal if not e.get("call")]
+
 
 def session_files(codex_home: Path) -> list[str]:
     sessions = codex_home / "sessions"
@@ -128,14 +134,20 @@ def run_cell_scenario(
         d.mkdir(parents=True)
     slug = SCENARIOS[scenario].model or model.slug
     write_codex_config(codex_home, api.provider_url(scenario, tag), model=slug, provider_settings=provider_settings)
-    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key))
+    def accept(key: str, kind: str) -> None:
+        redactor.add(key)
+        if kind:
+            api.add_valid_key(key, kind=kind)
+
+    api_root = api.provider_url(scenario, tag).removesuffix("/v1")
+    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key, accept, api_root))
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "CODEX_HOME": str(codex_home),
            "LANG": "C.UTF-8", **prepared.env}
     timeout_s = timeout_for(cell, scenario, timeouts)
     request = LaneRequest(
         prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
         codex_home=codex_home, env=env, config_overrides=config_overrides(cell), timeout_s=timeout_s,
-        stdout_observer=CompletionWatch(api, tag),
+        stdout_observer=CompletionWatch(api, tag), extra_env=prepared.child_env,
     )
     started = time.monotonic()
     result = run_lane(request)
@@ -159,7 +171,8 @@ def run_cell_scenario(
         model_catalog=model.catalog, sandbox=cell.sandbox, cwd_files=[p.name for p in cwd.iterdir()])
     outcome.cwd_files = outcome.facts.cwd_files
     if scenario == "ok":
-        outcome.facts.raw_api_saw = raw_credential_probe(cell, api, env, codex_home, cwd, timeouts.hang_s, slug)
+        outcome.facts.raw_api_saw = raw_credential_probe(cell, api, {**env, **prepared.child_env}, codex_home, cwd,
+                                                         timeouts.hang_s, slug)
     _save(outcome, transcript, redactor)
     # what a reproduction needs beyond the lane's own artifacts: the cell's environment and codex config
     (outcome.artifacts / ENV_FILE).write_text(redactor(json.dumps(env, indent=2)), encoding="utf-8")

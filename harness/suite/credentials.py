@@ -15,8 +15,10 @@ import json
 import os
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from harness.fakeapi import chatgpt
 
 #: A key the fake API never accepts.
 INVALID_KEY = "sk-matrix-invalid-0000000000000000"
@@ -24,19 +26,25 @@ INVALID_KEY = "sk-matrix-invalid-0000000000000000"
 
 @dataclass(frozen=True)
 class SetupContext:
-    """What a setup may use to prepare one run: the run's homes and the key the fake API accepts."""
+    """What a setup may use to prepare one run: the run's homes, the key the fake API accepts, a way to
+    make the fake accept (and the redactor hide) a credential of the setup's own, and the fake's URL root
+    for this run (``http://127.0.0.1:P/s/<scenario>/<tag>``)."""
 
     home: Path
     codex_home: Path
     valid_key: str
+    accept: Callable[[str, str], None] = lambda key, kind: None
+    api_root: str = ""
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """The environment variables a setup adds, and how the credential was stored (for the report)."""
+    """The environment variables a setup adds (``env``: what the lane sees; ``child_env``: what codex
+    itself gets on top of the lane's built environment), and how the credential was stored."""
 
     env: dict[str, str]
     how: str
+    child_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class CredentialSetup:
     lane_source: str
     api_sees: str
     env_var: str | None = None
+    bearer_kind: str | None = None  # what the credential the API sees is, when the fake can tell
 
     @property
     def has_credential(self) -> bool:
@@ -95,6 +104,20 @@ def _login(ctx: SetupContext) -> Prepared:
     return Prepared({}, "auth.json written ({\"OPENAI_API_KEY\": …})")
 
 
+def _chatgpt_login(ctx: SetupContext) -> Prepared:
+    """auth.json as ``codex login`` with a ChatGPT account leaves it: tokens, no API key (most users)."""
+    tokens = chatgpt.make_tokens()
+    ctx.accept(tokens["access_token"], chatgpt.ACCESS_TOKEN)
+    for name in ("id_token", "refresh_token"):
+        ctx.accept(tokens[name], "")  # hidden everywhere, though the fake never takes them as a bearer
+    path = ctx.codex_home / "auth.json"
+    path.write_text(json.dumps(chatgpt.auth_json(tokens)), encoding="utf-8")
+    os.chmod(path, 0o600)
+    # a refresh (0.80+ when the tokens age) goes to the fake, never to auth.openai.com
+    return Prepared({}, "auth.json of a ChatGPT login (tokens, last_refresh 5 min ago)",
+                    {"CODEX_REFRESH_TOKEN_URL_OVERRIDE": f"{ctx.api_root}/oauth/token"})
+
+
 CREDENTIAL_SETUPS: dict[str, CredentialSetup] = {s.name: s for s in (
     CredentialSetup("codex-api-key", "codex-key", _env_key("CODEX_API_KEY"), "explicit-api-key", "valid",
                     env_var="CODEX_API_KEY"),
@@ -104,4 +127,6 @@ CREDENTIAL_SETUPS: dict[str, CredentialSetup] = {s.name: s for s in (
     CredentialSetup("none", "none", _nothing, "none", "none"),
     CredentialSetup("invalid-key", "invalid", _env_key("CODEX_API_KEY", invalid=True), "explicit-api-key",
                     "invalid", env_var="CODEX_API_KEY"),
+    CredentialSetup("chatgpt-login", "chatgpt", _chatgpt_login, "auth-json", "valid",
+                    bearer_kind=chatgpt.ACCESS_TOKEN),
 )}

@@ -101,4 +101,5 @@ def facts_of(result: LaneResult, *, journal: Sequence[dict[str, Any]], session_f
         sandbox=sandbox,
         commands=command_items(seam.stdout if seam else b""),
         cwd_files=sorted(cwd_files),
+        calls=[str(e["call"]) for e in journal if e.get("call")],
     )

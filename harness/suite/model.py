@@ -37,6 +37,7 @@ class ModelChoice:
     slug: str | None
     source: str
     catalog: tuple[str, ...] = field(default_factory=tuple)
+    entry: dict[str, Any] | None = None  # the slug's own catalog entry (what GET /models answers)
 
 
 def bundled_catalog(binary: Path) -> list[dict[str, Any]] | None:
@@ -89,4 +90,5 @@ def learn_model(binary: Path | None = None) -> ModelChoice:
     slug = pick_slug(models)
     if slug is None:
         return ModelChoice(None, "build default (no listed model in the bundled catalog)", slugs)
-    return ModelChoice(slug, "bundled catalog", slugs)
+    entry = next(m for m in models if m["slug"] == slug)
+    return ModelChoice(slug, "bundled catalog", slugs, entry)

@@ -115,6 +115,8 @@ class ContractSuite:
         self.redactor.add(valid_key)
         self.model = learn_model()
         self.api = FakeResponsesAPI(valid_keys=[valid_key]).start()
+        # a ChatGPT-login build refreshes its model catalog from the provider: it gets its own entry back
+        self.api.set_models([self.model.entry] if self.model.entry else [])
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cell")
         for cell_id, scenario in needed:
             self.futures[(cell_id, scenario)] = self.pool.submit(

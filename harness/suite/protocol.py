@@ -291,6 +291,7 @@ class Facts:
     sandbox: str | None = None  # codex's sandbox_mode for the run
     commands: list[dict[str, Any]] = field(default_factory=list)  # each command item's status/exit_code/output
     cwd_files: list[str] = field(default_factory=list)  # files in the working directory after the run
+    calls: list[str] = field(default_factory=list)  # requests beyond POST /responses, e.g. "GET models"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

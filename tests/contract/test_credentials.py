@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from harness.suite.cellrun import Outcome
@@ -11,7 +13,7 @@ from harness.suite.credentials import CREDENTIAL_SETUPS
 @pytest.mark.expects("native", "auth-required", "auth-rejected")
 @pytest.mark.scenarios("ok")
 def test_credential_reached_api(outcome: Outcome) -> None:
-    seen = {e["credential"] for e in outcome.journal}
+    seen = {e["credential"] for e in outcome.turns}
     assert seen == {CREDENTIAL_SETUPS[outcome.cell.credential].api_sees}, (
         f"setup {outcome.credential_setup!r}: API saw {seen or 'no request'}"
     )
@@ -29,4 +31,26 @@ def test_rejected_turn_fails_truthfully(outcome: Outcome) -> None:
     assert result.seam.exit_code == 1
     assert result.authority.thread_status == "failed"
     assert result.authority.usage_authority == "none"
-    assert all(e["status"] == 401 for e in outcome.journal), [e["status"] for e in outcome.journal]
+    assert all(e["status"] == 401 for e in outcome.turns), [e["status"] for e in outcome.turns]
+
+
+@pytest.mark.expects("native")
+@pytest.mark.scenarios("ok")
+def test_api_saw_the_kind_of_credential_the_setup_stores(outcome: Outcome) -> None:
+    """A ChatGPT login authenticates with its access token (the journal keeps no token values)."""
+    kind = CREDENTIAL_SETUPS[outcome.cell.credential].bearer_kind
+    turns = outcome.turns
+    assert turns, "no request reached the API"
+    assert {e.get("credential_kind") for e in turns} == {kind}
+
+
+# Failures of calls a real environment would have answered (ChatGPT's backend, the model catalog, a
+# token refresh): the harness answers them or switches them off, so none may become a process warning.
+_BACKEND_NOISE = re.compile(r"chatgpt\.com|backend-api|refresh available models|models response|"
+                            r"Failed to refresh token|rmcp::transport|auth\.openai\.com")
+
+
+@pytest.mark.expects("native", "auth-required", "auth-rejected")
+def test_no_warning_from_a_call_the_real_world_would_answer(outcome: Outcome) -> None:
+    noise = [str(w.data.get("text")) for w in outcome.result.warnings if _BACKEND_NOISE.search(str(w.data.get("text")))]
+    assert noise == []

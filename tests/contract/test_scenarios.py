@@ -47,7 +47,7 @@ def test_final_text_and_usage(outcome: Outcome) -> None:
 @pytest.mark.scenarios("tool", "tool-race")
 def test_tool_round_trip(outcome: Outcome) -> None:
     """Every shell call the fake model made ran, and each shows its completion and output in the stream."""
-    calls = [e for e in outcome.journal if e.get("tool_called")]
+    calls = [e for e in outcome.turns if e.get("tool_called")]
     assert calls, f"the fake model never called a tool; tools declared: {outcome.facts.tools_declared}"
     started = [e for e in outcome.result.mapped.events if e.kind == "tool_started"]
     completed = [e for e in outcome.result.mapped.events if e.kind == "tool_completed"]
@@ -60,7 +60,7 @@ def test_tool_round_trip(outcome: Outcome) -> None:
         tool = event.data
         assert TOOL_MARKER in str(tool.get("command")), tool
         assert tool.get("exit_code") == 0, tool
-    assert any(e.get("has_tool_output") for e in outcome.journal), "the tool output never reached the API"
+    assert any(e.get("has_tool_output") for e in outcome.turns), "the tool output never reached the API"
 
 
 def _replies(outcome: Outcome) -> list[str]:
@@ -91,7 +91,7 @@ def test_retry_notices_are_process_warnings(outcome: Outcome) -> None:
 @pytest.mark.expects("native")
 @pytest.mark.scenarios("flaky-stream", "flaky-request")
 def test_the_retry_happened(outcome: Outcome) -> None:
-    attempts = [e["attempt"] for e in outcome.journal]
+    attempts = [e["attempt"] for e in outcome.turns]
     assert attempts[:2] == [1, 2], f"requests seen: {attempts}"
 
 
@@ -99,7 +99,7 @@ def test_the_retry_happened(outcome: Outcome) -> None:
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_usage_counted_once(outcome: Outcome) -> None:
     """codex's usage is the sum over the responses that completed, never over failed attempts."""
-    completed = sum(1 for e in outcome.journal if e.get("completed"))
+    completed = sum(1 for e in outcome.turns if e.get("completed"))
     usage = outcome.result.authority.usage
     assert usage is not None and completed >= 1
     assert (usage.input, usage.output) == (USAGE["input_tokens"] * completed, USAGE["output_tokens"] * completed)

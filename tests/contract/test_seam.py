@@ -101,7 +101,7 @@ def test_error_items_become_process_warnings(outcome: Outcome) -> None:
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_runs_with_the_model_it_was_given(outcome: Outcome) -> None:
     """The request names the slug the cell chose: one from the build's own catalog (or its default)."""
-    sent = {e.get("model") for e in outcome.journal}
+    sent = {e.get("model") for e in outcome.turns}
     assert sent == {outcome.facts.model}, f"requests named {sent}, the cell chose {outcome.facts.model!r}"
     if outcome.scenario == "unknown-model":
         assert outcome.facts.model not in outcome.facts.model_catalog

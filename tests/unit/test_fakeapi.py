@@ -335,7 +335,8 @@ def test_journal_filters_by_tag_and_keeps_arrival_order(api: FakeResponsesAPI) -
     [
         ("/v1/responses", "POST", None),  # no /s/<scenario>/<tag> prefix
         ("/s/nonsense/z/v1/responses", "POST", "z"),  # unknown scenario
-        ("/s/ok/z/v1/models", "GET", "z"),  # a path codex must not need
+        ("/s/ok/z/v1/files", "GET", "z"),  # a path codex must not need
+        ("/s/ok/z/backend-api/wham/unknown", "GET", "z"),  # a ChatGPT backend path the fake does not know
         ("/s/ok/z/v1/responses", "GET", "z"),  # websocket-style GET
     ],
 )
@@ -344,6 +345,28 @@ def test_unknown_paths_are_404_and_journaled(api: FakeResponsesAPI, path: str, m
     assert reply.status == 404 and "error" in reply.json()
     entry = api.journal()[-1]
     assert (entry["path"], entry["method"], entry["status"], entry["tag"]) == (path, method, 404, tag)
+
+
+def test_chatgpt_login_calls_are_answered_and_journaled(api: FakeResponsesAPI) -> None:
+    from harness.fakeapi.chatgpt import ACCESS_TOKEN, make_tokens
+
+    entry = {"slug": "gpt-5.5", "display_name": "GPT-5.5"}
+    api.set_models([entry])
+    token = make_tokens()["access_token"]
+    api.add_valid_key(token, kind=ACCESS_TOKEN)
+    models = post(api.base_url, suffix="/s/ok/c/v1/models?client_version=0.169.0", method="GET", key=token)
+    assert models.status == 200 and models.json() == {"models": [entry]}
+    check = post(api.base_url, suffix="/s/ok/c/backend-api/wham/accounts/check", method="GET", key=token)
+    assert check.json() == {"accounts": [], "account_ordering": []}
+    refreshed = post(api.base_url, suffix="/s/ok/c/oauth/token", method="POST", key=None)
+    assert set(refreshed.json()) == {"id_token", "access_token", "refresh_token"}
+    turn = post(api.provider_url("ok", "c"), key=refreshed.json()["access_token"])
+    assert turn.status == 200  # a refreshed token is accepted, as the real backend would
+    calls = [(e.get("call"), e.get("credential"), e.get("credential_kind")) for e in api.journal("c")]
+    assert calls == [("GET models", "valid", ACCESS_TOKEN),
+                     ("GET backend-api/wham/accounts/check", "valid", ACCESS_TOKEN),
+                     ("POST oauth/token", "none", None), (None, "valid", ACCESS_TOKEN)]
+    assert token not in json.dumps(api.journal())
 
 
 def test_concurrent_cells_with_different_scenarios(api: FakeResponsesAPI) -> None:
@@ -455,7 +478,10 @@ def test_write_codex_config_is_the_one_config_for_every_build(tmp_path: Path) ->
         }
     }
     assert "env_key" not in text
-    assert config["features"] == {"plugins": False, "unbounded_connection_retries": False}
+    assert config["features"] == {"plugins": False, "unbounded_connection_retries": False, "apps": False,
+                                  "remote_models": False}
+    assert config["chatgpt_base_url"] == "http://127.0.0.1:4242/s/ok/c1/backend-api/"
+    assert config["openai_base_url"] == "http://127.0.0.1:4242/s/ok/c1/v1"
     assert config["analytics"] == {"enabled": False}
     assert config["otel"] == {"metrics_exporter": "none"}
 
