@@ -14,7 +14,7 @@ from rich.console import Console
 
 from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
-from harness.matrix import Selection, load_matrix, select, versions_of
+from harness.matrix import Selection, apply_shard, load_matrix, select, versions_of
 from harness.redact import Redactor
 from harness.report import write_junit, write_markdown
 from harness.results import write_results
@@ -32,6 +32,8 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenarios", help="comma-separated fake-API scenarios")
     parser.add_argument("--cells", metavar="ID,…",
                         help="exact cell ids, as results.json, report.md and junit.xml print them")
+    parser.add_argument("--shard", metavar="K/N", help="only shard K of N of the selection (one CI job each; "
+                        "a build's cells stay together, builds balanced by expected time)")
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.workers < 1:
         raise UserError("--jobs and --workers take a whole number of at least 1")
     config = load_matrix(args.matrix)
-    cells = select(config, selection_from(args))
+    cells = apply_shard(select(config, selection_from(args)), args.shard, config.timeouts)
     console = Console(stderr=True)
     client = docker_client()
     console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
