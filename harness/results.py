@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.errors import UserError
 from harness.redact import Redactor
-from harness.suite.protocol import CellSpec, TestRecord
+from harness.suite.protocol import CellSpec, KnownRegression, TestRecord
 
 SCHEMA = 1
 STATUSES = ("pass", "fail", "error", "timeout", "xfail", "skip")
@@ -65,7 +66,34 @@ class CellResult:
             "unfinished": self.unfinished,
             "planned": self.planned,
             "lane_s": {s: round(t, 3) for s, t in self.lane_s.items()},
+            "scenarios": list(self.cell.scenarios),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellResult:
+        """The inverse of :meth:`to_json` (``merge`` reads shards' results.json back through it).
+
+        Derived keys (``id``, ``fixed``) are recomputed, not read. A file written before ``scenarios``
+        was added gets them from its tests and lane times, in the order they ran.
+        """
+        tests = [TestRecord.from_json(t) for t in data.get("tests") or []]
+        scenarios = data.get("scenarios")
+        if scenarios is None:
+            seen = [t.scenario for t in tests if t.scenario] + list(data.get("lane_s") or {})
+            scenarios = list(dict.fromkeys(seen))
+        cell = CellSpec(
+            version=data["version"], credential=data["credential"], policy=data["policy"],
+            scenarios=tuple(scenarios), expect=data.get("expected", "native"),
+            expect_reason=data.get("expected_reason", ""),
+            known={s: KnownRegression.from_json(r) for s, r in (data.get("xfail") or {}).items()},
+        )
+        return cls(
+            cell=cell, status=data["status"], duration_s=float(data.get("duration_s", 0.0)), tests=tests,
+            fingerprint=dict(data.get("fingerprint") or {}), resolver=data.get("resolver"),
+            artifacts=data.get("artifacts"), message=data.get("message", ""), unfinished=data.get("unfinished"),
+            planned=data.get("planned"),
+            lane_s={s: float(t) for s, t in (data.get("lane_s") or {}).items()},
+        )
 
 
 def cell_status(tests: list[TestRecord]) -> str:
@@ -113,6 +141,17 @@ class RunResults:
             "interrupted": self.interrupted,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResults:
+        """The inverse of :meth:`to_json`; ``summary`` is derived, so it is recomputed, not read."""
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"schema {data.get('schema')!r}, this codex-matrix reads schema {SCHEMA}")
+        return cls(
+            started=datetime.fromisoformat(data["started"]), duration_s=float(data.get("duration_s", 0.0)),
+            cells=[CellResult.from_json(c) for c in data.get("cells") or []],
+            builds=dict(data.get("builds") or {}), interrupted=bool(data.get("interrupted", False)),
+        )
+
 
 def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> Path:
     """Write ``results.json`` atomically; the redactor is applied to the serialised text."""
@@ -123,6 +162,24 @@ def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None 
     tmp.write_text(redactor(json.dumps(results.to_json(), indent=2)) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def read_results(path: Path) -> RunResults:
+    """``results.json`` back into RunResults; ``UserError`` (one line, with the fix) when it cannot be read."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}: give a directory a run, a shard or "
+                        "a tox env wrote (it holds results.json)") from None
+    except ValueError as exc:
+        raise UserError(f"{path} is not JSON ({exc}): rerun the job that wrote it") from None
+    try:
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return RunResults.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{path} is not a codex-matrix results.json ({type(exc).__name__}: {exc}): "
+                        "rerun the job that wrote it with this codex-matrix") from None
 
 
 def now() -> datetime:

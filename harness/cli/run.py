@@ -16,8 +16,7 @@ from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
 from harness.matrix import Selection, apply_shard, load_matrix, select, versions_of
 from harness.redact import Redactor
-from harness.report import write_junit, write_markdown
-from harness.results import write_results
+from harness.report import exit_status, write_reports
 from harness.run import RunOptions, plan_jobs, run_jobs
 
 
@@ -79,13 +78,9 @@ def run(args: argparse.Namespace) -> int:
     jobs = plan_jobs(cells, images, options)
     with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
         results = run_jobs(jobs, options, reporter)
-    redactor = Redactor()
-    paths = [str(write_results(results, out, redactor)), str(write_junit(results, out, redactor)),
-             str(write_markdown(results, out, redactor))]
+    paths = [str(p) for p in write_reports(results, out, Redactor())]
     print_summary(Console(), results, paths)
-    if results.interrupted:
-        return 130
-    return 0 if results.ok else 1
+    return exit_status(results)
 
 
 @contextmanager
