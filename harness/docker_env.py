@@ -15,6 +15,8 @@ socket), or one whose host shares them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -26,19 +28,37 @@ CLIENT_TIMEOUT_S = 900
 LOCAL_SOCKET = "unix:///var/run/docker.sock"
 
 
+def _config_dir() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG", "").strip() or Path.home() / ".docker")
+
+
 def current_context() -> str | None:
     """The docker CLI's current context name, or None for the built-in ``default``."""
     name = os.environ.get("DOCKER_CONTEXT", "").strip()
     if not name:
-        import json
-
-        config = Path(os.environ.get("DOCKER_CONFIG", "").strip() or Path.home() / ".docker") / "config.json"
         try:
-            data = json.loads(config.read_text(encoding="utf-8"))
+            data = json.loads((_config_dir() / "config.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = {}
         name = str(data.get("currentContext") or "") if isinstance(data, dict) else ""
     return name if name and name != "default" else None
+
+
+def context_endpoint(name: str) -> tuple[str, Path | None, bool]:
+    """(host, TLS material dir or None, verify) of a context, read from the docker CLI's context store:
+    ``contexts/meta/<sha256(name)>/meta.json`` and ``contexts/tls/<sha256(name)>/docker/``."""
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()
+    store = _config_dir() / "contexts"
+    try:
+        meta = json.loads((store / "meta" / digest / "meta.json").read_text(encoding="utf-8"))
+        endpoint = meta["Endpoints"]["docker"]
+        host = str(endpoint["Host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"docker context {name!r} does not exist or has no docker endpoint (looked in {store}): "
+                        "`docker context ls` lists the valid ones; `docker context use default` or DOCKER_HOST "
+                        "picks another daemon") from None
+    tls = store / "tls" / digest / "docker"
+    return host, tls if tls.is_dir() else None, not endpoint.get("SkipTLSVerify", False)
 
 
 def use_docker_context() -> str | None:
@@ -51,24 +71,11 @@ def use_docker_context() -> str | None:
     name = current_context()
     if name is None:
         return None
-    from docker.context import ContextAPI
-
-    try:
-        context = ContextAPI.get_context(name)
-    except Exception as exc:  # ContextNotFound, unreadable meta.json
-        raise UserError(f"docker context {name!r} cannot be read ({type(exc).__name__}): "
-                        "`docker context ls` lists the valid ones; `docker context use default` resets it") from None
-    if context is None or not context.Host:
-        raise UserError(f"docker context {name!r} does not exist or has no docker endpoint: "
-                        "`docker context ls` lists the valid ones, or set DOCKER_HOST")
-    os.environ["DOCKER_HOST"] = context.Host
-    tls = context.TLSConfig
+    host, tls, verify = context_endpoint(name)
+    os.environ["DOCKER_HOST"] = host
     if tls is not None:
-        cert = getattr(tls, "cert", None)  # only set when the context has a client certificate
-        material = tls.ca_cert or (cert[0] if cert else None)
-        if material:
-            os.environ["DOCKER_CERT_PATH"] = str(Path(material).parent)
-        if tls.verify:
+        os.environ["DOCKER_CERT_PATH"] = str(tls)
+        if verify:
             os.environ["DOCKER_TLS_VERIFY"] = "1"
     return name
 

@@ -16,12 +16,19 @@ from harness.docker_env import LOCAL_SOCKET, current_context, docker_host, use_d
 from harness.errors import UserError
 
 
-def _context(config: Path, name: str, host: str) -> None:
-    """A context as `docker context create NAME --docker host=HOST` stores it."""
-    meta = config / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+def _context(config: Path, name: str, host: str, tls: bool = False) -> Path:
+    """A context as `docker context create NAME --docker host=HOST[,ca=…,cert=…,key=…]` stores it."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    meta = config / "contexts" / "meta" / digest
     meta.mkdir(parents=True)
     (meta / "meta.json").write_text(json.dumps({
         "Name": name, "Metadata": {}, "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": False}}}))
+    material = config / "contexts" / "tls" / digest / "docker"
+    if tls:
+        material.mkdir(parents=True)
+        for pem in ("ca.pem", "cert.pem", "key.pem"):
+            (material / pem).write_text("-----BEGIN-----\n")
+    return material
 
 
 @pytest.fixture
@@ -63,7 +70,7 @@ def test_docker_context_variable_wins_and_docker_host_wins_over_both(docker_conf
 
 def test_missing_context_names_it(docker_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_CONTEXT", "nowhere")
-    with pytest.raises(UserError, match=r"docker context 'nowhere'.*docker context ls"):
+    with pytest.raises(UserError, match=r"docker context 'nowhere' does not exist.*docker context ls"):
         use_docker_context()
 
 
@@ -74,3 +81,11 @@ def test_unanswered_context_is_one_line_naming_it(docker_config: Path, capsys: p
     assert main(["build", "--versions", "0.117.0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "(docker context gone)" in err and "no-daemon.sock" in err
+
+
+def test_context_without_a_config_json_and_with_tls(docker_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    material = _context(docker_config, "secure", "tcp://10.0.0.3:2376", tls=True)
+    monkeypatch.setenv("DOCKER_CONTEXT", "secure")  # no config.json at all: docker-py alone loses the store here
+    assert use_docker_context() == "secure"
+    assert os.environ["DOCKER_HOST"] == "tcp://10.0.0.3:2376"
+    assert os.environ["DOCKER_CERT_PATH"] == str(material) and os.environ["DOCKER_TLS_VERIFY"] == "1"
