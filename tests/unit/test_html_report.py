@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 from harness.redact import Redactor
 from harness.report.html import DETAIL_BUDGET, fingerprint_changes, render_html
-from harness.results import read_results
+from harness.results import RunResults, now, read_results
 from harness.suite.protocol import TRANSCRIPT_FILE, CellSpec
 from tests.unit.outdirs import make_out
 
@@ -101,20 +102,26 @@ def test_secrets_in_artifacts_never_reach_the_page(tmp_path: Path) -> None:
 
 
 def test_default_sized_matrix_with_huge_artifacts_stays_under_2_mb(tmp_path: Path) -> None:
-    """80 cells × 9 scenarios, every transcript 60 rows: the caps hold the page far below 2 MB."""
-    cells = [CellSpec(v, c, p, SCENARIOS)
+    """80 cells × 9 scenarios, every transcript 60 rows: the caps hold the page far below 2 MB.
+
+    One cell's artifacts are written (real files, the real harvest); the 80 cells all point at them, so
+    the page reads 80 × 9 scenarios' files as it would for the default matrix.
+    """
+    [sample] = make_out(tmp_path / "sample", [CellSpec("0.117.0", "codex-api-key", "persistent", SCENARIOS)],
+                        transcript_rows=60).cells
+    cells = [replace(sample, cell=CellSpec(v, c, p, SCENARIOS),
+                     status="error" if v == "0.142.0" else "pass")
              for v in ("0.20.0", "0.44.0", "0.80.0", "0.98.0", "0.117.0", "0.130.0", "0.142.0", "0.169.0")
              for c in ("codex-api-key", "openai-api-key", "auth-json", "none", "invalid-key")
              for p in ("ephemeral", "persistent")]
-    statuses = {c.id: "error" for c in cells if c.version == "0.142.0"}
-    make_out(tmp_path / "out", cells, statuses, transcript_rows=60)
-    size = (tmp_path / "out" / "report.html").stat().st_size
+    text = render_html(RunResults(started=now(), duration_s=1.0, cells=cells), Redactor())
+    size = len(text.encode("utf-8"))
     assert size < 2_000_000 and size < DETAIL_BUDGET * 1.5, size
-    data = _data(Page((tmp_path / "out" / "report.html").read_text()))
+    data = _data(Page(text))
     assert len(data["cells"]) == 80
-    rows = data["cells"][cells[0].id]["scenarios"]["ok"]["rows"]
+    rows = data["cells"][cells[0].cell.id]["scenarios"]["ok"]["rows"]
     assert rows[-1][0] == "…" and "more in ok/transcript.jsonl" in rows[-1][1]  # cut, and says where the rest is
-    missed = data["cells"][next(iter(statuses))]["scenarios"]["ok"]["rows"]
+    missed = data["cells"][next(c.cell.id for c in cells if c.status == "error")]["scenarios"]["ok"]["rows"]
     assert len(missed) > len(rows)  # a cell that missed its expectation gets a larger share
 
 
