@@ -21,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 from harness.errors import UserError
 from harness.fingerprint import build_fingerprints
 from harness.results import CellResult, RunResults, read_results
+from harness.suite.protocol import CellSpec
 
 RESULTS = "results.json"
 RAW = "raw"
@@ -102,3 +103,19 @@ def merge_results(inputs: Sequence[Path], out: Path) -> RunResults:
     ends = [r.started + timedelta(seconds=r.duration_s) for _, r in loaded]
     return RunResults(started=min(starts), duration_s=(max(ends) - min(starts)).total_seconds(), cells=cells,
                       builds=build_fingerprints(cells), interrupted=any(r.interrupted for _, r in loaded))
+
+
+MISSING = ("no input reported this cell: the job (shard or tox env) that should have run it did not write it; "
+           "see that job's log")
+
+
+def expect_cells(results: RunResults, expected: Sequence[CellSpec]) -> list[str]:
+    """Add every expected cell that no input reported as an ``error`` (a cell that never ran is never green).
+
+    Returns the ids added. Cells the inputs hold beyond the expected ones are kept.
+    """
+    have = {c.cell.id for c in results.cells}
+    missing = [cell for cell in expected if cell.id not in have]
+    results.cells.extend(CellResult(cell=cell, status="error", message=MISSING, unfinished="died") for cell in missing)
+    results.cells.sort(key=_version_key)
+    return [cell.id for cell in missing]

@@ -101,3 +101,20 @@ def test_merging_into_an_input_dir_keeps_its_files(tmp_path: Path) -> None:
     assert main(["merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(tmp_path / "s1")]) == 0
     results = read_results(tmp_path / "s1" / "results.json")
     assert all(c.artifacts and Path(c.artifacts).is_dir() for c in results.cells)
+
+
+def test_expect_turns_a_missing_shard_into_error_cells(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Shard 2 died before writing anything: with --expect its cells are errors, never silently absent."""
+    selection = ["--versions", "0.117.0,0.169.0", "--credentials", "codex-api-key", "--scenarios", "ok"]
+    cells = [CellSpec("0.117.0", "codex-api-key", p, ("ok",)) for p in ("ephemeral", "persistent")]
+    make_out(tmp_path / "s1", cells)
+    assert main(["merge", str(tmp_path / "s1"), "--out", str(tmp_path / "plain"), *selection]) == 0  # no --expect
+    assert main(["merge", str(tmp_path / "s1"), "--out", str(tmp_path / "m"), "--expect", *selection]) == 1
+    merged = _ids_and_statuses(tmp_path / "m")
+    assert merged == {**{c.id: "pass" for c in cells}, "codex0.169.0-codex-api-key-ephemeral": "error",
+                      "codex0.169.0-codex-api-key-persistent": "error"}
+    junit = (tmp_path / "m" / "junit.xml").read_text()
+    assert 'name="codex0.169.0-codex-api-key-persistent"' in junit and "no input reported this cell" in junit
+    capsys.readouterr()
+    assert main(["merge", str(tmp_path / "s1"), "--out", str(tmp_path / "bad"), "--expect", "--credentials", "x"]) == 2
+    assert not (tmp_path / "bad").exists()
