@@ -8,9 +8,8 @@ Which daemon: ``DOCKER_HOST`` when set, else the current docker context (``DOCKE
 ``currentContext`` in the docker CLI's config.json, as ``docker context use`` sets it), else the local
 socket. A context is resolved once and exported as ``DOCKER_HOST`` (with ``DOCKER_TLS_VERIFY`` and
 ``DOCKER_CERT_PATH`` for a TLS endpoint) in this process, so every client agrees on it: docker-py of
-any version, testcontainers' own client, and the docker CLI. The containers bind-mount the package
-and their out dirs, so the daemon must see this machine's paths: a daemon on this machine (any
-socket), or one whose host shares them.
+any version, testcontainers' own client, and the docker CLI. A daemon on another machine cannot
+bind-mount this one's paths: :mod:`harness.run.transfer` copies the files through the API instead.
 """
 
 from __future__ import annotations

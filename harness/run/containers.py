@@ -23,10 +23,12 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from harness import assets, labels
+from harness.docker_env import docker_host
 from harness.fingerprint import build_fingerprints
 from harness.results import CellResult, RunResults, now
 from harness.run.harvest import JobEnd, harvest
 from harness.run.plan import JobPlan, RunOptions
+from harness.run.transfer import copy_in, copy_out, transfer_mode
 from harness.suite import protocol
 
 # Ryuk (testcontainers' reaper) is an image from a registry, and none is reachable here; containers are
@@ -131,26 +133,33 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
     _write_spec(job, options)
     job.container_name = f"cnm-{job.name}-{run_id}"
     package_root = f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"
-    job.container = container = (
-        DockerContainer(job.plan.image)
-        .with_name(job.container_name)
-        .with_command(["sleep", "infinity"])
-        .with_volume_mapping(str(assets.PACKAGE_DIR), package_root, "ro")
-        .with_volume_mapping(str(assets.contract_dir()), protocol.CONTAINER_SUITE_DIR, "ro")
-        .with_volume_mapping(str(job.plan.raw_dir.resolve()), protocol.CONTAINER_OUT, "rw")
-        .with_kwargs(network="none", labels=_labels(job, run_id), init=True, working_dir="/tmp")
-    )
+    copy = transfer_mode(docker_host()) == "copy"  # a daemon elsewhere cannot mount this machine's paths
+    container = DockerContainer(job.plan.image).with_name(job.container_name).with_command(["sleep", "infinity"])
+    if not copy:
+        container = (
+            container.with_volume_mapping(str(assets.PACKAGE_DIR), package_root, "ro")
+            .with_volume_mapping(str(assets.contract_dir()), protocol.CONTAINER_SUITE_DIR, "ro")
+            .with_volume_mapping(str(job.plan.raw_dir.resolve()), protocol.CONTAINER_OUT, "rw")
+        )
+    job.container = container = container.with_kwargs(network="none", labels=_labels(job, run_id), init=True,
+                                                      working_dir="/tmp")
     reporter.job_started(job)
     t0 = time.monotonic()
     exit_code: int | None = None
     log_tail = ""
     try:
         container.start()
+        if copy:
+            copy_in(container.get_wrapped_container(), [(assets.PACKAGE_DIR, package_root),
+                    (assets.contract_dir(), protocol.CONTAINER_SUITE_DIR), (job.plan.raw_dir, protocol.CONTAINER_OUT)])
         if not cancel.is_set():  # else interrupted while the container was starting: run nothing
             exit_code, log_tail = _exec_suite(container, job, options, reporter)
     except Exception as exc:
         log_tail = f"{type(exc).__name__}: {exc}"
     finally:
+        if copy:  # what the suite wrote, also after a timeout or an interrupt
+            with contextlib.suppress(Exception):
+                copy_out(container.get_wrapped_container(), protocol.CONTAINER_OUT, job.plan.raw_dir)
         timed_out = job.end.timed_out or exit_code in (124, 137)
         job.end = JobEnd(exit_code=exit_code, timed_out=timed_out, interrupted=cancel.is_set(), log_tail=log_tail)
         job.duration_s = time.monotonic() - t0

@@ -1,4 +1,5 @@
-"""A cell against a second Docker daemon on a TCP socket, named by DOCKER_HOST and by a docker context.
+"""A cell against a second Docker daemon on a TCP socket, named by DOCKER_HOST and by a docker context,
+with bind mounts and with copies (what a daemon on another machine needs).
 
 The test starts its own dockerd (root, Debian's docker.io) with a private data root, exec root and
 pidfile, no bridge and no iptables rules, so the machine's own daemon is untouched; it loads the base
@@ -162,3 +163,16 @@ def test_docker_context(second_daemon: SecondDaemon, docker_client: Any, tmp_pat
                    env=env, capture_output=True, text=True, check=True, timeout=60)
     subprocess.run(["docker", "context", "use", "cnm-second"], env=env, capture_output=True, check=True, timeout=60)
     _check_cell_ran_there(second_daemon, docker_client, _run(env, tmp_path / "out"), tmp_path / "out")
+
+
+def test_copy_mode_needs_no_shared_paths(second_daemon: SecondDaemon, docker_client: Any, tmp_path: Path) -> None:
+    """A daemon elsewhere cannot mount this machine's paths: with copies the cell's container has no mount."""
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_CONTEXT"}
+    env.update(DOCKER_HOST=second_daemon.host, CODEX_MATRIX_TRANSFER="copy")
+    proc = _run(env, tmp_path / "out")
+    [kept] = _run_containers(second_daemon)
+    mounts = second_daemon.docker("inspect", "--format", "{{json .Mounts}}", kept).stdout.strip()
+    assert json.loads(mounts) == []
+    _check_cell_ran_there(second_daemon, docker_client, proc, tmp_path / "out")
+    facts = list((tmp_path / "out" / "raw").rglob("facts.json"))
+    assert {f.parent.name for f in facts} == {"ok", "tool"}  # the artifacts came back
