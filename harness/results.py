@@ -66,33 +66,23 @@ class CellResult:
             "unfinished": self.unfinished,
             "planned": self.planned,
             "lane_s": {s: round(t, 3) for s, t in self.lane_s.items()},
-            "scenarios": list(self.cell.scenarios),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CellResult:
-        """The inverse of :meth:`to_json` (``merge`` reads shards' results.json back through it).
-
-        Derived keys (``id``, ``fixed``) are recomputed, not read. A file written before ``scenarios``
-        was added gets them from its tests and lane times, in the order they ran.
-        """
+        """The inverse of :meth:`to_json`; the cell's scenarios are those its tests name, in order."""
         tests = [TestRecord.from_json(t) for t in data.get("tests") or []]
-        scenarios = data.get("scenarios")
-        if scenarios is None:
-            seen = [t.scenario for t in tests if t.scenario] + list(data.get("lane_s") or {})
-            scenarios = list(dict.fromkeys(seen))
         cell = CellSpec(
             version=data["version"], credential=data["credential"], policy=data["policy"],
-            scenarios=tuple(scenarios), expect=data.get("expected", "native"),
-            expect_reason=data.get("expected_reason", ""),
+            scenarios=tuple(dict.fromkeys(t.scenario for t in tests if t.scenario)),
+            expect=data.get("expected", "native"), expect_reason=data.get("expected_reason", ""),
             known={s: KnownRegression.from_json(r) for s, r in (data.get("xfail") or {}).items()},
         )
         return cls(
-            cell=cell, status=data["status"], duration_s=float(data.get("duration_s", 0.0)), tests=tests,
-            fingerprint=dict(data.get("fingerprint") or {}), resolver=data.get("resolver"),
+            cell=cell, status=data["status"], duration_s=float(data.get("duration_s") or 0.0), tests=tests,
+            fingerprint=data.get("fingerprint") or {}, resolver=data.get("resolver"),
             artifacts=data.get("artifacts"), message=data.get("message", ""), unfinished=data.get("unfinished"),
-            planned=data.get("planned"),
-            lane_s={s: float(t) for s, t in (data.get("lane_s") or {}).items()},
+            planned=data.get("planned"), lane_s=dict(data.get("lane_s") or {}),
         )
 
 
@@ -119,6 +109,7 @@ class RunResults:
     cells: list[CellResult]
     builds: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> build fingerprint
     interrupted: bool = False  # stopped by the user (Ctrl-C/SIGTERM): unfinished cells are errors
+    run_id: str = ""  # the run containers' label value (labels.RUN), to find this run's containers
 
     @property
     def ok(self) -> bool:
@@ -139,18 +130,32 @@ class RunResults:
             "builds": self.builds,
             "summary": self.summary(),
             "interrupted": self.interrupted,
+            "run_id": self.run_id,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResults:
-        """The inverse of :meth:`to_json`; ``summary`` is derived, so it is recomputed, not read."""
-        if data.get("schema") != SCHEMA:
-            raise ValueError(f"schema {data.get('schema')!r}, this codex-matrix reads schema {SCHEMA}")
-        return cls(
-            started=datetime.fromisoformat(data["started"]), duration_s=float(data.get("duration_s", 0.0)),
-            cells=[CellResult.from_json(c) for c in data.get("cells") or []],
-            builds=dict(data.get("builds") or {}), interrupted=bool(data.get("interrupted", False)),
-        )
+        """The inverse of :meth:`to_json` (the summary is derived, so it is not read back)."""
+        return cls(started=datetime.fromisoformat(data["started"]), duration_s=float(data.get("duration_s") or 0.0),
+                   cells=[CellResult.from_json(c) for c in data["cells"]], builds=data.get("builds") or {},
+                   interrupted=bool(data.get("interrupted")))
+
+
+def read_results(path: Path) -> RunResults:
+    """A results.json read back; anything else is a one-line UserError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} does not exist: pass the results.json of an earlier `codex-matrix run`") from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {path} ({type(exc).__name__}): pass a results.json written by "
+                        "`codex-matrix run`") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("cells"), list):
+        raise UserError(f"{path} is not a results.json of schema {SCHEMA}: pass one written by `codex-matrix run`")
+    try:
+        return RunResults.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{path} is damaged ({type(exc).__name__}: {exc}): rerun `codex-matrix run`") from None
 
 
 def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> Path:
@@ -162,24 +167,6 @@ def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None 
     tmp.write_text(redactor(json.dumps(results.to_json(), indent=2)) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-def read_results(path: Path) -> RunResults:
-    """``results.json`` back into RunResults; ``UserError`` (one line, with the fix) when it cannot be read."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}: give a directory a run, a shard or "
-                        "a tox env wrote (it holds results.json)") from None
-    except ValueError as exc:
-        raise UserError(f"{path} is not JSON ({exc}): rerun the job that wrote it") from None
-    try:
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        return RunResults.from_json(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"{path} is not a codex-matrix results.json ({type(exc).__name__}: {exc}): "
-                        "rerun the job that wrote it with this codex-matrix") from None
 
 
 def now() -> datetime:

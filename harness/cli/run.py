@@ -16,7 +16,8 @@ from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
 from harness.matrix import Selection, apply_shard, load_matrix, select, versions_of
 from harness.redact import Redactor
-from harness.report import exit_status, write_reports
+from harness.report import write_junit, write_markdown
+from harness.results import write_results
 from harness.run import RunOptions, plan_jobs, run_jobs
 
 
@@ -61,12 +62,14 @@ def run(args: argparse.Namespace) -> int:
     from harness.docker_env import docker_client
     from harness.images import ensure_images
     from harness.progress import RichProgress
+    from harness.report.html import write_html
 
     if args.jobs < 1 or args.workers < 1:
         raise UserError("--jobs and --workers take a whole number of at least 1")
     config = load_matrix(args.matrix)
-    cells = apply_shard(select(config, selection_from(args)), args.shard, config.timeouts)
+    cells = select(config, selection_from(args))
     console = Console(stderr=True)
+    cells = apply_shard(cells, args.shard, config.timeouts)
     client = docker_client()
     console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
     images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
@@ -78,9 +81,14 @@ def run(args: argparse.Namespace) -> int:
     jobs = plan_jobs(cells, images, options)
     with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
         results = run_jobs(jobs, options, reporter)
-    paths = [str(p) for p in write_reports(results, out, Redactor())]
+    redactor = Redactor()
+    paths = [str(write_results(results, out, redactor)), str(write_junit(results, out, redactor)),
+             str(write_markdown(results, out, redactor))]
+    paths.append(str(write_html(results, out, redactor)))
     print_summary(Console(), results, paths)
-    return exit_status(results)
+    if results.interrupted:
+        return 130
+    return 0 if results.ok else 1
 
 
 @contextmanager

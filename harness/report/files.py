@@ -1,4 +1,5 @@
-"""Every file a run (or a merge) leaves in its out dir, written in one place so both write the same set."""
+"""The files of an out dir, for ``merge`` (and any later writer): the set ``run`` writes —
+results.json, junit.xml, report.md, report.html — with ``run``'s exit status rule."""
 
 from __future__ import annotations
 

@@ -32,6 +32,4 @@ def run_containers(docker_client) -> Callable[[], list[Any]]:  # type: ignore[no
     """Lists this project's run containers (all states), for leak checks around a run."""
     from harness import labels
 
-    # ignore_removed: other runs on this daemon remove their containers between the list and the inspect
-    return lambda: docker_client.containers.list(all=True, filters={"label": f"{labels.KIND}=run"},
-                                                 ignore_removed=True)
+    return lambda: docker_client.containers.list(all=True, filters={"label": f"{labels.KIND}=run"}, ignore_removed=True)

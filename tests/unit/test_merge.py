@@ -30,13 +30,6 @@ def test_results_json_round_trips_through_the_one_reader(tmp_path: Path) -> None
     assert [c.cell for c in again.cells] == [c.cell for c in run.cells]  # scenarios, expectation, known: all back
 
 
-def test_old_results_without_scenarios_key_still_read(tmp_path: Path) -> None:
-    make_out(tmp_path / "out", [A])
-    data = json.loads((tmp_path / "out" / "results.json").read_text())
-    del data["cells"][0]["scenarios"]
-    assert RunResults.from_json(data).cells[0].cell.scenarios == ("ok", "tool")
-
-
 def test_two_shards_merge_into_what_one_run_says(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make_out(tmp_path / "one", [A, B, C])
     make_out(tmp_path / "s1", [A, B])
