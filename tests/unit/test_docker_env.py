@@ -78,9 +78,10 @@ def test_unanswered_context_is_one_line_naming_it(docker_config: Path, capsys: p
                                                   tmp_path: Path) -> None:
     _context(docker_config, "gone", f"unix://{tmp_path}/no-daemon.sock")
     (docker_config / "config.json").write_text(json.dumps({"currentContext": "gone"}))
-    assert main(["build", "--versions", "0.117.0"]) == 2
+    assert main(["run", "--versions", "0.117.0", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "(docker context gone)" in err and "no-daemon.sock" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_context_without_a_config_json_and_with_tls(docker_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
