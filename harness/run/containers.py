@@ -133,25 +133,28 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
     _write_spec(job, options)
     job.container_name = f"cnm-{job.name}-{run_id}"
     package_root = f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"
-    copy = transfer_mode(docker_host()) == "copy"  # a daemon elsewhere cannot mount this machine's paths
-    container = DockerContainer(job.plan.image).with_name(job.container_name).with_command(["sleep", "infinity"])
-    if not copy:
-        container = (
-            container.with_volume_mapping(str(assets.PACKAGE_DIR), package_root, "ro")
-            .with_volume_mapping(str(assets.contract_dir()), protocol.CONTAINER_SUITE_DIR, "ro")
-            .with_volume_mapping(str(job.plan.raw_dir.resolve()), protocol.CONTAINER_OUT, "rw")
-        )
-    job.container = container = container.with_kwargs(network="none", labels=_labels(job, run_id), init=True,
-                                                      working_dir="/tmp")
+    job.container = container = (
+        DockerContainer(job.plan.image)
+        .with_name(job.container_name)
+        .with_command(["sleep", "infinity"])
+        .with_volume_mapping(str(assets.PACKAGE_DIR), package_root, "ro")
+        .with_volume_mapping(str(assets.contract_dir()), protocol.CONTAINER_SUITE_DIR, "ro")
+        .with_volume_mapping(str(job.plan.raw_dir.resolve()), protocol.CONTAINER_OUT, "rw")
+        .with_kwargs(network="none", labels=_labels(job, run_id), init=True, working_dir="/tmp")
+    )
     reporter.job_started(job)
+    copy = transfer_mode(docker_host()) == "copy"
+    if copy:  # a daemon elsewhere cannot mount this machine's paths: the files are copied in and out instead
+        container.volumes.clear()
     t0 = time.monotonic()
     exit_code: int | None = None
     log_tail = ""
     try:
         container.start()
         if copy:
-            copy_in(container.get_wrapped_container(), [(assets.PACKAGE_DIR, package_root),
-                    (assets.contract_dir(), protocol.CONTAINER_SUITE_DIR), (job.plan.raw_dir, protocol.CONTAINER_OUT)])
+            copy_in(container.get_wrapped_container(), [
+                (assets.PACKAGE_DIR, f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"),
+                (assets.contract_dir(), protocol.CONTAINER_SUITE_DIR), (job.plan.raw_dir, protocol.CONTAINER_OUT)])
         if not cancel.is_set():  # else interrupted while the container was starting: run nothing
             exit_code, log_tail = _exec_suite(container, job, options, reporter)
     except Exception as exc:
