@@ -23,6 +23,11 @@ def _first(*candidates: Path) -> Path | None:
     return next((c for c in candidates if c.exists()), None)
 
 
+def first_of(in_checkout: Path, bundled: str) -> Path | None:
+    """A data file: the checkout's (path relative to its root) when present, else the wheel's copy."""
+    return _first(_CHECKOUT / in_checkout, _BUNDLED / bundled)
+
+
 def packaged_matrix_path() -> Path:
     """The default matrix this installation ships (the checkout's, or the wheel's copy)."""
     found = _first(_CHECKOUT / MATRIX_NAME, _BUNDLED / MATRIX_NAME)

@@ -99,7 +99,7 @@ SANDBOX_SHORT = {"read-only": "ro", "workspace-write": "ws"}
 def legend() -> str:
     """What the grid's symbols and expectation tags mean, from the expectation registry."""
     tags = " · ".join(f"{k.tag} {k.legend}" for k in EXPECTATIONS.values() if k.tag)
-    return ("✅ met · ⚠️ met, known regression (xfail) · ❌ fail · 💥 error · ⏱️ timeout\n"
+    return ("✅ met · ⚠️ met, known regression (xfail) · ❌ fail · 💥 error · ⏱️ timeout · ➖ nothing selected\n"
             f"expected: {tags}")
 
 

@@ -28,6 +28,8 @@ from harness.errors import UserError
 
 SUBCOMMAND_MODULES = (
     "harness.cli.run",
+    "harness.cli.merge",
+    "harness.cli.ci",
     "harness.cli.list_cells",
     "harness.cli.init",
     "harness.cli.fetch",

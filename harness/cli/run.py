@@ -14,7 +14,7 @@ from rich.console import Console
 
 from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
-from harness.matrix import Selection, load_matrix, select, versions_of
+from harness.matrix import Selection, apply_shard, load_matrix, select, versions_of
 from harness.redact import Redactor
 from harness.releases import expand_versions_arg
 from harness.report import write_junit, write_markdown
@@ -37,6 +37,8 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
                         "danger-full-access; default: matrix.yaml's, danger-full-access)")
     parser.add_argument("--cells", metavar="ID,…",
                         help="exact cell ids, as results.json, report.md and junit.xml print them")
+    parser.add_argument("--shard", metavar="K/N", help="only shard K of N of the selection (one CI job each; "
+                        "a build's cells stay together, builds balanced by expected time)")
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.docker_env import docker_client
     from harness.images import ensure_images
     from harness.progress import RichProgress
+    from harness.report.html import write_html
 
     if args.jobs < 1 or args.workers < 1:
         raise UserError("--jobs and --workers take a whole number of at least 1")
@@ -80,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         selection = narrowed
     cells = select(config, selection)
     console = Console(stderr=True)
+    cells = apply_shard(cells, args.shard, config.timeouts)
     client = docker_client()
     console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
     images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     redactor = Redactor()
     paths = [str(write_results(results, out, redactor)), str(write_junit(results, out, redactor)),
              str(write_markdown(results, out, redactor))]
+    paths.append(str(write_html(results, out, redactor)))
     print_summary(Console(), results, paths)
     if results.interrupted:
         return 130

@@ -33,6 +33,8 @@ def ensure_images(client: Any, versions: Sequence[str], *, progress: Progress | 
     When the build cache lacks a version but an image of it for the current recipes exists, the image
     is reused without downloading (see ``find_by_labels``).
     """
+    if not versions:  # an empty shard (more shards than builds) needs no image at all
+        return {}
     progress = progress or NullProgress()
     base_tag = ensure_base_image(client, progress=progress, cache_dir=cache_dir)
     tags: dict[str, str] = {}

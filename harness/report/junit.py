@@ -149,7 +149,9 @@ def _cell_suite(r: CellResult, text: Text) -> _Suite:
             suite.case("not-run", 0.0, "error", r.unfinished, why)
         for i in range(1, missing + 1):
             suite.case(f"not-run-{i}", 0.0, "error", r.unfinished, why)
-    if not suite.cases:
+    if not suite.cases and r.status == "skip":  # `-k` selected none of its tests: nothing failed
+        suite.case("no-tests", 0.0, "skipped", "skip", r.message or "no test selected")
+    elif not suite.cases:
         suite.case("no-tests", 0.0, "error", "no-tests", r.message or "no tests ran")
     if r.status not in MET and not (suite.counts["failure"] or suite.counts["error"]):
         suite.case("cell-status", 0.0, "error", r.status, why)  # a missed expectation is never green

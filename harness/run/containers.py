@@ -23,11 +23,13 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from harness import assets, labels
+from harness.docker_env import docker_host
 from harness.fingerprint import build_fingerprints
 from harness.images import seccomp
 from harness.results import CellResult, RunResults, now
 from harness.run.harvest import JobEnd, harvest
 from harness.run.plan import JobPlan, RunOptions
+from harness.run.transfer import copy_in, copy_out, transfer_mode
 from harness.suite import protocol
 
 # Ryuk (testcontainers' reaper) is an image from a registry, and none is reachable here; containers are
@@ -150,16 +152,26 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
     job.container_name = f"cnm-{job.name}-{run_id}"
     job.container = container = suite_container(job.plan, job.container_name, _labels(job, run_id))
     reporter.job_started(job)
+    copy = transfer_mode(docker_host()) == "copy"
+    if copy:  # a daemon elsewhere cannot mount this machine's paths: the files are copied in and out instead
+        container.volumes.clear()
     t0 = time.monotonic()
     exit_code: int | None = None
     log_tail = ""
     try:
         container.start()
+        if copy:
+            copy_in(container.get_wrapped_container(), [
+                (assets.PACKAGE_DIR, f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"),
+                (assets.contract_dir(), protocol.CONTAINER_SUITE_DIR), (job.plan.raw_dir, protocol.CONTAINER_OUT)])
         if not cancel.is_set():  # else interrupted while the container was starting: run nothing
             exit_code, log_tail = _exec_suite(container, job, options, reporter)
     except Exception as exc:
         log_tail = f"{type(exc).__name__}: {exc}"
     finally:
+        if copy:  # what the suite wrote, also after a timeout or an interrupt
+            with contextlib.suppress(Exception):
+                copy_out(container.get_wrapped_container(), protocol.CONTAINER_OUT, job.plan.raw_dir)
         timed_out = job.end.timed_out or exit_code in (124, 137)
         job.end = JobEnd(exit_code=exit_code, timed_out=timed_out, interrupted=cancel.is_set(), log_tail=log_tail)
         job.duration_s = time.monotonic() - t0

@@ -65,6 +65,8 @@ def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellR
                 status = unfinished_status
             message = (f"{why}: {len(tests)} of {want if isinstance(want, int) else '?'} tests reported; "
                        f"last output:\n{end.log_tail}")
+        elif want == 0 and finished and end.exit_code in _SELECTION_OK:  # `-k` deselected all its tests
+            status, message = "skip", "no contract test of this cell was selected (pytest -k)"
         elif not tests:
             message = f"no test results for this cell; container output:\n{end.log_tail}"
         artifacts = raw_dir / CELLS_DIR / cell.id
@@ -76,6 +78,10 @@ def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellR
             planned=want if isinstance(want, int) else None,
         ))
     return out
+
+
+#: pytest exit statuses of a suite that collected normally: all passed, some failed, none selected.
+_SELECTION_OK = (0, 1, 5)
 
 
 def _unfinished(end: JobEnd, finished: bool) -> tuple[str, str, str] | None:

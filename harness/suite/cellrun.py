@@ -26,7 +26,18 @@ from harness.redact import Redactor
 from harness.suite.credentials import CREDENTIAL_SETUPS, SetupContext
 from harness.suite.facts import facts_of
 from harness.suite.model import ModelChoice
-from harness.suite.protocol import FACTS_FILE, RESOLVER_FILE, CellSpec, Facts, SuiteTimeouts, scenario_dir
+from harness.suite.protocol import (
+    FACTS_FILE,
+    JOURNAL_FILE,
+    RESOLVER_FILE,
+    STDERR_FILE,
+    SUMMARY_FILE,
+    TRANSCRIPT_FILE,
+    CellSpec,
+    Facts,
+    SuiteTimeouts,
+    scenario_dir,
+)
 
 PROMPT = "Reply only with OK"
 #: The reply the fake model gives (the fake API's default), which a completed turn must end with.
@@ -188,14 +199,14 @@ def _save(outcome: Outcome, transcript: str, redactor: Redactor) -> None:
     d.mkdir(parents=True, exist_ok=True)
     seam = outcome.result.seam
     (d / "stdout.jsonl").write_bytes(redactor.bytes(seam.stdout if seam else b""))
-    (d / "stderr.txt").write_bytes(redactor.bytes(seam.stderr if seam else b""))
-    (d / "transcript.jsonl").write_text(redactor(transcript), encoding="utf-8")
+    (d / STDERR_FILE).write_bytes(redactor.bytes(seam.stderr if seam else b""))
+    (d / TRANSCRIPT_FILE).write_text(redactor(transcript), encoding="utf-8")
 
     def dump(name: str, data: Any) -> None:
         (d / name).write_text(redactor(json.dumps(data, indent=2, default=str)), encoding="utf-8")
 
-    dump("journal.json", outcome.journal)
-    dump("summary.json", outcome.result.summary())
+    dump(JOURNAL_FILE, outcome.journal)
+    dump(SUMMARY_FILE, outcome.result.summary())
     dump(RESOLVER_FILE, outcome.resolver)
     dump(FACTS_FILE, outcome.facts.to_json())
     dump("argv.json", list(seam.argv) if seam else [])

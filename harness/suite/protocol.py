@@ -38,6 +38,10 @@ LOG_FILE = "suite-log.jsonl"
 CELLS_DIR = "cells"
 FACTS_FILE = "facts.json"
 RESOLVER_FILE = "resolver.json"
+TRANSCRIPT_FILE = "transcript.jsonl"  # the projected transcript rows
+JOURNAL_FILE = "journal.json"  # the fake API's request journal
+SUMMARY_FILE = "summary.json"  # the lane's sign-off summary
+STDERR_FILE = "stderr.txt"
 PYTEST_LOG = "pytest.log"
 
 #: Environment of the suite inside the container.

@@ -48,3 +48,6 @@ def test_wheel_works_outside_the_checkout(installed: Path, tmp_path: Path, docke
     cells = json.loads((tmp_path / "out" / "results.json").read_text())["cells"]
     assert {c["id"]: c["status"] for c in cells} == {
         "codex0.117.0-codex-api-key-ephemeral": "pass", "codex0.117.0-codex-api-key-persistent": "pass"}
+    assert "report.html" in run.stdout and (tmp_path / "out" / "report.html").stat().st_size > 0  # its CSS/JS ship
+    workflow = _cli(installed, tmp_path, "ci", "github")
+    assert workflow.returncode == 0 and workflow.stdout == (ROOT / ".github/workflows/matrix.yml").read_text()

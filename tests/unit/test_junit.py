@@ -244,3 +244,12 @@ def test_whole_file_counts_add_up(tmp_path: Path, schema: xmlschema.XMLSchema) -
     root = ET.parse(path).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "0", "2")
     assert [s.get("errors") for s in root.findall("testsuite")] == ["0", "2"]
+
+
+def test_cell_whose_tests_k_deselected_is_skipped_not_an_error(tmp_path: Path, schema: xmlschema.XMLSchema) -> None:
+    result = cell(tmp_path, [], planned=0)
+    assert result.status == "skip" and result.met
+    path = write(tmp_path, result)
+    schema.validate(str(path))
+    suite = suite_of(path)
+    assert counts(suite) == (1, 0, 0, 1) and verdicts(suite) == {"no-tests": "skipped"}

@@ -191,3 +191,15 @@ def test_build_fingerprint_takes_the_median_completed_ok_turn(tmp_path: Path) ->
     assert builds["0.140.0"]["ok_turn_s"] == 5.4  # the failed turn of the `none` cell says nothing
     md = render_markdown(RunResults(started=now(), duration_s=1.0, cells=cells, builds=builds))
     assert "| ok turn s (median) |" in md and "| 5.4 |" in md
+
+
+def test_cell_whose_tests_k_deselected_is_a_skip_not_an_error(tmp_path: Path) -> None:
+    other = Cell("0.117.0", "none", "persistent", ("ok",), expect="auth-required")
+    raw = _raw(tmp_path, [NATIVE, other], [test(NATIVE, "test_tool[ok]", "pass")], plan={NATIVE.id: 1, other.id: 0})
+    native, deselected = harvest([NATIVE, other], raw, JobEnd(exit_code=0))
+    assert native.status == "pass"
+    assert deselected.status == "skip" and deselected.met and "pytest -k" in deselected.message
+    # a suite that died before finishing never turns its cells into skips
+    raw = _raw(tmp_path / "died", [other], [], plan={other.id: 0}, finished=False)
+    [died] = harvest([other], raw, JobEnd(exit_code=137))
+    assert died.status == "error"
