@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.binaries import cache_root, scratch
 from harness.images import dockerbuild, recipes, rootfs
+from harness.interrupts import deferred
 from harness.progress import NullProgress, Progress
 
 
@@ -73,4 +74,7 @@ def _bootstrap(client: Any, base: recipes.Recipe, tag: str, labels: dict[str, st
                          progress=progress)
         rootfs.import_rootfs(client, target, tag=tag, labels=labels, progress=progress)
     finally:
-        rootfs.remove_rootfs(target)
+        # SIGTERM is Ctrl-C (harness.cli.main): either lands here, and a second one must not cut the
+        # removal of a ~90 MB rootfs short, so signals wait until it is gone
+        with deferred():
+            rootfs.remove_rootfs(target)
