@@ -6,10 +6,8 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from packaging.version import Version
-
 from harness.errors import UserError
-from harness.matrix.schema import MatrixConfig
+from harness.matrix.schema import MatrixConfig, version_key
 from harness.suite.expectations import NATIVE
 from harness.suite.protocol import CellSpec, KnownRegression
 
@@ -79,5 +77,5 @@ def expand(config: MatrixConfig) -> list[CellSpec]:
         ))
     order = {c: i for i, c in enumerate(config.credentials)}
     porder = {p: i for i, p in enumerate(config.policies)}
-    cells.sort(key=lambda c: (Version(c.version), order.get(c.credential, 99), porder.get(c.policy, 99)))
+    cells.sort(key=lambda c: (version_key(c.version), order.get(c.credential, 99), porder.get(c.policy, 99)))
     return cells

@@ -8,6 +8,7 @@ scenarios: :mod:`harness.fakeapi.scenarios`, policies: the lane, expectation kin
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any, get_args
 
@@ -24,6 +25,7 @@ CREDENTIALS: tuple[str, ...] = tuple(CREDENTIAL_SETUPS)
 POLICIES: tuple[str, ...] = get_args(Policy)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
+_PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)$")
 AXIS_VALUES: dict[str, tuple[str, ...]] = {
     "credentials": CREDENTIALS,
     "policies": POLICIES,
@@ -31,15 +33,35 @@ AXIS_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 
+# npm's semver: X.Y.Z with an optional prerelease (`-alpha.1`), no leading zeros, no build metadata.
+_NPM_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
+
+
 def parse_version(text: str) -> str:
-    """Normalise an X.Y.Z codex version; reject anything npm would not publish for codex."""
+    """A codex-cli version exactly as npm spells it (``0.117.0``, ``0.128.0-alpha.1``); ValueError otherwise.
+
+    The npm spelling is what the registry, the cache, image tags and cell ids use, so it is kept as
+    written: PEP 440 would turn ``0.128.0-alpha.1`` into ``0.128.0a1``, which npm does not know. It must
+    still parse as PEP 440 (:func:`version_key`), because expectations select versions by PEP 440 ranges.
+    """
+    value = str(text).strip()
+    if _NPM_VERSION.match(value) is None:
+        raise ValueError(f"{value[:40]!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0 "
+                         "(or an npm prerelease such as 0.128.0-alpha.1)")
+    if _PLATFORM_BUILD.search(value):
+        raise ValueError(f"{value!r} names a platform build, not a codex-cli version: "
+                         f"write {_PLATFORM_BUILD.sub('', value)}")
     try:
-        v = Version(str(text))
-    except InvalidVersion as exc:
-        raise ValueError(f"{text!r} is not a version: write it as X.Y.Z, e.g. 0.117.0") from exc
-    if v.local or v.epoch or len(v.release) != 3:
-        raise ValueError(f"{text!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0")
-    return str(v)
+        Version(value)
+    except InvalidVersion:
+        raise ValueError(f"{value!r} is an npm prerelease that PEP 440 ranges cannot order: "
+                         "use one like 0.128.0-alpha.1 or 0.128.0-beta.2") from None
+    return value
+
+
+def version_key(version: str) -> Version:
+    """The PEP 440 order of an npm version (``0.128.0-alpha.1`` sorts before ``0.128.0``)."""
+    return Version(version)
 
 
 def check_axis_values(axis: str, values: Iterable[str]) -> None:
