@@ -1,21 +1,24 @@
 """Ctrl-C and SIGTERM, handled so that stopping never loses what was already done.
 
-Three modes, all for the main thread (signal handlers can only be installed there; elsewhere each
-helper is a no-op):
+Interrupts are idempotent: the first SIGINT or SIGTERM stops the command, any later one is ignored
+(with a note while work is still being cleaned up), so a second Ctrl-C 50 ms after the first — or a
+CI runner that sends SIGTERM twice — cannot cut a cleanup or a report short. Three tools, all for the
+main thread (signal handlers can only be installed there; elsewhere each is a no-op):
 
-* :func:`terminate_as_interrupt` — for a whole command: SIGTERM (a cancelled CI job) raises
-  ``KeyboardInterrupt`` like Ctrl-C, so ``finally`` blocks run (a half-built rootfs is removed, a
-  download's scratch dir deleted) instead of the process dying where it stands.
-* :class:`StopRequests` — while a run's containers work and its reports are written: every SIGINT or
-  SIGTERM only sets an event that the runner polls. Nothing is ever raised in the middle of cleaning
-  up or writing, so a second (or tenth) Ctrl-C 50 ms after the first cannot lose results.json.
-* :func:`deferred` — around a short cleanup that must finish (removing a rootfs): signals that arrive
-  inside are held and re-raised as one ``KeyboardInterrupt`` afterwards.
+* :func:`command_signals` — around a whole command: the first signal raises ``KeyboardInterrupt``
+  (SIGTERM included, so ``finally`` blocks run: a half-built rootfs is removed, a download's scratch
+  dir deleted), later ones are ignored. For the real process the handler stays installed after the
+  command returned, so a late signal cannot turn a finished run into a traceback at exit.
+* :class:`StopRequests` — while a run's containers work and its reports are written: every signal only
+  sets an event that the runner polls. Nothing is raised in the middle of cleaning up or writing.
+* :func:`deferred` — around a short cleanup that must finish (removing a rootfs): a first signal that
+  arrives inside is held and raised as ``KeyboardInterrupt`` afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -26,38 +29,77 @@ from typing import Any
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class _State:
+    """One process, one stop: set by the first signal any of the tools below saw."""
+
+    stopping = False
+
+
+def stopping() -> bool:
+    """True once a stop was asked for (later signals are then ignored)."""
+    return _State.stopping
+
+
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
 @contextmanager
-def _handlers(handler: Callable[[int, FrameType | None], Any], signals: tuple[int, ...] = SIGNALS) -> Iterator[None]:
+def _handlers(handler: Callable[[int, FrameType | None], Any], *, restore: bool = True) -> Iterator[None]:
     if not _main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    previous = {sig: signal.signal(sig, handler) for sig in SIGNALS}
     try:
         yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        if restore:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
+def _say(line: str) -> None:
+    """A raw write: this runs inside a signal handler, where rich's lock may be held by the interrupted frame."""
+    with contextlib.suppress(OSError):
+        os.write(2, line.encode())
 
 
 @contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises ``KeyboardInterrupt`` (as SIGINT already does) for the duration of the block."""
+def command_signals(*, restore: bool = True) -> Iterator[None]:
+    """The first SIGINT/SIGTERM raises ``KeyboardInterrupt``; later ones are ignored.
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
+    ``restore=False`` (the real process) ignores every signal after the block (``SIG_IGN``, which
+    also holds while the interpreter shuts down, when Python-level handlers are already gone): the
+    command is over, the process is about to exit with its own code.
+    """
+    running = True
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if _State.stopping:
+            if running:
+                _say("codex-matrix: already stopping: cleaning up, please wait\n")
+            return
+        _State.stopping = True
         raise KeyboardInterrupt
 
-    with _handlers(interrupt, (signal.SIGTERM,)):
-        yield
+    with _handlers(handler, restore=restore):
+        try:
+            yield
+        finally:
+            running = False
+            if restore:
+                _State.stopping = False
+            else:
+                _State.stopping = True
+                if _main_thread():
+                    for sig in SIGNALS:
+                        signal.signal(sig, signal.SIG_IGN)
 
 
 class StopRequests:
     """While active, SIGINT/SIGTERM set :attr:`event` instead of raising; ``note`` is told about each.
 
-    ``note(count)`` runs in the main thread, inside the signal handler: keep it to one short print.
+    ``note(count)`` runs in the main thread, inside the signal handler: keep it to one raw write.
     """
 
     def __init__(self, note: Callable[[int], None] | None = None) -> None:
@@ -68,6 +110,7 @@ class StopRequests:
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         self.count += 1
+        _State.stopping = True
         self.event.set()
         if self._note is not None:
             with contextlib.suppress(Exception):  # a print to a closed terminal must not break the stop
@@ -76,11 +119,13 @@ class StopRequests:
     def __enter__(self) -> StopRequests:
         cm = _handlers(self._handler)
         cm.__enter__()
-        self._stack.append(cm)
+        self._stack.append((cm, _State.stopping))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stack.pop().__exit__(None, None, None)
+        cm, before = self._stack.pop()
+        cm.__exit__(None, None, None)
+        _State.stopping = before  # what was asked for here was handled here (the run stopped)
 
     @property
     def requested(self) -> bool:
@@ -89,13 +134,15 @@ class StopRequests:
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM during the block; if any arrived, raise ``KeyboardInterrupt`` after it."""
+    """Hold SIGINT/SIGTERM during the block; a first stop request that arrived is raised after it."""
     held: list[int] = []
 
     def hold(signum: int, frame: FrameType | None) -> None:
         held.append(signum)
 
+    already = _State.stopping
     with _handlers(hold):
         yield
-    if held:  # only reached when the block itself raised nothing
+    if held and not already:  # only reached when the block itself raised nothing
+        _State.stopping = True
         raise KeyboardInterrupt

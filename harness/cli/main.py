@@ -10,8 +10,9 @@ Exit codes (the README and ``--help`` say the same):
 * 130 — interrupted (Ctrl-C, or SIGTERM from a cancelled CI job).
 
 A closed pipe (``codex-matrix list | head -1``) ends quietly; SIGTERM is Ctrl-C for every command (so
-cleanup in ``finally`` blocks runs); an ``OSError`` the user can fix (disk full, read-only, permissions)
-is one line and exit 2; a terminal that cannot show a character gets a replacement, never an error.
+cleanup in ``finally`` blocks runs) and only the first of them counts (:mod:`harness.interrupts`); an
+``OSError`` the user can fix (disk full, read-only, permissions) is one line and exit 2; a terminal
+that cannot show a character gets a replacement, never an error.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import UserError, from_os_error
-from harness.interrupts import terminate_as_interrupt
+from harness.interrupts import command_signals
 
 SUBCOMMAND_MODULES = (
     "harness.cli.run",
@@ -110,8 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
-    with terminate_as_interrupt():
-        return _dispatch(args)
+    # the real process (argv from sys.argv) keeps ignoring signals once the command is done, so a late
+    # Ctrl-C cannot turn a finished run into a traceback at exit; in-process callers get theirs back
+    with command_signals(restore=argv is not None):
+        try:
+            return _dispatch(args)
+        except KeyboardInterrupt:  # the first signal landed while an outcome was being reported
+            print("codex-matrix: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
 def _dispatch(args: argparse.Namespace) -> int:

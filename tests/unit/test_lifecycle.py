@@ -14,7 +14,7 @@ import pytest
 
 from harness import labels
 from harness.images.prune import prune
-from harness.interrupts import StopRequests, deferred, terminate_as_interrupt
+from harness.interrupts import StopRequests, command_signals, deferred
 from harness.matrix import Timeouts
 from harness.orphans import find, reap
 from harness.owner import Owner
@@ -36,17 +36,24 @@ def test_repeated_signals_only_set_the_stop_flag() -> None:
 
 def test_deferred_holds_signals_until_the_cleanup_is_done() -> None:
     done = []
-    with pytest.raises(KeyboardInterrupt), deferred():
+    with command_signals(), pytest.raises(KeyboardInterrupt), deferred():
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.01)
         done.append("cleanup finished")
     assert done == ["cleanup finished"]
 
 
-def test_sigterm_is_ctrl_c_for_every_command() -> None:
-    with pytest.raises(KeyboardInterrupt), terminate_as_interrupt():
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(1)
+def test_sigterm_is_ctrl_c_for_every_command_and_only_the_first_counts() -> None:
+    cleaned = []
+    with command_signals():
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGINT)  # during cleanup: ignored
+        time.sleep(0.05)
+        cleaned.append(True)
+    assert cleaned == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def _options(container_s: float) -> RunOptions:
