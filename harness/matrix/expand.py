@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.errors import UserError
+from harness.matrix.load import clip
 from harness.matrix.schema import MatrixConfig, version_key
 from harness.suite.expectations import NATIVE
 from harness.suite.protocol import CellSpec, KnownRegression
@@ -57,7 +58,7 @@ def _combinations(config: MatrixConfig) -> list[dict[str, Any]]:
             missing = [k for k in _AXES if k not in axes]
             if missing:
                 raise UserError(
-                    f"include entry {entry} matches no combination and lacks {', '.join(missing)}: "
+                    f"include entry {clip(entry)} matches no combination and lacks {', '.join(missing)}: "
                     "give version, credential and policy to add a new cell"
                 )
             combos.append(dict(entry))

@@ -26,6 +26,12 @@ POLICIES: tuple[str, ...] = get_args(Policy)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
 _PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)$")
+
+
+def _q(value: object, limit: int = 40) -> str:
+    """``repr`` of a value quoted in a message, cut short: a hostile file must not make a line long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 2] + "…'"
 AXIS_VALUES: dict[str, tuple[str, ...]] = {
     "credentials": CREDENTIALS,
     "policies": POLICIES,
@@ -49,12 +55,12 @@ def parse_version(text: str) -> str:
         raise ValueError(f"{value[:40]!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0 "
                          "(or an npm prerelease such as 0.128.0-alpha.1)")
     if _PLATFORM_BUILD.search(value):
-        raise ValueError(f"{value!r} names a platform build, not a codex-cli version: "
+        raise ValueError(f"{_q(value)} names a platform build, not a codex-cli version: "
                          f"write {_PLATFORM_BUILD.sub('', value)}")
     try:
         Version(value)
     except InvalidVersion:
-        raise ValueError(f"{value!r} is an npm prerelease that PEP 440 ranges cannot order: "
+        raise ValueError(f"{_q(value)} is an npm prerelease that PEP 440 ranges cannot order: "
                          "use one like 0.128.0-alpha.1 or 0.128.0-beta.2") from None
     return value
 
@@ -68,7 +74,7 @@ def check_axis_values(axis: str, values: Iterable[str]) -> None:
     allowed = AXIS_VALUES[axis]
     for value in values:
         if value not in allowed:
-            raise ValueError(f"unknown {axis} value {value!r}: use one of {', '.join(allowed)}")
+            raise ValueError(f"unknown {axis} value {_q(value)}: use one of {', '.join(allowed)}")
 
 
 class _Strict(BaseModel):
@@ -92,7 +98,7 @@ class When(_Strict):
             SpecifierSet(value)
         except InvalidSpecifier as exc:
             raise ValueError(
-                f"{value!r} is not a PEP 440 version range: write e.g. \"<0.44\" or \">=0.99,<0.150\""
+                f"{_q(value)} is not a PEP 440 version range: write e.g. \"<0.44\" or \">=0.99,<0.150\""
             ) from exc
         return value
 
@@ -122,7 +128,7 @@ class ExpectationRule(_Strict):
     @classmethod
     def _kind(cls, value: str) -> str:
         if value not in EXPECTATIONS:
-            raise ValueError(f"unknown expectation {value!r}: use one of {', '.join(EXPECTATIONS)}")
+            raise ValueError(f"unknown expectation {_q(value)}: use one of {', '.join(EXPECTATIONS)}")
         return value
 
 
@@ -146,7 +152,7 @@ class XFailRule(_Strict):
     def _test_names(cls, value: list[str] | None) -> list[str] | None:
         for name in value or ():
             if not name.startswith("test_") or "[" in name:
-                raise ValueError(f"{name!r} is not a contract test name: write e.g. test_event_grammar")
+                raise ValueError(f"{_q(name)} is not a contract test name: write e.g. test_event_grammar")
         return value
 
     @field_validator("match")
@@ -158,7 +164,8 @@ class XFailRule(_Strict):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ValueError(f"match {value!r} is not a regular expression ({exc}): fix or quote it") from None
+                raise ValueError(f"match {_q(value)} is not a regular expression ({_q(str(exc), 60)}): "
+                                 "fix or quote it") from None
         return value
 
     @model_validator(mode="after")
