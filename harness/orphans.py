@@ -22,8 +22,23 @@ from harness.owner import Owner
 
 @dataclass(frozen=True)
 class Orphan:
+    id: str
     name: str
     owner: Owner
+
+
+def run_containers(client: Any) -> list[dict[str, Any]]:
+    """Every run container (any state) as the daemon lists it: ``Id``, ``Names``, ``Labels``, ``State``.
+
+    The low-level listing, not docker-py's ``containers.list``: that one inspects each container after
+    listing it and fails when one goes in between, which run containers (auto-removed) do all the time.
+    """
+    return list(client.api.containers(all=True, filters={"label": f"{labels.KIND}=run"}))
+
+
+def _name(row: dict[str, Any]) -> str:
+    names = row.get("Names") or [""]
+    return str(names[0]).lstrip("/")
 
 
 def owner_of(container_labels: dict[str, str]) -> Owner | None:
@@ -38,20 +53,21 @@ def owner_of(container_labels: dict[str, str]) -> Owner | None:
     })
 
 
-def is_kept(container: Any) -> bool:
+def is_kept(name: str) -> bool:
     """Kept for inspection on purpose (``--keep``): the run renamed it with the kept suffix."""
-    return str(container.name).endswith(labels.KEPT_SUFFIX)
+    return name.endswith(labels.KEPT_SUFFIX)
 
 
-def find(client: Any) -> list[tuple[Any, Orphan]]:
+def find(client: Any) -> list[Orphan]:
     """Run containers (any state) whose owner is provably gone, excluding those kept on purpose."""
     found = []
-    for container in client.containers.list(all=True, filters={"label": f"{labels.KIND}=run"}):
-        if is_kept(container):
+    for row in run_containers(client):
+        name = _name(row)
+        if is_kept(name):
             continue
-        owner = owner_of(container.labels or {})
+        owner = owner_of(row.get("Labels") or {})
         if owner is not None and owner.alive() is False:
-            found.append((container, Orphan(str(container.name), owner)))
+            found.append(Orphan(str(row["Id"]), name, owner))
     return found
 
 
@@ -60,13 +76,14 @@ def reap(client: Any) -> str | None:
     import docker.errors
 
     removed: list[Orphan] = []
-    for container, orphan in find(client):
+    for orphan in find(client):
         try:
-            container.remove(force=True, v=True)
+            client.api.remove_container(orphan.id, force=True, v=True)
         except docker.errors.NotFound:
             pass  # its own deadline (auto-remove) was first
-        except docker.errors.APIError:
-            continue
+        except docker.errors.APIError as exc:
+            if not (exc.status_code == 409 and "in progress" in str(exc)):
+                continue
         removed.append(orphan)
     if not removed:
         return None

@@ -32,22 +32,29 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
 
     removed: list[str] = []
     managed = {"label": f"{labels.MANAGED}=true"}
-    for container in client.containers.list(all=True, filters=managed):
+    for row in client.api.containers(all=True, filters=managed):  # low-level: see orphans.run_containers
+        try:
+            container = client.containers.get(row["Id"])
+        except docker.errors.NotFound:
+            continue  # it went by itself meanwhile
         if {container.id, container.short_id, container.name} & set(keep):
             continue
+        owner = orphans.owner_of(container.labels or {})
+        if owner is not None and owner.alive():
+            continue  # a live run's container (even one still being created): that run decides
         if container.status in _STOPPED:
             what = ""
         elif not is_idle_run(container):
             continue
-        elif orphans.is_kept(container):
+        elif orphans.is_kept(str(container.name)):
             what = ", kept for inspection"
-        elif orphans.owner_of(container.labels or {}) is None:
+        elif owner is None:
             what = ", idle: left by an older codex-matrix"
         else:
-            continue  # its run is alive (or on another host): it decides what happens to it
+            continue  # a run on another host: it decides what happens to it
         try:
             container.remove(v=True, force=True)
-        except docker.errors.APIError:
+        except docker.errors.APIError:  # gone meanwhile, or the daemon refused: not ours to force
             continue
         removed.append(f"container {container.name} ({container.short_id}{what})")
     current_base = recipes.base_recipe()

@@ -75,11 +75,19 @@ def docker_client() -> Any:
 @pytest.fixture
 def containers_of(docker_client: Any) -> Callable[[int], list[Any]]:
     """Run containers (any state) whose owner label is ``pid``: one run's containers, nobody else's."""
+    import docker.errors
+
     from harness import labels
 
     def find(pid: int) -> list[Any]:
-        return docker_client.containers.list(
-            all=True, filters={"label": [f"{labels.KIND}=run", f"{labels.OWNER_PID}={pid}"]})
+        found = []  # listed by the low-level API: docker-py's list fails on a container that just went
+        for row in docker_client.api.containers(all=True, filters={"label": [f"{labels.KIND}=run",
+                                                                             f"{labels.OWNER_PID}={pid}"]}):
+            try:
+                found.append(docker_client.containers.get(row["Id"]))
+            except docker.errors.NotFound:
+                continue
+        return found
 
     return find
 

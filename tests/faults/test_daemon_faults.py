@@ -51,9 +51,9 @@ def cleanup(docker_client: Any) -> Any:
     from harness import labels
 
     for pid in pids:
-        for c in docker_client.containers.list(all=True, filters={"label": f"{labels.OWNER_PID}={pid}"}):
+        for row in docker_client.api.containers(all=True, filters={"label": f"{labels.OWNER_PID}={pid}"}):
             with contextlib.suppress(Exception):
-                c.remove(force=True)
+                docker_client.api.remove_container(row["Id"], force=True)
 
 
 def test_a_dead_daemon_gives_a_truthful_report_and_an_orphan_cannot_change_it(

@@ -20,9 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sigterm_removes_containers_and_writes_reports(tmp_path: Path,
-                                                       run_containers: Callable[[], list[Any]]) -> None:
+                                                       run_containers: Callable[..., list[Any]]) -> None:
     out = tmp_path / "out"
-    before = {c.id for c in run_containers()}
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--versions", "0.20.0", "--credentials", "codex-api-key",
          "--out", str(out)],
@@ -30,7 +29,7 @@ def test_sigterm_removes_containers_and_writes_reports(tmp_path: Path,
     )
     try:
         deadline = time.monotonic() + 600  # a cold machine fetches the build and bootstraps the base first
-        while not [c for c in run_containers() if c.id not in before and c.status == "running"]:
+        while not [c for c in run_containers(proc.pid) if c.status == "running"]:
             assert proc.poll() is None, f"the run ended before its container started:\n{proc.stdout.read()}"  # type: ignore[union-attr]
             assert time.monotonic() < deadline, "no run container started"
             time.sleep(0.5)
@@ -44,7 +43,7 @@ def test_sigterm_removes_containers_and_writes_reports(tmp_path: Path,
             proc.kill()
     assert proc.returncode == 130, output
     assert stopped_s < 30, f"took {stopped_s:.0f} s to stop"
-    assert [c.name for c in run_containers() if c.id not in before] == []
+    assert [c.name for c in run_containers(proc.pid)] == []  # this run's only: others may share the daemon
     results = json.loads((out / "results.json").read_text())
     assert results["interrupted"] is True
     assert {c["status"] for c in results["cells"]} == {"error"}

@@ -108,13 +108,27 @@ class FakeContainer:
         return {"Processes": self.processes}
 
 
+class FakeApi:
+    """The low-level listing (dicts, as /containers/json returns them) and removal."""
+
+    def __init__(self, containers: list[FakeContainer]) -> None:
+        self.all = containers
+
+    def containers(self, all: bool = False, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        key, _, value = (filters or {}).get("label", "").partition("=")
+        return [{"Id": c.id, "Names": [f"/{c.name}"], "Labels": c.labels, "State": c.status}
+                for c in self.all if c.labels.get(key) == value]
+
+    def remove_container(self, container_id: str, **kwargs: Any) -> None:
+        next(c for c in self.all if c.id == container_id).removed = True
+
+
 class FakeContainers:
     def __init__(self, containers: list[FakeContainer]) -> None:
         self.all = containers
 
-    def list(self, all: bool = False, filters: dict[str, Any] | None = None) -> list[FakeContainer]:
-        key, _, value = (filters or {}).get("label", "").partition("=")
-        return [c for c in self.all if c.labels.get(key) == value]
+    def get(self, container_id: str) -> FakeContainer:
+        return next(c for c in self.all if c.id == container_id)
 
 
 class FakeImages:
@@ -125,6 +139,7 @@ class FakeImages:
 class FakeClient:
     def __init__(self, containers: list[FakeContainer]) -> None:
         self.all = containers
+        self.api = FakeApi(containers)
         self.containers = FakeContainers(containers)
         self.images = FakeImages()
 
@@ -147,7 +162,7 @@ def test_only_containers_of_runs_that_are_provably_gone_are_reaped() -> None:
     remote = FakeContainer("cnm-codex0.117.0-dddd", elsewhere)
     old = FakeContainer("cnm-codex0.117.0-eeee", None)
     client = FakeClient([orphan, stopped_orphan, kept, live, remote, old])
-    assert [o.name for _, o in find(client)] == [orphan.name, stopped_orphan.name]
+    assert [o.name for o in find(client)] == [orphan.name, stopped_orphan.name]
     line = reap(client)
     assert line is not None and line.startswith("removed 2 run containers whose codex-matrix run is gone")
     assert f"pid {dead.pid} on " in line and orphan.name in line
@@ -160,8 +175,9 @@ def test_prune_calls_only_containers_kept_on_purpose_kept_for_inspection() -> No
     kept = FakeContainer("cnm-a" + labels.KEPT_SUFFIX, _dead_owner())
     old_idle = FakeContainer("cnm-b", None)
     live_idle = FakeContainer("cnm-c", Owner.current("run"))  # its run is alive: its run decides
+    live_created = FakeContainer("cnm-e", Owner.current("run"), status="created")  # being started right now
     busy = FakeContainer("cnm-d", None, processes=suite)
-    removed = prune(FakeClient([kept, old_idle, live_idle, busy]))
+    removed = prune(FakeClient([kept, old_idle, live_idle, live_created, busy]))
     assert f"container {kept.name} ({kept.short_id}, kept for inspection)" in removed
     assert f"container {old_idle.name} ({old_idle.short_id}, idle: left by an older codex-matrix)" in removed
-    assert not live_idle.removed and not busy.removed
+    assert not live_idle.removed and not live_created.removed and not busy.removed
