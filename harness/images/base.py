@@ -33,7 +33,7 @@ def ensure_base_image(client: Any, *, progress: Progress | None = None, cache_di
     if image_exists(client, tag):
         return tag
     work = cache_dir or cache_root()
-    with scratch.locked(work, "image-base"):
+    with scratch.locked(work, "image-base", waiting=progress.note, what="the base image"):
         if image_exists(client, tag):  # a concurrent run built it while we waited
             return tag
         labels = recipes.labels("base", base)
