@@ -158,8 +158,9 @@ def test_any_number_of_ctrl_c_still_writes_every_report(docker_client: Any, tmp_
     assert containers_of(proc.pid) == []
 
 
-def test_ctrl_c_before_any_container_leaves_no_new_out_dir(tmp_path: Path) -> None:
-    """An interrupted run that never used its new out dir removes it again (nothing leaked)."""
+def test_a_run_that_never_starts_leaves_no_new_out_dir(tmp_path: Path) -> None:
+    """The out dir is claimed before the daemon is asked; a run that ends there (no daemon) removes the
+    directory it created (nothing leaked)."""
     out = tmp_path / "out"
     proc = start_cli("run", *SMALL, "--out", str(out), env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
     output, _ = proc.communicate(timeout=60)
