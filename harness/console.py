@@ -90,6 +90,10 @@ class ConsoleReporter:
             if job.kept:
                 self.console.print(f"  kept container: [bold]{job.enter_command}[/bold] "
                                    "(`codex-matrix prune` removes it)", soft_wrap=True)
+            elif job.orphaned:  # no exec line: there is no daemon to exec through
+                self.console.print(f"  [yellow]container {job.container_name} could not be removed: the Docker daemon "
+                                   "stopped answering; it ends by itself at its deadline, and the next codex-matrix "
+                                   "command removes it[/yellow]", soft_wrap=True)
 
 
 POLICY_SHORT = {"ephemeral": "eph", "persistent": "pers"}

@@ -2,8 +2,10 @@
 
 Library code reports *what* is happening through ``Progress``; only the CLI decides *how* it is shown.
 On a terminal a live bar is worth having for a 280 MB download; in CI logs the same bar would become
-hundreds of lines, so the non-TTY rendering prints exactly one line per finished step (plus explicit
-notes). One step runs at a time: the machinery fetches and builds sequentially.
+hundreds of lines, so the non-TTY rendering prints one line per finished step (plus explicit notes),
+and for a step that counts bytes one "still going" line every :data:`HEARTBEAT_S` seconds, so a slow
+mirror is visible in a CI log long before the download deadline. One step runs at a time: the
+machinery fetches and builds sequentially.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.progress import Progress as _RichBar
+
+HEARTBEAT_S = 30.0
 
 
 class Progress(Protocol):
@@ -75,6 +79,10 @@ class RichProgress:
         self._task_id: TaskID | None = None
         self._task = ""
         self._started = 0.0
+        self._count = 0
+        self._total: int | None = None
+        self._beat = 0.0
+        self.heartbeat_s = HEARTBEAT_S
 
     @property
     def is_terminal(self) -> bool:
@@ -89,7 +97,8 @@ class RichProgress:
     def start(self, task: str, total: int | None = None) -> None:
         self.close()
         self._task = task
-        self._started = time.monotonic()
+        self._started = self._beat = time.monotonic()
+        self._count, self._total = 0, total
         if not self.is_terminal:
             return
         columns = (
@@ -104,8 +113,14 @@ class RichProgress:
         self._task_id = self._bar.add_task(task, total=total, detail="")
 
     def advance(self, n: int = 1) -> None:
+        self._count += n
         if self._bar is not None and self._task_id is not None:
             self._bar.advance(self._task_id, n)
+        elif not self.is_terminal and time.monotonic() - self._beat >= self.heartbeat_s:
+            self._beat = time.monotonic()
+            of = f" of {self._total / 1e6:.1f} MB" if self._total else ""
+            self._console.print(f"{self._task}: {self._count / 1e6:.1f} MB{of} after "
+                                f"{self._beat - self._started:.0f} s", markup=False, highlight=False, soft_wrap=True)
 
     def update(self, detail: str) -> None:
         if self._bar is not None and self._task_id is not None:

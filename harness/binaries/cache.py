@@ -24,7 +24,7 @@ from harness.binaries import registry as npm
 from harness.binaries.download import download
 from harness.binaries.extract import extract_linux_x64, locate_binary
 from harness.binaries.tree import FileEntry, file_sha256, scan, tree_digest
-from harness.errors import UserError
+from harness.errors import UserError, from_os_error
 from harness.progress import NullProgress, Progress
 
 SCHEMA = 1
@@ -73,9 +73,27 @@ def fetch(version: str, *, cache_dir: Path | None = None, registry: str | None =
     npm.check_version_shape(version)
     progress = progress or NullProgress()
     root = cache_dir or cache_root()
+    try:
+        return _fetch(version, root, registry, progress, verify)
+    except OSError as exc:  # a full disk while unpacking, a read-only --cache-dir, no permission
+        raise cache_problem(root, exc) from None
+
+
+def cache_problem(root: Path, exc: OSError) -> UserError:
+    """One line for an OSError in the build cache: exit 2 when the user can fix it, else 3."""
+    fixable = from_os_error(exc) is not None
+    where = f" ({exc.filename})" if exc.filename else ""
+    return UserError(
+        f"the build cache {root} cannot be used: {exc.strerror or exc}{where}: free disk space there, or point "
+        "--cache-dir (or CODEX_MATRIX_CACHE) at a writable directory with a few GB free",
+        exit_code=2 if fixable else 3,
+    )
+
+
+def _fetch(version: str, root: Path, registry: str | None, progress: Progress, verify: bool) -> CachedBuild:
     root.mkdir(parents=True, exist_ok=True)
     scratch.sweep(root, TMP_PREFIX)
-    with scratch.locked(root, version):
+    with scratch.locked(root, version, waiting=progress.note, what=f"codex-cli {version} in the build cache"):
         found = _load(root / version, version, verify=verify)
         if isinstance(found, CachedBuild):
             return found

@@ -13,11 +13,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from harness.binaries.registry import TIMEOUT_S, USER_AGENT, unreachable
-from harness.errors import UserError
+from harness.binaries import transfer
+from harness.binaries.registry import USER_AGENT, unreachable
+from harness.errors import UserError, from_os_error
 from harness.progress import NullProgress, Progress
 
-CHUNK = 1 << 20
 # Strongest first: npm itself compares the strongest algorithm both sides know.
 _ALGORITHMS = ("sha512", "sha384", "sha256")
 
@@ -45,22 +45,30 @@ def download(url: str, dest: Path, integrity: str, *, registry: str, label: str,
              progress: Progress | None = None) -> int:
     """Write ``url`` to ``dest`` and verify ``integrity``; returns the byte count.
 
-    On a mismatch the partial file is deleted before raising, so nothing unverified survives.
+    On any failure the partial file is deleted before raising, so nothing unverified survives. The
+    whole transfer is bounded by :func:`transfer.deadline_s`.
     """
     progress = progress or NullProgress()
     algo, expected = parse_integrity(integrity)
     digest = hashlib.new(algo)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    deadline = transfer.Deadline(transfer.deadline_s())
     size = 0
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response, dest.open("wb") as out:
+        with urllib.request.urlopen(request, timeout=deadline.socket_timeout()) as response, \
+                dest.open("wb") as out:
             length = response.headers.get("Content-Length")
             progress.start(f"download {label}", int(length) if length and length.isdigit() else None)
-            while chunk := response.read(CHUNK):
+
+            def sink(chunk: bytes) -> None:
                 digest.update(chunk)
                 out.write(chunk)
-                size += len(chunk)
                 progress.advance(len(chunk))
+
+            size = transfer.read_all(response, what=f"downloading {label}", url=url, deadline=deadline, sink=sink)
+    except transfer.TransferError:
+        dest.unlink(missing_ok=True)
+        raise
     except urllib.error.HTTPError as exc:
         dest.unlink(missing_ok=True)
         raise UserError(
@@ -72,9 +80,11 @@ def download(url: str, dest: Path, integrity: str, *, registry: str, label: str,
         raise unreachable(registry, exc) from None
     except OSError as exc:
         dest.unlink(missing_ok=True)
+        if from_os_error(exc) is None:
+            raise unreachable(registry, exc) from None
         raise UserError(
             f"cannot write {dest}: {exc.strerror or exc}: free disk space or set CODEX_MATRIX_CACHE "
-            "to a writable directory"
+            "(or --cache-dir) to a writable directory"
         ) from None
     if digest.digest() != expected:
         dest.unlink(missing_ok=True)

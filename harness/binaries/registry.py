@@ -9,6 +9,7 @@ up to 0.98 one tarball carries every platform; from 0.99 the Linux x64 build is 
 from __future__ import annotations
 
 import bisect
+import http.client
 import json
 import os
 import re
@@ -21,13 +22,14 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from harness.binaries import transfer
 from harness.errors import UserError
 
 PACKAGE = "@openai/codex"
 LINUX_X64_ALIAS = "@openai/codex-linux-x64"
 DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 USER_AGENT = "codex-native-matrix (urllib)"
-TIMEOUT_S = 30.0
+TIMEOUT_S = transfer.READ_TIMEOUT_S  # one silent socket read; the whole transfer has a deadline too
 # Platform builds published as versions of the same package; never a version a user asks for.
 _PLATFORM_SUFFIX = re.compile(r"-(linux|darwin|win32)-(x64|arm64)$")
 _VERSION_SHAPE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$")
@@ -94,12 +96,26 @@ def check_version_shape(version: str) -> None:
         raise UserError(f"{version!r} is not a codex-cli version: pass one like 0.117.0")
 
 
+#: The abbreviated packument of @openai/codex is a few MB; anything far larger is not an npm answer.
+MAX_DOCUMENT_BYTES = 256 << 20
+
+
 def get_json(url: str, *, registry: str, accept: str = "application/json") -> Any:
-    """GET a JSON document from the registry with errors turned into one-line ``UserError``s."""
+    """GET a JSON document from the registry with errors turned into one-line ``UserError``s.
+
+    Bounded by the transfer deadline; a cut-short body and an answer that is not JSON (an HTML page
+    from a proxy or a wrong URL) get their own messages rather than "unreachable".
+    """
     request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": USER_AGENT})
+    deadline = transfer.Deadline(transfer.deadline_s())
+    parts: list[bytes] = []
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            return json.load(response)
+        with urllib.request.urlopen(request, timeout=deadline.socket_timeout()) as response:
+            content_type = response.headers.get("Content-Type", "")
+            transfer.read_all(response, what="reading the package list", url=url, deadline=deadline,
+                              sink=parts.append, limit=MAX_DOCUMENT_BYTES)
+    except transfer.TransferError:
+        raise
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             raise UserError(
@@ -110,8 +126,23 @@ def get_json(url: str, *, registry: str, accept: str = "application/json") -> An
             f"npm registry {registry} answered HTTP {exc.code} for {url}: retry later or set "
             "NPM_CONFIG_REGISTRY to a working mirror"
         ) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise unreachable(registry, exc) from None
+    body = b"".join(parts)
+    try:
+        return json.loads(body)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        raise not_json(registry, url, content_type, body) from None
+
+
+def not_json(registry: str, url: str, content_type: str, body: bytes) -> UserError:
+    excerpt = " ".join(body[:60].decode("utf-8", errors="replace").split())
+    kind = content_type.split(";")[0].strip() or "no content type"
+    return UserError(
+        f"npm registry {registry} answered {url} with something that is not JSON ({kind}: {excerpt!r}): "
+        "NPM_CONFIG_REGISTRY (or registry= in .npmrc) must point at an npm registry, not a web page or a "
+        "proxy's login page"
+    )
 
 
 def unreachable(registry: str, exc: BaseException) -> UserError:

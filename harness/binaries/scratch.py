@@ -8,7 +8,9 @@ one that belongs to a live concurrent run.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -16,6 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from harness.owner import Owner
 
 ORPHAN_AGE_S = 24 * 3600  # scratch dirs whose name carries no pid are removed after a day
 
@@ -72,13 +76,46 @@ def discard(path: Path) -> None:
 
 
 @contextmanager
-def locked(root: Path, name: str) -> Iterator[None]:
-    """Serialise work on one key across processes (parallel CI jobs sharing one cache and daemon)."""
+def locked(root: Path, name: str, *, waiting: Callable[[str], None] | None = None,
+           what: str = "") -> Iterator[None]:
+    """Serialise work on one key across processes (parallel CI jobs sharing one cache and daemon).
+
+    The holder writes who it is (pid, host, start time) into the lock file, so a process that has to
+    wait says whom it waits for (through ``waiting``) instead of sitting silent. The kernel drops the
+    lock when its holder dies, even by SIGKILL, so a wait never outlives the holder.
+    """
     locks = root / ".locks"  # kept apart (and never deleted: unlinking a flock file races)
     locks.mkdir(parents=True, exist_ok=True)
-    with (locks / name).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    path = locks / name
+    with path.open("a") as handle:
         try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                holder = _holder(path)
+                who = holder.describe() if holder is not None else "another process"
+                waiting(f"waiting for {what or name}: {who} is working on it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            with contextlib.suppress(OSError):  # who holds it is a courtesy, not a requirement
+                handle.truncate(0)
+                handle.write(json.dumps(Owner.current(_command()).to_json()) + "\n")
+                handle.flush()
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder(path: Path) -> Owner | None:
+    try:
+        return Owner.from_json(json.loads(path.read_text(encoding="utf-8")[:4096]))
+    except (OSError, ValueError):
+        return None
+
+
+def _command() -> str:
+    """The codex-matrix subcommand this process runs (``fetch``, ``build``, ``run``…), for the holder note."""
+    import sys
+
+    words = [a for a in sys.argv[1:] if not a.startswith("-")]
+    return words[0] if words and words[0].isidentifier() else ""

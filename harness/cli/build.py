@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import labels
-from harness.docker_env import docker_client
+from harness.cli.common import daemon
 from harness.images import ensure_images
 from harness.progress import RichProgress
 
@@ -40,7 +40,7 @@ def selected_versions(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     versions = selected_versions(args)
-    client = docker_client()
+    client = daemon()
     before = _project_tags(client)
     with RichProgress() as progress:
         tags = ensure_images(client, versions, progress=progress, cache_dir=args.cache_dir)

@@ -18,8 +18,8 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.cli.run import _sigterm_as_interrupt
 from harness.console import ConsoleReporter
+from harness.interrupts import command_signals
 from harness.matrix import Timeouts, versions_of
 from harness.results import RunResults
 from harness.run import RunOptions
@@ -28,11 +28,14 @@ from harness.suite.protocol import CellSpec
 
 
 def interruptible(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """SIGTERM (a cancelled CI job) ends the whole command as Ctrl-C does: containers removed, exit 130."""
+    """SIGTERM (a cancelled CI job) ends the whole command as Ctrl-C does: containers removed, exit 130.
+
+    ``codex-matrix`` already runs every command under :func:`harness.interrupts.command_signals`; this
+    keeps the same guarantee when a command function is called on its own (tests, embedding)."""
 
     @functools.wraps(command)
     def wrapper(args: argparse.Namespace) -> int:
-        with _sigterm_as_interrupt():
+        with command_signals():
             return command(args)
 
     return wrapper
@@ -69,7 +72,7 @@ def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, out_dir: Pa
     """Run ``cells`` (``runs`` times) in containers, nothing kept; KeyboardInterrupt once they are gone."""
     options = RunOptions(out_dir=out_dir, timeouts=timeouts, jobs=jobs, keep="never", workers=workers,
                          k_expr=k_expr)
-    with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
+    with ConsoleReporter(console) as reporter, command_signals():
         return run_cells(cells, images, options, reporter, runs=runs)
 
 

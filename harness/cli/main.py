@@ -9,12 +9,16 @@ Exit codes (the README and ``--help`` say the same):
 * 3 — internal error (a bug): one line on the console, the traceback saved to a file it names;
 * 130 — interrupted (Ctrl-C, or SIGTERM from a cancelled CI job).
 
-A closed pipe (``codex-matrix list | head -1``) ends quietly.
+A closed pipe (``codex-matrix list | head -1``) ends quietly; SIGTERM is Ctrl-C for every command (so
+cleanup in ``finally`` blocks runs) and only the first of them counts (:mod:`harness.interrupts`); an
+``OSError`` the user can fix (disk full, read-only, permissions) is one line and exit 2; a terminal
+that cannot show a character gets a replacement, never an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -24,7 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness import __version__
-from harness.errors import UserError
+from harness.errors import UserError, from_os_error
+from harness.interrupts import command_signals
 
 SUBCOMMAND_MODULES = (
     "harness.cli.run",
@@ -72,9 +77,11 @@ def save_traceback(args: argparse.Namespace | None) -> Path | None:
     """Write the current exception's traceback under the run's out dir, else the user cache dir."""
     import platformdirs
 
+    from harness.outdir import MARKER
+
     candidates = []
     out = getattr(args, "out", None)
-    if isinstance(out, Path):
+    if isinstance(out, Path) and (out / MARKER).is_file():  # never into a directory that is not ours
         candidates.append(out)
     candidates.append(Path(platformdirs.user_cache_dir("codex-native-matrix")) / "crashes")
     name = f"codex-matrix-crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.txt"
@@ -97,9 +104,30 @@ def _quiet_broken_pipe() -> int:
     return EXIT_OK
 
 
+def _tolerant_streams() -> None:
+    """A non-UTF-8 terminal or pipe (LANG=C, PYTHONIOENCODING=latin-1) shows ``?`` for ✅, never fails."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # detached or closed: nothing to print to anyway
+                reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
+    # the real process (argv from sys.argv) keeps ignoring signals once the command is done, so a late
+    # Ctrl-C cannot turn a finished run into a traceback at exit; in-process callers get theirs back
+    with command_signals(restore=argv is not None):
+        try:
+            return _dispatch(args)
+        except KeyboardInterrupt:  # the first signal landed while an outcome was being reported
+            print("codex-matrix: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
         sys.stdout.flush()
@@ -111,14 +139,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except OSError as exc:
+        user = from_os_error(exc)
+        if user is None:
+            return _internal_error(args, exc)
+        print(f"codex-matrix: error: {user}", file=sys.stderr)
+        return user.exit_code
     except Exception as exc:  # a bug: say so in one line, keep the evidence
-        where = save_traceback(args)
-        saved = f"traceback saved to {where}" if where else "the traceback could not be saved"
-        first = " ".join(str(exc).split())[:200]
-        print(f"codex-matrix: internal error ({type(exc).__name__}: {first}); {saved}: please report it",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal_error(args, exc)
     return code
+
+
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
+    """A bug: say so in one line, keep the evidence (called inside the ``except`` that caught it)."""
+    where = save_traceback(args)
+    saved = f"traceback saved to {where}" if where else "the traceback could not be saved"
+    first = " ".join(str(exc).split())[:200]
+    print(f"codex-matrix: internal error ({type(exc).__name__}: {first}); {saved}: please report it",
+          file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

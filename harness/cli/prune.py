@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.docker_env import docker_client
+from harness.cli.common import daemon
 from harness.images import prune
 
 
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    removed = prune(docker_client(), keep=args.keep, all_=args.all_)
+    removed = prune(daemon(), keep=args.keep, all_=args.all_)
     for line in removed:
         print(f"removed {line}")
     if not removed:

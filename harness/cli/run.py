@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
+import contextlib
+import os
 from pathlib import Path
-from types import FrameType
 
 from rich.console import Console
 
 from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
+from harness.interrupts import StopRequests
 from harness.matrix import Selection, apply_shard, load_matrix, select, versions_of
+from harness.outdir import OutDir
 from harness.redact import Redactor
 from harness.releases import expand_versions_arg
 from harness.report import write_junit, write_markdown
 from harness.rerun import rerun_selection
-from harness.results import write_results
+from harness.results import RunResults, write_results
 from harness.run import RunOptions, plan_jobs, run_jobs
 
 
@@ -67,10 +66,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # imported here so `codex-matrix list` and `--help` work without Docker libraries touching the daemon
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
     from harness.images import ensure_images
     from harness.progress import RichProgress
-    from harness.report.html import write_html
 
     if args.jobs < 1 or args.workers < 1:
         raise UserError("--jobs and --workers take a whole number of at least 1")
@@ -81,39 +79,50 @@ def run(args: argparse.Namespace) -> int:
         if narrowed is None:  # every cell met its expectation: nothing to do, nothing written
             return 0
         selection = narrowed
-    cells = select(config, selection)
+    cells = apply_shard(select(config, selection), args.shard, config.timeouts)
     console = Console(stderr=True)
-    cells = apply_shard(cells, args.shard, config.timeouts)
-    client = docker_client()
-    console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
-    images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
-    out: Path = args.out
-    if (out / "raw").exists():
-        shutil.rmtree(out / "raw")
-    options = RunOptions(out_dir=out, timeouts=config.timeouts, codex=config.codex, jobs=args.jobs, keep=args.keep,
-                         isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
-    jobs = plan_jobs(cells, images, options)
-    with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
-        results = run_jobs(jobs, options, reporter)
-    redactor = Redactor()
-    paths = [str(write_results(results, out, redactor)), str(write_junit(results, out, redactor)),
-             str(write_markdown(results, out, redactor))]
-    paths.append(str(write_html(results, out, redactor)))
-    print_summary(Console(), results, paths)
-    if results.interrupted:
+    # the out dir first: a foreign, busy, read-only or full one fails now, before any image work
+    with OutDir.claim(args.out) as out:
+        client = daemon()
+        console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
+        images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
+        options = RunOptions(out_dir=out.path, timeouts=config.timeouts, codex=config.codex, jobs=args.jobs,
+                             keep=args.keep, isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
+        jobs = plan_jobs(cells, images, options)
+        # from here on Ctrl-C/SIGTERM only ask to stop: containers go, the reports are always written
+        with StopRequests(note=_say_stopping) as stop:
+            out.clear_previous()
+            with ConsoleReporter(console) as reporter:
+                results = run_jobs(jobs, options, reporter, stop=stop.event)
+            _publish(out, results)
+        stopped = stop.count > 0
+    if results.interrupted or stopped:
         return 130
     return 0 if results.ok else 1
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A cancelled CI job sends SIGTERM: treat it as Ctrl-C so containers go and reports are written."""
+def _publish(out: OutDir, results: RunResults) -> list[Path]:
+    """Write the reports into place (whole or not at all), then show the grid and where they are."""
+    from harness.report.html import write_html
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    redactor = Redactor()
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        paths = out.publish_reports([
+            lambda d: write_results(results, d, redactor),
+            lambda d: write_junit(results, d, redactor),
+            lambda d: write_markdown(results, d, redactor),
+            lambda d: write_html(results, d, redactor),
+        ])
+    except UserError:
+        print_summary(Console(), results, [])  # the verdict is not lost with the files
+        raise
+    print_summary(Console(), results, [str(p) for p in paths])
+    return paths
+
+
+def _say_stopping(count: int) -> None:
+    """Runs inside the signal handler: a raw write, no rich (its lock may be held by the interrupted frame)."""
+    line = ("codex-matrix: stopping: removing containers, then writing the reports\n" if count == 1 else
+            "codex-matrix: still stopping: the reports are being written and will not be lost\n")
+    with contextlib.suppress(OSError):
+        os.write(2, line.encode())

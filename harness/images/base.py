@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.binaries import cache_root, scratch
 from harness.images import dockerbuild, recipes, rootfs
+from harness.interrupts import deferred
 from harness.progress import NullProgress, Progress
 
 
@@ -32,7 +33,7 @@ def ensure_base_image(client: Any, *, progress: Progress | None = None, cache_di
     if image_exists(client, tag):
         return tag
     work = cache_dir or cache_root()
-    with scratch.locked(work, "image-base"):
+    with scratch.locked(work, "image-base", waiting=progress.note, what="the base image"):
         if image_exists(client, tag):  # a concurrent run built it while we waited
             return tag
         labels = recipes.labels("base", base)
@@ -73,4 +74,7 @@ def _bootstrap(client: Any, base: recipes.Recipe, tag: str, labels: dict[str, st
                          progress=progress)
         rootfs.import_rootfs(client, target, tag=tag, labels=labels, progress=progress)
     finally:
-        rootfs.remove_rootfs(target)
+        # SIGTERM is Ctrl-C (harness.cli.main): either lands here, and a second one must not cut the
+        # removal of a ~90 MB rootfs short, so signals wait until it is gone
+        with deferred():
+            rootfs.remove_rootfs(target)

@@ -56,7 +56,7 @@ def ensure_version_image(client: Any, build: CachedBuild, *, progress: Progress 
     if image_exists(client, tag):
         return tag
     cache = build.root.parent.parent  # <cache>/<version>/tree -> <cache>: same filesystem as the tree
-    with scratch.locked(cache, f"image-{build.version}"):
+    with scratch.locked(cache, f"image-{build.version}", waiting=progress.note, what=f"the image of {build.version}"):
         if image_exists(client, tag):
             return tag
         scratch.sweep(cache, CONTEXT_PREFIX)

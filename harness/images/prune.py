@@ -1,10 +1,12 @@
 """Remove what this project left in Docker, found only by its labels (never by name patterns).
 
 By default only what can no longer be used goes: stopped project containers, run containers kept
-for inspection (``--keep``: still running, but their contract suite has ended), untagged project
-images, and images whose recipe (or base) is not the current one. ``all_`` removes every project
-image not in ``keep``. Images still used by a running container are skipped, not forced, and a run
-container whose suite is still running is never touched, so a prune beside a live run is safe.
+for inspection (``--keep``: renamed ``…-kept``, their contract suite has ended), idle run containers
+left by older versions (no owner labels), untagged project images, and images whose recipe (or base)
+is not the current one. ``all_`` removes every project image not in ``keep``. Images still used by a
+running container are skipped, not forced, and a run container whose suite is still running, or whose
+run is still alive, is never touched, so a prune beside a live run is safe. Containers of runs that
+are gone were already removed by :func:`harness.orphans.reap` (every command calls it first).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from harness import labels
+from harness import labels, orphans
 from harness.images import recipes
 
 _STOPPED = ("created", "exited", "dead")
@@ -30,18 +32,29 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
 
     removed: list[str] = []
     managed = {"label": f"{labels.MANAGED}=true"}
-    for container in client.containers.list(all=True, filters=managed):
+    for row in client.api.containers(all=True, filters=managed):  # low-level: see orphans.run_containers
+        try:
+            container = client.containers.get(row["Id"])
+        except docker.errors.NotFound:
+            continue  # it went by itself meanwhile
         if {container.id, container.short_id, container.name} & set(keep):
             continue
+        owner = orphans.owner_of(container.labels or {})
+        if owner is not None and owner.alive():
+            continue  # a live run's container (even one still being created): that run decides
         if container.status in _STOPPED:
             what = ""
-        elif is_kept_run(container):
-            what = ", kept for inspection"
-        else:
+        elif not is_idle_run(container):
             continue
+        elif orphans.is_kept(str(container.name)):
+            what = ", kept for inspection"
+        elif owner is None:
+            what = ", idle: left by an older codex-matrix"
+        else:
+            continue  # a run on another host: it decides what happens to it
         try:
             container.remove(v=True, force=True)
-        except docker.errors.APIError:
+        except docker.errors.APIError:  # gone meanwhile, or the daemon refused: not ours to force
             continue
         removed.append(f"container {container.name} ({container.short_id}{what})")
     current_base = recipes.base_recipe()
@@ -65,8 +78,8 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
     return removed
 
 
-def is_kept_run(container: Any) -> bool:
-    """A running run container whose contract suite has ended: it was kept for inspection."""
+def is_idle_run(container: Any) -> bool:
+    """A running run container whose contract suite has ended (only its lifetime sleep is left)."""
     import docker.errors
 
     if container.status != "running" or container.labels.get(labels.KIND) != "run":

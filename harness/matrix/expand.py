@@ -6,10 +6,9 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from packaging.version import Version
-
 from harness.errors import UserError
-from harness.matrix.schema import MatrixConfig
+from harness.matrix.load import clip
+from harness.matrix.schema import MatrixConfig, version_key
 from harness.suite.expectations import NATIVE
 from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression
 
@@ -60,7 +59,7 @@ def _combinations(config: MatrixConfig) -> list[dict[str, Any]]:
             missing = [k for k in _AXES if k not in axes]
             if missing:
                 raise UserError(
-                    f"include entry {entry} matches no combination and lacks {', '.join(missing)}: "
+                    f"include entry {clip(entry)} matches no combination and lacks {', '.join(missing)}: "
                     "give version, credential and policy to add a new cell"
                 )
             combos.append({"sandbox": DEFAULT_SANDBOX, **entry})
@@ -83,6 +82,6 @@ def expand(config: MatrixConfig) -> list[CellSpec]:
     order = {c: i for i, c in enumerate(config.credentials)}
     porder = {p: i for i, p in enumerate(config.policies)}
     sorder = {s: i for i, s in enumerate(config.sandboxes)}
-    cells.sort(key=lambda c: (Version(c.version), sorder.get(c.sandbox, 99), order.get(c.credential, 99),
+    cells.sort(key=lambda c: (version_key(c.version), sorder.get(c.sandbox, 99), order.get(c.credential, 99),
                               porder.get(c.policy, 99)))
     return cells

@@ -153,6 +153,6 @@ def load_matrix(path: Path | None = None) -> MatrixConfig:
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {clip(loc[-1])!r}: remove it or check the spelling against the README"
         where = f"{path}:{line}" if line else str(path)
-        raise UserError(f"{where}: {clip(dotted)}: {clip(msg, 200)}") from None
+        raise UserError(f"{where}: {clip(dotted)}: {clip(msg, 160)}") from None
     except (ValueError, TypeError, RecursionError) as exc:
         raise UserError(f"{path}: a value cannot be read ({clip(exc)}): write plain values as in the README") from None

@@ -8,6 +8,7 @@ scenarios: :mod:`harness.fakeapi.scenarios`, policies: the lane, expectation kin
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any, get_args
 
@@ -25,6 +26,13 @@ POLICIES: tuple[str, ...] = get_args(Policy)
 SANDBOXES: tuple[str, ...] = get_args(SandboxMode)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
+_PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)$")
+
+
+def _q(value: object, limit: int = 40) -> str:
+    """``repr`` of a value quoted in a message, cut short: a hostile file must not make a line long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 2] + "…'"
 AXIS_VALUES: dict[str, tuple[str, ...]] = {
     "credentials": CREDENTIALS,
     "policies": POLICIES,
@@ -33,22 +41,42 @@ AXIS_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 
+# npm's semver: X.Y.Z with an optional prerelease (`-alpha.1`), no leading zeros, no build metadata.
+_NPM_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
+
+
 def parse_version(text: str) -> str:
-    """Normalise an X.Y.Z codex version; reject anything npm would not publish for codex."""
+    """A codex-cli version exactly as npm spells it (``0.117.0``, ``0.128.0-alpha.1``); ValueError otherwise.
+
+    The npm spelling is what the registry, the cache, image tags and cell ids use, so it is kept as
+    written: PEP 440 would turn ``0.128.0-alpha.1`` into ``0.128.0a1``, which npm does not know. It must
+    still parse as PEP 440 (:func:`version_key`), because expectations select versions by PEP 440 ranges.
+    """
+    value = str(text).strip()
+    if _NPM_VERSION.match(value) is None:
+        raise ValueError(f"{value[:40]!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0 "
+                         "(or an npm prerelease such as 0.128.0-alpha.1)")
+    if _PLATFORM_BUILD.search(value):
+        raise ValueError(f"{_q(value)} names a platform build, not a codex-cli version: "
+                         f"write {_PLATFORM_BUILD.sub('', value)}")
     try:
-        v = Version(str(text))
-    except InvalidVersion as exc:
-        raise ValueError(f"{text!r} is not a version: write it as X.Y.Z, e.g. 0.117.0") from exc
-    if v.local or v.epoch or len(v.release) != 3:
-        raise ValueError(f"{text!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0")
-    return str(v)
+        Version(value)
+    except InvalidVersion:
+        raise ValueError(f"{_q(value)} is an npm prerelease that PEP 440 ranges cannot order: "
+                         "use one like 0.128.0-alpha.1 or 0.128.0-beta.2") from None
+    return value
+
+
+def version_key(version: str) -> Version:
+    """The PEP 440 order of an npm version (``0.128.0-alpha.1`` sorts before ``0.128.0``)."""
+    return Version(version)
 
 
 def check_axis_values(axis: str, values: Iterable[str]) -> None:
     allowed = AXIS_VALUES[axis]
     for value in values:
         if value not in allowed:
-            raise ValueError(f"unknown {axis} value {value!r}: use one of {', '.join(allowed)}")
+            raise ValueError(f"unknown {axis} value {_q(value)}: use one of {', '.join(allowed)}")
 
 
 class _Strict(BaseModel):
@@ -73,7 +101,7 @@ class When(_Strict):
             SpecifierSet(value)
         except InvalidSpecifier as exc:
             raise ValueError(
-                f"{value!r} is not a PEP 440 version range: write e.g. \"<0.44\" or \">=0.99,<0.150\""
+                f"{_q(value)} is not a PEP 440 version range: write e.g. \"<0.44\" or \">=0.99,<0.150\""
             ) from exc
         return value
 
@@ -106,7 +134,7 @@ class ExpectationRule(_Strict):
     @classmethod
     def _kind(cls, value: str) -> str:
         if value not in EXPECTATIONS:
-            raise ValueError(f"unknown expectation {value!r}: use one of {', '.join(EXPECTATIONS)}")
+            raise ValueError(f"unknown expectation {_q(value)}: use one of {', '.join(EXPECTATIONS)}")
         return value
 
 
@@ -130,7 +158,7 @@ class XFailRule(_Strict):
     def _test_names(cls, value: list[str] | None) -> list[str] | None:
         for name in value or ():
             if not name.startswith("test_") or "[" in name:
-                raise ValueError(f"{name!r} is not a contract test name: write e.g. test_event_grammar")
+                raise ValueError(f"{_q(name)} is not a contract test name: write e.g. test_event_grammar")
         return value
 
     @field_validator("match")
@@ -142,7 +170,8 @@ class XFailRule(_Strict):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ValueError(f"match {value!r} is not a regular expression ({exc}): fix or quote it") from None
+                raise ValueError(f"match {_q(value)} is not a regular expression ({_q(str(exc), 60)}): "
+                                 "fix or quote it") from None
         return value
 
     @model_validator(mode="after")

@@ -95,12 +95,23 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
 
 
 def _version_of_id(cell_id: str) -> str:
-    """``codex0.117.0-codex-api-key-ephemeral`` → ``0.117.0``."""
-    head = cell_id.removeprefix("codex").split("-", 1)[0]
-    if not head or not cell_id.startswith("codex"):
-        raise UserError(f"--cells: {clip(cell_id)!r} is not a cell id: "
-                        "they look like codex0.117.0-codex-api-key-ephemeral")
-    return head
+    """``codex0.117.0-codex-api-key-ephemeral`` → ``0.117.0`` (``codex0.128.0-alpha.1-none-persistent`` →
+    ``0.128.0-alpha.1``): the id ends in a known credential and policy, the version is what precedes them.
+    """
+    if cell_id.startswith("codex"):
+        body = cell_id.removeprefix("codex")
+        for sandbox in AXIS_VALUES["sandboxes"]:
+            body = body.removesuffix(f"-{sandbox}")
+        for credential in AXIS_VALUES["credentials"]:
+            for policy in AXIS_VALUES["policies"]:
+                head = body.removesuffix(f"-{credential}-{policy}")
+                if head and head != body:
+                    return head
+        head = body.split("-", 1)[0]  # not a known setup: the version is still named, the id then matches nothing
+        if head and head[0].isdigit():
+            return head
+    raise UserError(f"--cells: {clip(cell_id)!r} is not a cell id: "
+                    "they look like codex0.117.0-codex-api-key-ephemeral")
 
 
 def versions_of(cells: list[CellSpec]) -> list[str]:

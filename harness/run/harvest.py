@@ -38,6 +38,7 @@ class JobEnd:
     timed_out: bool = False
     interrupted: bool = False
     log_tail: str = ""
+    io_error: str = ""  # the out dir could not take the container's files (full, read-only): nothing is met
 
 
 def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellResult]:
@@ -69,6 +70,10 @@ def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellR
             status, message = "skip", "no contract test of this cell was selected (pytest -k)"
         elif not tests:
             message = f"no test results for this cell; container output:\n{end.log_tail}"
+        if end.io_error:  # what the suite reported may be whole, but its files are not: never a pass
+            if status != "fail":
+                status = "error"
+            message = end.io_error + (f"\n{message}" if message else "")
         artifacts = raw_dir / CELLS_DIR / cell.id
         lanes = lane_seconds(artifacts)
         out.append(CellResult(

@@ -3,6 +3,7 @@ capability added, not privileged; the sandboxed modes get Docker's default profi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 
 from harness import labels
 from harness.images import ensure_images
+from harness.matrix import Timeouts
 from harness.run.containers import suite_container
-from harness.run.plan import JobPlan
+from harness.run.plan import JobPlan, RunOptions
 from harness.suite.protocol import CellSpec
 
 
@@ -24,7 +26,8 @@ def test_no_network_and_seccomp_is_the_only_relaxation(docker_client: object, tm
     plan = JobPlan("security", "0.169.0", image, (CellSpec("0.169.0", "none", "persistent", ("ok",), sandbox=sandbox),),
                    raw)
     name = f"cnm-security-{uuid.uuid4().hex[:8]}"
-    container = suite_container(plan, name, {labels.MANAGED: "true", labels.KIND: "run"})
+    options = RunOptions(out_dir=tmp_path, timeouts=Timeouts(container_s=60))
+    container = suite_container(plan, name, {labels.MANAGED: "true", labels.KIND: "run"}, options, raw)
     container.start()
     try:
         wrapped = container.get_wrapped_container()
@@ -47,4 +50,5 @@ def test_no_network_and_seccomp_is_the_only_relaxation(docker_client: object, tm
         _, out = wrapped.exec_run(["cat", "/proc/net/route"])
         assert out.decode().splitlines()[1:] == [], out
     finally:
-        container.stop()
+        with contextlib.suppress(Exception):  # auto-removed once stopped
+            container.stop()

@@ -20,6 +20,7 @@ import pytest
 from harness.binaries import fetch
 from harness.images import ensure_base_image, ensure_images, ensure_version_image, prune
 from harness.images.recipes import codex_recipe
+from harness.labels import KEPT_SUFFIX
 from harness.labels import PREFIX as LABEL_PREFIX
 
 pytestmark = pytest.mark.integration
@@ -98,10 +99,11 @@ def test_base_and_version_image(docker_client: Any, private_recipe: Path, tmp_pa
         stopped = client.containers.create(base, ["true"], labels={f"{LABEL_PREFIX}.managed": "true"})
         # run containers: one kept for inspection (only sleeps), one whose suite is still running
         run_labels = {f"{LABEL_PREFIX}.managed": "true", f"{LABEL_PREFIX}.kind": "run"}
-        kept = client.containers.run(base, ["sleep", "300"], detach=True, network_mode="none", labels=run_labels)
+        kept = client.containers.run(base, ["sleep", "300"], detach=True, network_mode="none", labels=run_labels,
+                                     name=f"cnm-prune-test-{uuid.uuid4().hex[:8]}{KEPT_SUFFIX}")
         live = client.containers.run(base, ["sh", "-c", "sleep 300 # python3 -m pytest stands in"], detach=True,
                                      network_mode="none", labels=run_labels)
-        created_containers.append(live)
+        created_containers.extend([live, kept])
         mine = {stopped.id, kept.id, live.id}
         others = [t for i in client.images.list(filters={"label": f"{LABEL_PREFIX}.managed=true"})
                   for t in i.tags if t != stale]

@@ -56,18 +56,41 @@ def test_empty_selection_is_an_error_not_everything(value: str, capsys: pytest.C
 
 def test_internal_error_exits_3_with_the_traceback_under_the_out_dir(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import harness.cli.common as common
+    from harness.outdir import write_marker
+    from harness.owner import Owner
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the harness")
+
+    monkeypatch.setattr(common, "daemon", broken)
+    out = tmp_path / "out"
+    out.mkdir()
+    write_marker(out, Owner.current("run"))  # an out dir of an earlier run
+    assert main(["run", "--versions", "0.117.0", "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error (RuntimeError: a bug in the harness)" in err
+    [saved] = out.glob("codex-matrix-crash-*.txt")
+    assert str(saved) in err and "Traceback" in saved.read_text() and "a bug in the harness" in saved.read_text()
+
+
+def test_internal_error_never_writes_into_a_directory_that_is_not_an_out_dir(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import harness.cli.run as run_cmd
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the harness")
 
     monkeypatch.setattr(run_cmd, "load_matrix", broken)
-    out = tmp_path / "out"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "IMG.CR2").write_bytes(b"x")
     assert main(["run", "--out", str(out)]) == 3
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "internal error (RuntimeError: a bug in the harness)" in err
-    [saved] = out.glob("codex-matrix-crash-*.txt")
-    assert str(saved) in err and "Traceback" in saved.read_text() and "a bug in the harness" in saved.read_text()
+    assert sorted(p.name for p in out.iterdir()) == ["IMG.CR2"]
+    [saved] = (tmp_path / "cache").rglob("codex-matrix-crash-*.txt")
+    assert str(saved) in err
 
 
 def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:

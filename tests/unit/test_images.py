@@ -12,7 +12,7 @@ import pytest
 from harness.binaries import CachedBuild
 from harness.errors import UserError
 from harness.images import codex, recipes, rootfs
-from harness.images.prune import _stale, is_kept_run
+from harness.images.prune import _stale, is_idle_run
 from harness.progress import NullProgress
 
 REPO_CONTAINERS = Path(__file__).resolve().parents[2] / "containers"
@@ -227,5 +227,5 @@ SUITE = ["root", "42", "python3 -m pytest /project/tests/contract -q"]
         (_FakeContainer("exited", "run", []), False),  # stopped ones are pruned on their own rule
     ],
 )
-def test_kept_run_container_is_one_whose_suite_ended(container: _FakeContainer, kept: bool) -> None:
-    assert is_kept_run(container) is kept
+def test_idle_run_container_is_one_whose_suite_ended(container: _FakeContainer, kept: bool) -> None:
+    assert is_idle_run(container) is kept

@@ -145,10 +145,46 @@ def test_selection_narrows_and_accepts_unlisted_versions(tmp_path: Path) -> None
         (Selection(credentials="nobody"), "--credentials: unknown value 'nobody'"),
         (Selection(policies="sometimes"), "--policies: unknown value 'sometimes'"),
         (Selection(scenarios="explode"), "--scenarios: unknown value 'explode'"),
-        (Selection(versions="latest"), "--versions: 'latest' is not a version"),
+        (Selection(versions="latest"), "--versions: 'latest' is not an X.Y.Z version"),
     ],
 )
 def test_bad_selection_is_one_clear_error(tmp_path: Path, selection: Selection, fragment: str) -> None:
     with pytest.raises(UserError) as err:
         select(load_matrix(write(tmp_path, BASE)), selection)
     assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize("version", ["0.128.0-alpha.1", "0.46.0-beta.2", "1.0.0-rc.1", "0.117.0"])
+def test_npm_prereleases_keep_their_npm_spelling_everywhere(tmp_path: Path, version: str) -> None:
+    """`run --versions 0.128.0-alpha.1` must name what `fetch 0.128.0-alpha.1` downloads, never 0.128.0a1."""
+    from harness.binaries.registry import check_version_shape
+
+    check_version_shape(version)  # what fetch accepts
+    config = load_matrix(write(tmp_path, BASE))
+    cells = select(config, Selection(versions=version, credentials="none", policies="persistent"))
+    assert [c.version for c in cells] == [version]
+    assert [c.id for c in cells] == [f"codex{version}-none-persistent"]
+    again = select(config, Selection(cells=cells[0].id))  # the id round-trips through --cells
+    assert [c.id for c in again] == [cells[0].id]
+
+
+def test_prereleases_sort_before_their_release_and_match_pep440_ranges(tmp_path: Path) -> None:
+    text = BASE.replace("0.117.0]", "0.117.0, 0.128.0, 0.128.0-alpha.1]") + (
+        "expectations:\n  - when: {versions: \">=0.128.0a0,<=0.128.0rc9\"}\n"
+        "    expect: native\n    reason: prerelease\n")
+    cells = [c for c in expand(load_matrix(write(tmp_path, text))) if c.credential == "none"
+             and c.policy == "persistent"]
+    assert [c.version for c in cells][-2:] == ["0.128.0-alpha.1", "0.128.0"]
+    assert cells[-2].expect_reason == "prerelease" and cells[-1].expect_reason != "prerelease"
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("0.128.0a1", "is not an X.Y.Z version"),  # PEP 440 spelling: npm has no such version
+    ("0.99.0-linux-x64", "names a platform build"),
+    ("01.2.3", "is not an X.Y.Z version"),
+    ("0.1.0-", "is not an X.Y.Z version"),
+    ("0.1.0-foo.bar", "cannot order"),
+])
+def test_versions_npm_would_not_publish_are_refused(tmp_path: Path, value: str, fragment: str) -> None:
+    with pytest.raises(UserError, match=fragment):
+        select(load_matrix(write(tmp_path, BASE)), Selection(versions=value))
