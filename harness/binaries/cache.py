@@ -63,10 +63,13 @@ def cached(version: str, *, cache_dir: Path | None = None, verify: bool = False)
 
 
 def fetch(version: str, *, cache_dir: Path | None = None, registry: str | None = None,
-          progress: Progress | None = None, verify: bool = False) -> CachedBuild:
+          progress: Progress | None = None, verify: bool = False,
+          packument: dict[str, Any] | None = None) -> CachedBuild:
     """Return the cached build of ``version``, downloading and checking it first if needed.
 
     ``verify=True`` re-hashes a cached tree and replaces it when it no longer matches its metadata.
+    ``packument``: the registry's document when the caller already holds it (the atlas resolves every
+    release from one), so a fetch does not download it again.
     """
     npm.check_version_shape(version)
     progress = progress or NullProgress()
@@ -82,7 +85,7 @@ def fetch(version: str, *, cache_dir: Path | None = None, registry: str | None =
             _discard_entry(root, version)
         base = registry or npm.registry_url()
         base = base if base.endswith("/") else base + "/"
-        ref = npm.resolve(npm.packument(base), version, base)
+        ref = npm.resolve(packument if packument is not None else npm.packument(base), version, base)
         return _install(root, ref, base, progress)
 
 
@@ -175,6 +178,23 @@ def _verify_full(build: CachedBuild, files: dict[str, dict[str, Any]]) -> str | 
     if tree_digest(entries) != build.tree_sha256:
         return "tree digest differs"
     return None
+
+
+def remove(version: str, *, cache_dir: Path | None = None) -> bool:
+    """Delete the cached build of ``version`` (True if there was one); readers never see it half-gone.
+
+    Taken under the version's lock, so a concurrent fetch of the same version either finishes first or
+    starts after the entry is gone.
+    """
+    npm.check_version_shape(version)
+    root = cache_dir or cache_root()
+    if not (root / version).exists():
+        return False
+    with scratch.locked(root, version):
+        if not (root / version).exists():
+            return False
+        _discard_entry(root, version)
+    return True
 
 
 def _discard_entry(root: Path, version: str) -> None:

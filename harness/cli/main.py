@@ -35,6 +35,7 @@ SUBCOMMAND_MODULES = (
     "harness.cli.prune",
     "harness.cli.lane",
     "harness.cli.resolve",
+    "harness.cli.atlas",
 )
 
 EXIT_OK, EXIT_MISSED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
