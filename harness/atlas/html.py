@@ -11,6 +11,7 @@ the tool-race strip; what each release cost, as stacked bars; facts that never c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from html import escape
 from string import Template
@@ -37,9 +38,10 @@ table{border-collapse:collapse}td,th{padding:2px 6px;border:1px solid #d0d7de;te
 th{background:#f6f8fa}code{font:12px ui-monospace,monospace}a{color:#0969da;text-decoration:none}
 .grid td,.grid th{padding:0;border:1px solid #eee;min-width:9px;height:14px}
 .grid th.v{writing-mode:vertical-rl;transform:rotate(180deg);font:10px ui-monospace,monospace;
-  padding:2px 0;font-weight:normal;background:#fff}
+  padding:2px 0;font-weight:normal;background:#fff;height:5.5em;white-space:nowrap;text-align:left}
 .grid td.f{padding:0 6px;white-space:nowrap;max-width:40em;overflow:hidden;text-overflow:ellipsis;font-size:12px}
 .grid td.k{padding:0 6px;white-space:nowrap;color:#57606a;font-size:12px}
+.grid th.v a{font:inherit}
 .on{background:#2da44e}.off{background:#fff}
 .na{background:repeating-linear-gradient(45deg,#eee,#eee 2px,#fff 2px,#fff 4px)}
 .race td{width:12px;height:18px;padding:0;border:1px solid #fff}
@@ -60,9 +62,14 @@ def _a(version: str | None) -> str:
     return f'<a href="{escape(notes_url(version))}">{escape(version)}</a>'
 
 
+def _ticks(text: str) -> str:
+    """Escape ``text`` and show its `backticked` parts as code (the known-transition names use them)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
+
+
 def _known(timeline: Mapping[str, Any]) -> str:
     rows = "".join(
-        f"<tr><td>{escape(r['what'])}</td><td><code>{escape(r['fact'])}</code></td><td>{escape(r['known'])}</td>"
+        f"<tr><td>{_ticks(r['what'])}</td><td><code>{escape(r['fact'])}</code></td><td>{escape(r['known'])}</td>"
         f"<td><b>{escape(r['found'])}</b></td></tr>" for r in known_rows(timeline))
     return ("<h2>Known transitions, as found</h2><table><tr><th>transition</th><th>fact</th><th>known</th>"
             f"<th>found by the atlas</th></tr>{rows}</table>")
