@@ -96,12 +96,17 @@ def record_facts(record: Mapping[str, Any]) -> set[tuple[str, str]] | None:
     add("stderr", [line[:STDERR_CHARS] for line in fp.get("stderr", [])])
     add("model", fp.get("model_catalog", []))
     add("file", beside_binary(record.get("tree_files", []), record.get("binary_relpath")))
+    # A cell whose suite was cut short says nothing about the build: its tests and status are left out.
+    cells: Mapping[str, Any] = record.get("cells") or {}
+    finished = {key for key, cell in cells.items() if not cell.get("unfinished")}
     by_test: dict[str, set[str]] = {}
-    for outcomes in (record.get("tests") or {}).values():
+    for key, outcomes in (record.get("tests") or {}).items():
+        if key not in finished:
+            continue
         for name, outcome in outcomes.items():
             by_test.setdefault(name, set()).add(outcome)
     add("test", [f"{name}: {outcome}" for name, outs in by_test.items() for outcome in outs])
-    add("cell", [f"{key}: {cell.get('status')}" for key, cell in (record.get("cells") or {}).items()])
+    add("cell", [f"{key}: {cells[key].get('status')}" for key in finished])
     return facts
 
 
@@ -152,7 +157,10 @@ def tool_race_verdict(tests: Mapping[str, str]) -> str | None:
 def tool_race_row(record: Mapping[str, Any]) -> dict[str, Any]:
     counts: dict[str, int] = {}
     failing: list[str] = []
+    cells: Mapping[str, Any] = record.get("cells") or {}
     for key, tests in (record.get("tests") or {}).items():
+        if (cells.get(key) or {}).get("unfinished"):
+            continue
         verdict = tool_race_verdict(tests)
         if verdict is None:
             continue

@@ -34,7 +34,8 @@ def register(sub: Any) -> None:
     p.add_argument("--until", metavar="V", help="last release to include (e.g. 0.101.0)")
     p.add_argument("-j", "--jobs", type=int, default=2,
                    help="builds on disk at once: one runs while the others are fetched and built (default: 2)")
-    p.add_argument("--workers", type=int, default=4, help="lane runs at once inside a container (default: 4)")
+    p.add_argument("--workers", type=int, default=8,
+                   help="lane runs at once inside a container (default: 8: runs mostly wait, see the benchmark)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"atlas directory (default: {DEFAULT_OUT}/)")
     p.add_argument("--resume", action="store_true", help="skip releases already recorded in atlas.jsonl")
     p.add_argument("--keep-builds", action="store_true",

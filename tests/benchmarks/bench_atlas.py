@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("--since", default="0.97.0")
     parser.add_argument("--until", default="0.101.0")
     parser.add_argument("-j", "--jobs", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--out", type=Path, default=None, help="keep the atlas here (default: a temp dir)")
     args = parser.parse_args()
 

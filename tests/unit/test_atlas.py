@@ -22,8 +22,9 @@ from harness.binaries import cached, fetch, remove
 from harness.binaries.extract import NoLinuxBuild
 from harness.cli.main import main
 from harness.errors import UserError
+from harness.fingerprint import build_fingerprints
 from harness.matrix import load_matrix
-from harness.results import CellResult
+from harness.results import CellResult, RunResults, now
 from harness.suite.protocol import CellSpec, TestRecord
 from tests.unit.test_binaries import FakeRegistry, make_tgz, registry  # noqa: F401  (fixture)
 
@@ -136,6 +137,60 @@ def test_record_facts_of_unobserved_release_is_none_and_files_beside_binary() ->
     assert beside_binary(["codex/codex", "path/rg"], "codex/codex") == ["path/rg"]
     assert ("test", "test_tool_round_trip[tool-race]: pass") in facts
     assert ("cell", "codex-api-key/persistent: pass") in facts
+
+
+def test_cells_cut_short_say_nothing_about_the_build() -> None:
+    record = line("0.140.0", race={"codex-api-key/persistent": "pass", "auth-json/persistent": "fail"})
+    record["cells"]["auth-json/persistent"].update(status="timeout", unfinished="died")
+    facts = record_facts(record)
+    assert facts is not None
+    assert ("test", "test_tool_round_trip[tool-race]: fail") not in facts
+    assert ("cell", "auth-json/persistent: timeout") not in facts
+    assert ("cell", "codex-api-key/persistent: pass") in facts
+    row = build_timeline([record])["tool_race"][0]
+    assert row["counts"] == {"pass": 1} and row["failing_cells"] == []
+
+
+def _results(version: str, unfinished: str | None) -> RunResults:
+    cells = [CellResult(cell=c, status="timeout" if unfinished else "pass", unfinished=unfinished,
+                        fingerprint={"version_line": f"codex-cli {version}", "protocol": "thread-events", "flags": []},
+                        tests=[TestRecord(c.id, "test_event_grammar[ok]", "ok", "pass")])
+             for c in atlas_cells(load_matrix(), version)]
+    return RunResults(started=now(), duration_s=1.0, cells=cells, builds=build_fingerprints(cells))
+
+
+@pytest.mark.parametrize(("ends", "status", "retried"), [
+    ((None,), "ok", False),
+    (("died", None), "ok", True),  # a container killed from outside is run once more
+    (("died", "died"), "error", True),  # twice: recorded as an error of the runs phase, facts not "gone"
+])
+def test_a_suite_that_did_not_finish_is_run_once_more(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                      ends: tuple[str | None, ...], status: str, retried: bool) -> None:
+    from harness.atlas import runner
+    from harness.atlas.releases import Release
+
+    calls = iter(ends)
+    monkeypatch.setattr(runner, "run_jobs", lambda plans, options, reporter: _results("0.150.0", next(calls)))
+    notes: list[str] = []
+
+    class Notes:
+        def release_started(self, *a: object) -> None: ...
+        def release_recorded(self, *a: object) -> None: ...
+        def note(self, message: str) -> None:
+            notes.append(message)
+
+    atlas = runner.Atlas(None, load_matrix(), "base:tag", runner.AtlasOptions(out_dir=tmp_path), Notes())
+    assert atlas.run_options().timeouts.hang_s >= runner.MIN_HANG_S
+    assert atlas.run_options().timeouts.container_s <= runner.CONTAINER_BUDGET_S
+    prepared = runner.Prepared(Release("0.150.0", "0.150.0-linux-x64"), new_record("0.150.0", "0.150.0-linux-x64"),
+                               image="img:0.150.0")
+    assert atlas.run_cells(prepared) is True
+    assert prepared.record["status"] == status and bool(prepared.record.get("retried")) is retried
+    assert bool(notes) is retried
+    if status == "error":
+        assert prepared.record["error"]["phase"] == "runs"
+    else:
+        assert prepared.record["fingerprint"]["version_line"] == "codex-cli 0.150.0"
 
 
 class _Links(HTMLParser):
