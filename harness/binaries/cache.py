@@ -65,16 +65,19 @@ def cached(version: str, *, cache_dir: Path | None = None, verify: bool = False)
 
 
 def fetch(version: str, *, cache_dir: Path | None = None, registry: str | None = None,
-          progress: Progress | None = None, verify: bool = False) -> CachedBuild:
+          progress: Progress | None = None, verify: bool = False,
+          packument: dict[str, Any] | None = None) -> CachedBuild:
     """Return the cached build of ``version``, downloading and checking it first if needed.
 
     ``verify=True`` re-hashes a cached tree and replaces it when it no longer matches its metadata.
+    ``packument``: the registry's document when the caller already holds it (the atlas resolves every
+    release from one), so a fetch does not download it again.
     """
     npm.check_version_shape(version)
     progress = progress or NullProgress()
     root = cache_dir or cache_root()
     try:
-        return _fetch(version, root, registry, progress, verify)
+        return _fetch(version, root, registry, progress, verify, packument)
     except OSError as exc:  # a full disk while unpacking, a read-only --cache-dir, no permission
         raise cache_problem(root, exc) from None
 
@@ -90,7 +93,8 @@ def cache_problem(root: Path, exc: OSError) -> UserError:
     )
 
 
-def _fetch(version: str, root: Path, registry: str | None, progress: Progress, verify: bool) -> CachedBuild:
+def _fetch(version: str, root: Path, registry: str | None, progress: Progress, verify: bool,
+           packument: dict[str, Any] | None = None) -> CachedBuild:
     root.mkdir(parents=True, exist_ok=True)
     scratch.sweep(root, TMP_PREFIX)
     with scratch.locked(root, version, waiting=progress.note, what=f"codex-cli {version} in the build cache"):
@@ -102,7 +106,7 @@ def _fetch(version: str, root: Path, registry: str | None, progress: Progress, v
             _discard_entry(root, version)
         base = registry or npm.registry_url()
         base = base if base.endswith("/") else base + "/"
-        ref = npm.resolve(npm.packument(base), version, base)
+        ref = npm.resolve(packument if packument is not None else npm.packument(base), version, base)
         return _install(root, ref, base, progress)
 
 
@@ -196,6 +200,23 @@ def _verify_full(build: CachedBuild, files: dict[str, dict[str, Any]]) -> str | 
     if tree_digest(entries) != build.tree_sha256:
         return "tree digest differs"
     return None
+
+
+def remove(version: str, *, cache_dir: Path | None = None) -> bool:
+    """Delete the cached build of ``version`` (True if there was one); readers never see it half-gone.
+
+    Taken under the version's lock, so a concurrent fetch of the same version either finishes first or
+    starts after the entry is gone.
+    """
+    npm.check_version_shape(version)
+    root = cache_dir or cache_root()
+    if not (root / version).exists():
+        return False
+    with scratch.locked(root, version):
+        if not (root / version).exists():
+            return False
+        _discard_entry(root, version)
+    return True
 
 
 def _discard_entry(root: Path, version: str) -> None:

@@ -35,6 +35,10 @@ class UnsafeArchive(UserError):
     """The tarball tried to write outside its package or carried special files."""
 
 
+class NoLinuxBuild(UserError):
+    """The package holds no Linux x64 build at all (the TypeScript-era releases): not installable here."""
+
+
 def _package_path(name: str, label: str) -> str:
     """Member name without npm's first component (``package/``), after safety checks."""
     if name.startswith("/") or "\\" in name:
@@ -104,7 +108,7 @@ def extract_linux_x64(tarball: Path, dest: Path, *, label: str) -> None:
     if kept_vendor and (root / f"codex-{TRIPLE}").exists():
         (root / f"codex-{TRIPLE}").unlink()  # both layouts present: the vendor tree is the real one
     if not any(root.iterdir()):
-        raise UserError(
+        raise NoLinuxBuild(
             f"{label} contains no Linux x64 codex build (neither {VENDOR_PREFIX} nor {LEGACY_BINARY}): "
             "pick a codex-cli version of the Rust era (0.20.0 or later)"
         )

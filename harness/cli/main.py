@@ -46,6 +46,7 @@ SUBCOMMAND_MODULES = (
     "harness.cli.diff",
     "harness.cli.bisect",
     "harness.cli.repro",
+    "harness.cli.atlas",
 )
 
 EXIT_OK, EXIT_MISSED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

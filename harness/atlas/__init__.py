@@ -1,0 +1,46 @@
+"""The release atlas: every stable codex build, fingerprinted and contract-checked, as a timeline.
+
+``releases`` (which versions, from the npm packument), ``cells`` (the compact cell set), ``runner``
+(fetch → image → runs → record → cleanup, streamed with bounded disk), ``record`` (``atlas.jsonl``, the
+only state), ``timeline`` (records → facts → where each appeared and went away), ``known`` (the known
+transitions, looked up), and the writers ``markdown`` and ``html``. Arrows point one way:
+cli → runner → (binaries, images, run, matrix); timeline ← record; writers ← timeline.
+
+Public API:
+
+* ``write_timeline(out_dir, records) -> list[Path]``: ``atlas.json``, ``atlas.md``, ``atlas.html``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.atlas.html import render_html
+from harness.atlas.markdown import render_markdown
+from harness.atlas.timeline import build_timeline
+from harness.redact import Redactor
+
+__all__ = ["build_timeline", "write_timeline"]
+
+
+def _write(path: Path, text: str) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def write_timeline(out_dir: Path, records: Iterable[Mapping[str, Any]],
+                   redactor: Redactor | None = None) -> list[Path]:
+    """Write the three timeline files (atomically, through the redactor) and return their paths."""
+    redactor = redactor or Redactor()
+    timeline = build_timeline(records)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        _write(out_dir / "atlas.json", redactor(json.dumps(timeline, indent=1, ensure_ascii=False)) + "\n"),
+        _write(out_dir / "atlas.md", redactor(render_markdown(timeline))),
+        _write(out_dir / "atlas.html", redactor(render_html(timeline))),
+    ]

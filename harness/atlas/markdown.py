@@ -1,0 +1,108 @@
+"""``atlas.md``: the timeline for reading in a terminal, a pull request or a wiki.
+
+Sections: the releases covered, the known transitions as found, every fact that changed (where it
+appeared and went away, each release linked to its notes), the same as a release-by-release changelog,
+the tool-race outcomes, releases that could not be installed or run, and what each release cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from harness.atlas.known import known_rows
+from harness.atlas.releases import notes_url
+
+
+def _link(version: str | None) -> str:
+    return f"[{version}]({notes_url(version)})" if version else "—"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _s(value: Any) -> str:
+    return f"{float(value or 0):.1f}"
+
+
+def _mb(value: Any) -> str:
+    return f"{int(value) / 1e6:.0f}" if value else "—"
+
+
+def render_markdown(timeline: Mapping[str, Any]) -> str:
+    releases = timeline["releases"]
+    observed = timeline["observed"]
+    by_status: dict[str, int] = {}
+    for r in releases:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    span = f"{releases[0]['version']} … {releases[-1]['version']}" if releases else "no releases"
+    lines = [
+        "# codex release atlas",
+        "",
+        f"{len(releases)} stable releases ({span}): " + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+        + f". {len(observed)} observed. Generated {timeline['generated']}.",
+        "",
+        "A fact's *appeared* release is the first observed release that shows it (after the observed "
+        "release named in brackets); *went away* is the first observed release without it. Releases that "
+        "could not be installed or run say nothing either way.",
+        "",
+        "## Known transitions, as found",
+        "",
+        "| transition | fact | known | found by the atlas |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {_cell(r['what'])} | `{_cell(r['fact'])}` | {r['known']} | {_cell(r['found'])} |"
+              for r in known_rows(timeline)]
+    changing = [f for f in timeline["facts"] if not f["constant"]]
+    lines += ["", f"## Facts that changed ({len(changing)})", "",
+              "| kind | fact | appeared | went away |", "|---|---|---|---|"]
+    for fact in changing:
+        for span_ in fact["spans"]:
+            appeared = (f"{_link(span_['appeared'])} (after {span_['appeared_after']})"
+                        if span_["appeared_after"] else f"≤ {span_['appeared']}")
+            gone = (f"{_link(span_['went_away'])} (last {span_['last_seen']})" if span_["went_away"] else "—")
+            lines.append(f"| {fact['label']} | `{_cell(fact['value'])}` | {appeared} | {gone} |")
+    lines += ["", "## Release by release", ""]
+    for change in timeline["changes"]:
+        lines.append(f"### {_link(change['version'])} (after {change['after']})")
+        lines += [f"- \\+ {item['category']}: `{_cell(item['value'])}`" for item in change["appeared"]]
+        lines += [f"- − {item['category']}: `{_cell(item['value'])}`" for item in change["went_away"]]
+        lines.append("")
+    constant = [f for f in timeline["facts"] if f["constant"]]
+    counts: dict[str, int] = {}
+    for fact in constant:
+        counts[fact["label"]] = counts.get(fact["label"], 0) + 1
+    lines += [f"## Facts present in every observed release ({len(constant)})", "",
+              ", ".join(f"{label}: {n}" for label, n in counts.items()) or "none", "",
+              "(listed in atlas.json)", ""]
+    lines += ["## tool-race", "", "Cells whose `tool-race` scenario failed (5 tool calls in one turn, each "
+              "follow-up answered at once).", "", "| release | verdicts | failing cells |", "|---|---|---|"]
+    for row in timeline["tool_race"]:
+        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(row["counts"].items())) or "did not run"
+        lines.append(f"| {_link(row['version'])} | {verdicts} | {', '.join(row['failing_cells']) or '—'} |")
+    unobserved = [r for r in releases if r["status"] != "ok"]
+    lines += ["", f"## Not observed ({len(unobserved)})", ""]
+    lines += [f"- {_link(r['version'])}: **{r['status']}** at {(r['error'] or {}).get('phase')}: "
+              f"{_cell((r['error'] or {}).get('message', ''))}" for r in unobserved] or ["none"]
+    cost = timeline["cost"]
+    lines += ["", "## Cost per release", "",
+              f"{cost['releases']} releases in {_s(cost['totals_s']['total_s'])} s of phase time "
+              f"(mean {cost['mean_total_s']} s; {cost['mean_ok_total_s']} s for releases that ran). Phases of "
+              "consecutive releases overlap (the next one is prepared while one runs), so the wall time of the "
+              "atlas is below this sum.", "",
+              "| release | status | download s | unpack s | image s | runs s | cleanup s | total s | tarball MB "
+              "| tree MB | image MB | reused | cells met |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in releases:
+        t, z = r["timings"], r["sizes"]
+        reused = ", ".join(k for k, v in (r.get("reused") or {}).items() if v) or "—"
+        lines.append(
+            f"| {_link(r['version'])} | {r['status']} | {_s(t.get('download_s'))} | {_s(t.get('unpack_s'))} | "
+            f"{_s(t.get('image_s'))} | {_s(t.get('runs_s'))} | {_s(t.get('cleanup_s'))} | {_s(t.get('total_s'))} | "
+            f"{_mb(z.get('tarball_bytes'))} | {_mb(z.get('tree_bytes'))} | {_mb(z.get('image_bytes'))} | {reused} | "
+            f"{r['cells_met']}/{r['cells']} |")
+    tot = cost["totals_s"]
+    lines.append(f"| **sum** | | {_s(tot['download_s'])} | {_s(tot['unpack_s'])} | {_s(tot['image_s'])} | "
+                 f"{_s(tot['runs_s'])} | {_s(tot['cleanup_s'])} | {_s(tot['total_s'])} | | | | | |")
+    return "\n".join(lines) + "\n"

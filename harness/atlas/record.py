@@ -1,0 +1,135 @@
+"""``atlas.jsonl``: one line per release, appended as soon as the release is done; the atlas's only state.
+
+A line holds everything the timeline needs (the build's fingerprint, its files, every cell's status and
+every contract test's outcome) and what the release cost (seconds per phase, bytes), so the timeline
+can be rebuilt from the file alone and ``--resume`` only has to read which versions it already holds.
+
+Writing is one ``write`` of a whole line to a file opened ``O_APPEND``: an interrupt lands either
+before or after it. A line torn by a crash (power loss, ``kill -9``) is cut off before the next append
+and skipped by readers, so the file stays valid JSON Lines whatever happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.atlas.cells import cell_key
+from harness.redact import Redactor
+from harness.results import CellResult
+from harness.suite.protocol import FACTS_FILE, Facts
+
+SCHEMA = 1
+LOG_NAME = "atlas.jsonl"
+#: Status of a release in the atlas: ran (its cells may still have missed), could not be installed
+#: (nothing for Linux x64 was published), or failed on the way (fetch, image or run).
+STATUSES = ("ok", "not-installable", "error")
+PHASES = ("resolve", "download", "unpack", "image", "runs", "cleanup")
+MESSAGE_CHARS = 300
+
+
+def cells_part(results: Iterable[CellResult]) -> tuple[dict[str, Any], dict[str, dict[str, str]],
+                                                       dict[str, dict[str, str]]]:
+    """(cells, tests, failures) of a release: status per cell, outcome per test per cell, and the first
+    line of each failing test's message (what a reader of the timeline needs to tell why)."""
+    cells: dict[str, Any] = {}
+    tests: dict[str, dict[str, str]] = {}
+    failures: dict[str, dict[str, str]] = {}
+    for result in results:
+        key = cell_key(result.cell.credential, result.cell.policy)
+        cells[key] = {"status": result.status, "expected": result.cell.expect,
+                      "lane_s": round(sum(result.lane_s.values()), 2)}
+        if result.unfinished:
+            cells[key]["unfinished"] = result.unfinished
+        tests[key] = {t.name: t.outcome for t in result.tests}
+        for t in result.tests:
+            if t.outcome in ("fail", "error", "xpass") and t.message:
+                failures.setdefault(key, {})[t.name] = t.message.strip().splitlines()[0][:MESSAGE_CHARS]
+        if result.message and not result.tests:
+            failures.setdefault(key, {})["(cell)"] = result.message.strip().splitlines()[0][:MESSAGE_CHARS]
+    return cells, tests, failures
+
+
+def model_catalog(results: Iterable[CellResult]) -> list[str]:
+    """The slugs the build bundles (any cell's facts carry them: the catalog is the binary's)."""
+    for result in results:
+        if not result.artifacts:
+            continue
+        for path in sorted(Path(result.artifacts).glob(f"*/{FACTS_FILE}")):
+            facts = Facts.read(path)
+            if facts is not None and facts.version_line:
+                return list(facts.model_catalog)
+    return []
+
+
+def new_record(version: str, npm_version: str | None) -> dict[str, Any]:
+    """A record with every key present, so readers never need to guess at a missing one."""
+    return {
+        "schema": SCHEMA, "version": version, "npm_version": npm_version, "status": "error", "error": None,
+        "timings": {f"{p}_s": 0.0 for p in PHASES} | {"total_s": 0.0},
+        "reused": {"build": False, "image": False},
+        # CPU seconds: the preparing thread (unpack, hashing, build context) and the cell runs' container
+        "cpu": {"prepare_s": None, "runs_s": None},
+        "sizes": {"tarball_bytes": None, "tree_bytes": None, "image_bytes": None},
+        "binary_relpath": None, "tree_files": [], "image": None,
+        "fingerprint": {}, "cells": {}, "tests": {}, "failures": {}, "recorded_at": None,
+    }
+
+
+class AtlasLog:
+    """The append-only ``atlas.jsonl`` of one atlas directory."""
+
+    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
+        self.path = path
+        self.redactor = redactor or Redactor()
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every readable record, the last one per version winning (a rerun replaces its release)."""
+        by_version: dict[str, dict[str, Any]] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        for raw in text.splitlines():
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("version"), str) and data.get("schema") == SCHEMA:
+                by_version.pop(data["version"], None)
+                by_version[data["version"]] = data
+        return list(by_version.values())
+
+    def recorded(self) -> set[str]:
+        return {r["version"] for r in self.read()}
+
+    def append(self, record: Mapping[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._repair_tail()
+        line = self.redactor(json.dumps(record, sort_keys=False, ensure_ascii=False)) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _repair_tail(self) -> None:
+        """Cut a torn last line (no newline) so the next record starts on a line of its own."""
+        try:
+            with self.path.open("rb+") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                if size == 0:
+                    return
+                fh.seek(size - 1)
+                if fh.read(1) == b"\n":
+                    return
+                fh.seek(0)
+                data = fh.read()
+                fh.truncate(data.rfind(b"\n") + 1)
+        except FileNotFoundError:
+            return

@@ -1,0 +1,411 @@
+"""The atlas pipeline: releases stream through fetch → image → runs → record → cleanup, oldest first.
+
+Why this shape:
+
+* **Bounded disk.** At most ``jobs`` builds exist at once: the release whose cells run, plus ``jobs - 1``
+  being fetched and built ahead of it. A release's image and cached tree go as soon as its line is
+  written, unless ``keep_builds``; anything that was on disk before the atlas reached it (a default
+  matrix build, another run's cache) is never removed: the atlas only deletes what it brought in.
+* **Overlap where it pays.** Downloads and image builds are I/O-bound and the cell runs CPU-bound, so
+  the next release is prepared on a worker thread while the current one runs. Runs stay on the main
+  thread, one container at a time (``run_jobs`` handles Ctrl-C there, removing the container).
+* **Nothing stops the atlas but the user.** A release that cannot be installed or run is recorded with
+  its error and phase, and the atlas goes on. On Ctrl-C (or SIGTERM turned into it) the current
+  release is dropped unrecorded, preparations in flight finish their step and are cleaned up, and the
+  file keeps every line written so far: ``--resume`` continues from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.atlas.cells import atlas_cells
+from harness.atlas.cpu import container_cpu_s
+from harness.atlas.record import LOG_NAME, AtlasLog, cells_part, model_catalog, new_record
+from harness.atlas.releases import Release
+from harness.binaries import CachedBuild, cache_root, fetch
+from harness.binaries import remove as remove_build
+from harness.binaries.extract import NoLinuxBuild
+from harness.errors import UserError
+from harness.images import ensure_version_image
+from harness.images.base import image_exists
+from harness.images.codex import version_tag
+from harness.matrix.schema import MatrixConfig
+from harness.progress import NullProgress
+from harness.run import JobRun, RunOptions, plan_jobs, run_jobs
+
+#: Budget for one release's whole contract suite; a healthy release needs well under a minute.
+CONTAINER_BUDGET_S = 600.0
+#: Lower bound for the matrix's ``hang_s``, which also bounds each cell's bare credential probe (is the
+#: key honoured by the build itself?). 0.123–0.125 stall ~10 s at start-up in the network-less
+#: containers, so with the default 6 s the probe ends before the request and the build looks as if it
+#: ignored every credential. Costs only 0.20.x, the one line of builds that hangs on errors.
+MIN_HANG_S = 20.0
+
+
+@dataclass(frozen=True)
+class AtlasOptions:
+    out_dir: Path
+    jobs: int = 2  # builds on disk at once: one running, jobs - 1 prepared ahead
+    keep_builds: bool = False
+    cache_dir: Path | None = None
+    workers: int = 8  # lane runs at once in the container: runs mostly wait (startup stalls, timeouts)
+
+
+class AtlasReporter(Protocol):
+    """What the atlas tells the user; the CLI prints it, tests and the benchmark may ignore it."""
+
+    def release_started(self, release: Release, position: int, total: int) -> None: ...
+    def release_recorded(self, record: dict[str, Any], position: int, total: int) -> None: ...
+    def note(self, message: str) -> None: ...
+
+
+class CpuMeter:
+    """run_jobs' reporter: says nothing (the atlas reports per release) but reads the container's CPU
+    seconds on every progress tick, the last of which comes after the suite ended and before the
+    container is removed."""
+
+    def __init__(self) -> None:
+        self.cpu_s: float | None = None
+
+    def job_started(self, job: JobRun) -> None: ...
+
+    def job_progress(self, job: JobRun, done: int) -> None:
+        try:
+            wrapped = job.container.get_wrapped_container() if job.container is not None else None
+        except Exception:  # not started yet
+            wrapped = None
+        if wrapped is not None:
+            used = container_cpu_s(str(wrapped.id))
+            if used is not None:
+                self.cpu_s = used
+
+    def job_finished(self, job: JobRun) -> None: ...
+
+
+@dataclass
+class AtlasOutcome:
+    recorded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    duration_s: float = 0.0
+
+
+class PhaseClock:
+    """A ``Progress`` receiver that times the steps of a fetch (``download …``, ``unpack …``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.totals: dict[str, int] = {}
+        self._phase = ""
+        self._t0 = 0.0
+
+    def start(self, task: str, total: int | None = None) -> None:
+        self._phase = task.split(" ", 1)[0]
+        self._t0 = time.monotonic()
+        if total is not None:
+            self.totals[self._phase] = total
+
+    def advance(self, n: int = 1) -> None:
+        return None
+
+    def update(self, detail: str) -> None:
+        return None
+
+    def note(self, message: str) -> None:
+        return None
+
+    def done(self, message: str = "") -> None:
+        if self._phase:
+            self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + time.monotonic() - self._t0
+            self._phase = ""
+
+
+@dataclass
+class Prepared:
+    """A release on its way: its record so far and what the atlas put on disk for it."""
+
+    release: Release
+    record: dict[str, Any]
+    build: CachedBuild | None = None
+    image: str | None = None
+    fetched: bool = False  # the atlas downloaded this tree: it may remove it
+    built: bool = False  # the atlas built this image: it may remove it
+    cleaned: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.record["error"] is not None
+
+
+def _fail(record: dict[str, Any], phase: str, exc: BaseException, status: str = "error") -> None:
+    message = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+    record["status"] = status
+    record["error"] = {"phase": phase, "message": " ".join(message.split())[:600]}
+
+
+class Atlas:
+    """One atlas pass over ``releases``; build with the docker client and config, then ``run()``."""
+
+    def __init__(self, client: Any, config: MatrixConfig, base_tag: str, options: AtlasOptions,
+                 reporter: AtlasReporter, packument: dict[str, Any] | None = None) -> None:
+        self.client = client
+        self.config = config
+        self.base_tag = base_tag
+        self.options = options
+        self.reporter = reporter
+        self.packument = packument
+        self.cancel = threading.Event()
+        self.log = AtlasLog(options.out_dir / LOG_NAME)
+        self._cache = options.cache_dir or cache_root()
+
+    # -- phases ------------------------------------------------------------------------------------------
+
+    def prepare(self, release: Release) -> Prepared:
+        """Fetch (integrity-checked) and build the image; never raises: failures go into the record."""
+        record = new_record(release.version, release.npm_version)
+        prepared = Prepared(release, record)
+        if release.unavailable:
+            _fail(record, "resolve", UserError(release.unavailable), "not-installable")
+            return prepared
+        if self.cancel.is_set():
+            return prepared
+        clock = PhaseClock()
+        cpu0 = time.thread_time()
+        try:
+            return self._prepare(prepared, clock)
+        finally:
+            record["cpu"]["prepare_s"] = round(time.thread_time() - cpu0, 2)
+
+    def _prepare(self, prepared: Prepared, clock: PhaseClock) -> Prepared:
+        release, record = prepared.release, prepared.record
+        timings = record["timings"]
+        t0 = time.monotonic()
+        try:
+            had_tree = (self._cache / release.version / "build.json").exists()
+            build = fetch(release.version, cache_dir=self.options.cache_dir, progress=clock, packument=self.packument)
+            prepared.build, prepared.fetched = build, not had_tree
+        except NoLinuxBuild as exc:
+            _fail(record, "fetch", exc, "not-installable")
+        except Exception as exc:  # a broken build or a network error: recorded, the atlas goes on
+            _fail(record, "fetch", exc)
+        finally:
+            timings["download_s"] = round(clock.seconds.get("download", 0.0), 3)
+            timings["unpack_s"] = round(clock.seconds.get("unpack", 0.0), 3)
+            timings["resolve_s"] = round(max(0.0, time.monotonic() - t0 - timings["download_s"]
+                                             - timings["unpack_s"]), 3)
+        record["sizes"]["tarball_bytes"] = clock.totals.get("download")
+        if prepared.build is None or self.cancel.is_set():
+            return prepared
+        build = prepared.build
+        record["reused"]["build"] = not prepared.fetched
+        record["binary_relpath"] = build.binary_relpath
+        files = _tree_files(build)
+        record["tree_files"] = sorted(files)
+        record["sizes"]["tree_bytes"] = sum(files.values())
+        t0 = time.monotonic()
+        try:
+            tag = version_tag(build, self.base_tag)
+            existed = image_exists(self.client, tag)
+            prepared.built = not existed  # set before building: an interrupted build is still ours to remove
+            prepared.image = ensure_version_image(self.client, build, progress=NullProgress(), base_tag=self.base_tag)
+            record["reused"]["image"] = existed
+            record["image"] = prepared.image
+            with contextlib.suppress(Exception):
+                record["sizes"]["image_bytes"] = int(self.client.images.get(prepared.image).attrs.get("Size", 0))
+        except Exception as exc:
+            _fail(record, "image", exc)
+        finally:
+            timings["image_s"] = round(time.monotonic() - t0, 3)
+        return prepared
+
+    def run_options(self) -> RunOptions:
+        """The matrix's timeouts and provider settings, with two atlas-specific bounds (see the constants)."""
+        timeouts = self.config.timeouts.model_copy(update={
+            "container_s": min(self.config.timeouts.container_s, CONTAINER_BUDGET_S),
+            "hang_s": max(self.config.timeouts.hang_s, MIN_HANG_S),
+        })
+        return RunOptions(out_dir=self.options.out_dir, timeouts=timeouts, codex=self.config.codex, jobs=1,
+                          keep="never", workers=self.options.workers)
+
+    def run_cells(self, prepared: Prepared) -> bool:
+        """Run the release's cells in one container; False when interrupted (nothing to record).
+
+        A suite that did not finish (its container killed from outside, the budget exceeded) is run once
+        more: one broken container must not write a release's facts as "gone". If it again leaves every
+        cell unfinished, the release is recorded as an error of the ``runs`` phase.
+        """
+        record = prepared.record
+        version = prepared.release.version
+        assert prepared.image is not None
+        options = self.run_options()
+        meter = CpuMeter()
+        t0 = time.monotonic()
+        try:
+            plans = plan_jobs(atlas_cells(self.config, version), {version: prepared.image}, options)
+            results = run_jobs(plans, options, meter)
+            if not results.interrupted and any(c.unfinished for c in results.cells):
+                self.reporter.note(f"{version}: the contract suite did not finish "
+                                   f"({results.cells[0].unfinished or 'some cells'}); running it once more")
+                results = run_jobs(plans, options, meter)
+                record["retried"] = True
+        except Exception as exc:
+            _fail(record, "runs", exc)
+            return True
+        finally:
+            record["timings"]["runs_s"] = round(time.monotonic() - t0, 3)
+        record["cpu"]["runs_s"] = None if meter.cpu_s is None else round(meter.cpu_s, 2)
+        if results.interrupted:
+            return False
+        record["cells"], record["tests"], record["failures"] = cells_part(results.cells)
+        fingerprint = results.builds.get(version)
+        if all(c.unfinished for c in results.cells) or not fingerprint:
+            first = next((c.message for c in results.cells if c.message), "no cell ran codex")
+            _fail(record, "runs", UserError(f"the contract suite did not finish any cell: {first}"))
+            return True
+        record["fingerprint"] = {**fingerprint, "model_catalog": model_catalog(results.cells)}
+        record["status"] = "ok"
+        return True
+
+    def cleanup(self, prepared: Prepared) -> None:
+        """Remove what the atlas brought in for this release, and only that (unless --keep-builds).
+
+        ``built``/``fetched`` are true only when the image or tree did not exist right before the atlas
+        made it, so the default matrix's builds, the base image and anything another run cached stay.
+        """
+        if prepared.cleaned:
+            return
+        prepared.cleaned = True
+        version = prepared.release.version
+        if self.options.keep_builds:
+            return
+        t0 = time.monotonic()
+        if prepared.built:
+            tag = prepared.image or (version_tag(prepared.build, self.base_tag) if prepared.build else None)
+            if tag:
+                try:
+                    if image_exists(self.client, tag):
+                        self.client.images.remove(image=tag)
+                except Exception as exc:  # in use by someone else's container: leave it, say so
+                    self.reporter.note(f"{version}: could not remove image {tag} ({exc}); "
+                                       "remove it with `codex-matrix prune --all` later")
+        if prepared.fetched:
+            try:
+                remove_build(version, cache_dir=self.options.cache_dir)
+            except OSError as exc:
+                self.reporter.note(f"{version}: could not remove its cached tree ({exc})")
+        prepared.record["timings"]["cleanup_s"] = round(time.monotonic() - t0, 3)
+
+    # -- the stream --------------------------------------------------------------------------------------
+
+    def run(self, releases: Sequence[Release], *, resume: bool) -> AtlasOutcome:
+        outcome = AtlasOutcome()
+        t_start = time.monotonic()
+        done = self.log.recorded() if resume else set()
+        todo = [r for r in releases if r.version not in done]
+        outcome.skipped = [r.version for r in releases if r.version in done]
+        jobs = max(1, self.options.jobs)
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs - 1), thread_name_prefix="atlas-prepare")
+        ahead: deque[tuple[Release, Future[Prepared]]] = deque()
+        queue = deque(todo)
+        current: Prepared | None = None
+        try:
+            position = 0
+            while queue or ahead:
+                while queue and len(ahead) < jobs:
+                    release = queue.popleft()
+                    ahead.append((release, pool.submit(self.prepare, release)))
+                release, future = ahead.popleft()
+                position += 1
+                self.reporter.release_started(release, position, len(todo))
+                current = future.result()
+                if not current.failed and current.image is not None and not self.run_cells(current):
+                    raise KeyboardInterrupt
+                self.cleanup(current)
+                record = current.record
+                record["timings"]["total_s"] = round(sum(
+                    v for k, v in record["timings"].items() if k != "total_s"), 3)
+                record["recorded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                self.log.append(record)
+                outcome.recorded.append(release.version)
+                self.reporter.release_recorded(record, position, len(todo))
+                current = None
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+            self.cancel.set()
+        finally:
+            self._drain(pool, ahead, current)
+            outcome.duration_s = time.monotonic() - t_start
+        return outcome
+
+    def _drain(self, pool: ThreadPoolExecutor, ahead: deque[tuple[Release, Future[Prepared]]],
+               current: Prepared | None) -> None:
+        """After the stream ended or was interrupted: let preparations finish their step, then clean up."""
+        self.cancel.set()
+        for _, future in ahead:
+            future.cancel()
+        pool.shutdown(wait=True)
+        leftovers = [current] if current is not None else []
+        for _, future in ahead:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                leftovers.append(future.result())
+        for prepared in leftovers:
+            self.cleanup(prepared)
+
+
+def _tree_files(build: CachedBuild) -> dict[str, int]:
+    """relpath → size of every file in the build's tree, from the cache metadata (no re-scan)."""
+    import json
+
+    try:
+        meta = json.loads((build.root.parent / "build.json").read_text(encoding="utf-8"))
+        return {rel: int(info.get("size", 0)) for rel, info in meta["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        out: dict[str, int] = {}
+        for dirpath, _dirs, names in os.walk(build.root):
+            for name in names:
+                path = Path(dirpath, name)
+                out[path.relative_to(build.root).as_posix()] = path.lstat().st_size
+        return out
+
+
+def new_atlas_reporter(printer: Callable[[str], None]) -> AtlasReporter:
+    """A plain one-line-per-release reporter (the CLI's)."""
+    return _LineReporter(printer)
+
+
+class _LineReporter:
+    def __init__(self, printer: Callable[[str], None]) -> None:
+        self.print = printer
+
+    def release_started(self, release: Release, position: int, total: int) -> None:
+        return None
+
+    def release_recorded(self, record: dict[str, Any], position: int, total: int) -> None:
+        self.print(summary_line(record, position, total))
+
+    def note(self, message: str) -> None:
+        self.print(message)
+
+
+def summary_line(record: dict[str, Any], position: int, total: int) -> str:
+    t = record["timings"]
+    cost = (f"download {t['download_s']:.1f} s, unpack {t['unpack_s']:.1f} s, image {t['image_s']:.1f} s, "
+            f"runs {t['runs_s']:.1f} s, total {t['total_s']:.1f} s")
+    head = f"[{position}/{total}] {record['version']}: "
+    if record["status"] == "ok":
+        cells = record["cells"].values()
+        met = sum(1 for c in cells if c["status"] in ("pass", "xfail", "skip"))
+        return head + f"{met}/{len(record['cells'])} cells met ({cost})"
+    error = record["error"] or {}
+    return head + f"{record['status']} at {error.get('phase')}: {error.get('message', '')[:160]} ({cost})"

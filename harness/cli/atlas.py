@@ -1,0 +1,122 @@
+"""``codex-matrix atlas``: every stable codex release, oldest first, as a timeline of seam changes.
+
+Streams the releases through fetch → image → a compact cell set → one line of ``atlas.jsonl`` →
+cleanup (see :mod:`harness.atlas.runner`), then writes ``atlas.json``, ``atlas.md`` and ``atlas.html``
+from the whole file. ``--resume`` skips releases the file already holds; without it the selected
+releases are run again and their new lines replace the old ones. Exit 0 once every selected release
+is recorded (a release that could not be installed or run is recorded too: it is data, not a failure),
+130 when interrupted (the file keeps every finished release; ``--resume`` continues).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+
+from harness.errors import UserError
+
+DEFAULT_OUT = Path("atlas")
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "atlas", help="run every stable codex release and chart where each seam fact appeared and went away",
+        description="Fingerprint and contract-check every stable @openai/codex release (oldest first) and write "
+                    "the timeline: atlas.jsonl (one line per release), atlas.json, atlas.md, atlas.html.")
+    p.add_argument("--since", metavar="V", help="first release to include (e.g. 0.97.0)")
+    p.add_argument("--until", metavar="V", help="last release to include (e.g. 0.101.0)")
+    p.add_argument("-j", "--jobs", type=int, default=2,
+                   help="builds on disk at once: one runs while the others are fetched and built (default: 2)")
+    p.add_argument("--workers", type=int, default=8,
+                   help="lane runs at once inside a container (default: 8: runs mostly wait, see the benchmark)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"atlas directory (default: {DEFAULT_OUT}/)")
+    p.add_argument("--resume", action="store_true", help="skip releases already recorded in atlas.jsonl")
+    p.add_argument("--keep-builds", action="store_true",
+                   help="keep each release's image and cached tree (default: removed once recorded)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
+    p.add_argument("--timeline-only", action="store_true",
+                   help="run nothing: rebuild atlas.json/.md/.html from the existing atlas.jsonl")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.atlas import write_timeline
+    from harness.atlas.record import LOG_NAME, AtlasLog
+    from harness.atlas.releases import parse_bound
+
+    if args.jobs < 1 or args.workers < 1:
+        raise UserError("--jobs and --workers take a whole number of at least 1")
+    since, until = parse_bound("--since", args.since), parse_bound("--until", args.until)
+    if since is not None and until is not None and since > until:
+        raise UserError(f"--since {args.since} is after --until {args.until}: swap them")
+    out: Path = args.out
+    console = Console(stderr=True, highlight=False)
+    log = AtlasLog(out / LOG_NAME)
+    if args.timeline_only:
+        records = log.read()
+        if not records:
+            raise UserError(f"{log.path} holds no release: run `codex-matrix atlas` first (or pass its --out)")
+        _print_paths(console, write_timeline(out, records))
+        return 0
+    outcome = _stream(args, since, until, console)
+    paths = write_timeline(out, log.read())
+    done = f"{len(outcome.recorded)} releases recorded in {outcome.duration_s:.0f} s"
+    if outcome.skipped:
+        done += f", {len(outcome.skipped)} already recorded (skipped)"
+    console.print(done + (" — interrupted: rerun with --resume to continue" if outcome.interrupted else ""))
+    _print_paths(console, paths)
+    return 130 if outcome.interrupted else 0
+
+
+def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) -> Any:
+    from harness.atlas.releases import stable_releases
+    from harness.atlas.runner import Atlas, AtlasOptions, new_atlas_reporter
+    from harness.binaries import registry as npm
+    from harness.docker_env import docker_client
+    from harness.images import ensure_base_image
+    from harness.matrix import load_matrix
+    from harness.progress import RichProgress
+
+    config = load_matrix()
+    registry = npm.registry_url()
+    doc = npm.packument(registry)
+    releases = stable_releases(doc, registry, since=since, until=until)
+    if not releases:
+        raise UserError(f"no stable codex release between {args.since or 'the first'} and {args.until or 'the last'}"
+                        ": widen --since/--until")
+    client = docker_client()
+    base_tag = ensure_base_image(client, progress=RichProgress(console))
+    options = AtlasOptions(out_dir=args.out, jobs=args.jobs, keep_builds=args.keep_builds, cache_dir=args.cache_dir,
+                           workers=args.workers)
+    console.print(f"atlas: {len(releases)} stable releases ({releases[0].version} … {releases[-1].version}) → "
+                  f"{args.out / 'atlas.jsonl'}, {args.jobs} build(s) on disk at once")
+    atlas = Atlas(client, config, base_tag, options, new_atlas_reporter(lambda s: console.print(s, soft_wrap=True)),
+                  packument=doc)
+    with _sigterm_as_interrupt():
+        return atlas.run(releases, resume=args.resume)
+
+
+def _print_paths(console: Console, paths: list[Path]) -> None:
+    for path in paths:
+        console.print(f"  wrote {path}")
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A cancelled CI job sends SIGTERM: stop like Ctrl-C, so containers go and the file stays whole."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
