@@ -76,7 +76,7 @@ def test_an_answer_that_is_not_json_is_not_called_unreachable(registry: HostileR
 def test_a_waiting_fetch_says_who_holds_the_lock(registry: HostileRegistry, tmp_path: Path) -> None:
     """Finding 11: a second fetch of the same build waited on the lock without a word."""
     registry.mode["tarball"] = "hold"
-    registry.hold_s = 4.0
+    registry.hold_s = 15.0  # long enough that a loaded machine still finds the first fetch holding the lock
     cache = tmp_path / "cache"
     first = start_cli("fetch", VERSION, "--cache-dir", str(cache), "--registry", registry.url)
     try:

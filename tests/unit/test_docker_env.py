@@ -51,21 +51,21 @@ def test_no_host_and_no_context_is_the_local_socket(docker_config: Path) -> None
 
 
 def test_current_context_from_config_json_becomes_docker_host(docker_config: Path) -> None:
-    _context(docker_config, "remote", "tcp://10.1.2.3:2375")
+    _context(docker_config, "remote", "tcp://remote.invalid:2375")
     (docker_config / "config.json").write_text(json.dumps({"currentContext": "remote"}))
     assert use_docker_context() == "remote"
-    assert os.environ["DOCKER_HOST"] == "tcp://10.1.2.3:2375" and docker_host() == "tcp://10.1.2.3:2375"
+    assert os.environ["DOCKER_HOST"] == "tcp://remote.invalid:2375" and docker_host() == "tcp://remote.invalid:2375"
 
 
 def test_docker_context_variable_wins_and_docker_host_wins_over_both(docker_config: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    _context(docker_config, "a", "tcp://10.0.0.1:2375")
-    _context(docker_config, "b", "tcp://10.0.0.2:2375")
+    _context(docker_config, "a", "tcp://a.invalid:2375")
+    _context(docker_config, "b", "tcp://b.invalid:2375")
     (docker_config / "config.json").write_text(json.dumps({"currentContext": "a"}))
     monkeypatch.setenv("DOCKER_CONTEXT", "b")
-    assert use_docker_context() == "b" and docker_host() == "tcp://10.0.0.2:2375"
-    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.9:2375")
-    assert use_docker_context() is None and docker_host() == "tcp://10.0.0.9:2375"
+    assert use_docker_context() == "b" and docker_host() == "tcp://b.invalid:2375"
+    os.environ["DOCKER_HOST"] = "tcp://host.invalid:2375"  # the fixture, not monkeypatch, restores it: no leak
+    assert use_docker_context() is None and docker_host() == "tcp://host.invalid:2375"
 
 
 def test_missing_context_names_it(docker_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,8 +85,14 @@ def test_unanswered_context_is_one_line_naming_it(docker_config: Path, capsys: p
 
 
 def test_context_without_a_config_json_and_with_tls(docker_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    material = _context(docker_config, "secure", "tcp://10.0.0.3:2376", tls=True)
+    material = _context(docker_config, "secure", "tcp://secure.invalid:2376", tls=True)
     monkeypatch.setenv("DOCKER_CONTEXT", "secure")  # no config.json at all: docker-py alone loses the store here
     assert use_docker_context() == "secure"
-    assert os.environ["DOCKER_HOST"] == "tcp://10.0.0.3:2376"
+    assert os.environ["DOCKER_HOST"] == "tcp://secure.invalid:2376"
     assert os.environ["DOCKER_CERT_PATH"] == str(material) and os.environ["DOCKER_TLS_VERIFY"] == "1"
+
+
+def test_no_test_leaves_a_docker_host_behind() -> None:
+    """Runs after the tests above (file order): whatever they exported was restored, so the rest of the
+    session (integration tests included) still talks to the real daemon."""
+    assert ".invalid" not in os.environ.get("DOCKER_HOST", "")

@@ -182,7 +182,7 @@ def test_remove_rootfs_deletes_tree_without_mounts(tmp_path: Path) -> None:
 
 def test_trim_drops_package_caches_and_host_identity(tmp_path: Path) -> None:
     for rel, text in {"var/cache/apt/archives/libc6.deb": "x", "var/lib/apt/lists/deb_dists_Release": "x",
-                      "var/lib/apt/lists/lock": "", "etc/resolv.conf": "nameserver 10.0.0.1\n",
+                      "var/lib/apt/lists/lock": "", "etc/resolv.conf": "nameserver 127.0.0.53\n",
                       "etc/hostname": "buildhost\n", "usr/bin/python3": "py"}.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)

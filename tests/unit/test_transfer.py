@@ -15,7 +15,7 @@ from harness.run.transfer import copy_in, copy_out, transfer_mode
 
 @pytest.mark.parametrize(("host", "mode"), [
     ("unix:///var/run/docker.sock", "mount"), ("tcp://127.0.0.1:2375", "mount"), ("tcp://localhost:2376", "mount"),
-    ("tcp://[::1]:2375", "mount"), ("tcp://docker:2375", "copy"), ("tcp://10.0.0.5:2376", "copy"),
+    ("tcp://[::1]:2375", "mount"), ("tcp://docker:2375", "copy"), ("tcp://builder.invalid:2376", "copy"),
     ("ssh://ci@builder", "copy"),
 ])
 def test_auto_mode_follows_where_the_daemon_is(host: str, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
