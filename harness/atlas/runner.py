@@ -101,8 +101,9 @@ class AtlasOutcome:
     duration_s: float = 0.0
 
 
-class PhaseClock:
-    """A ``Progress`` receiver that times the steps of a fetch (``download …``, ``unpack …``)."""
+class PhaseClock(NullProgress):
+    """A ``Progress`` receiver that times the steps of a fetch (``download …``, ``unpack …``); what it
+    does not time it discards, as NullProgress does."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -115,15 +116,6 @@ class PhaseClock:
         self._t0 = time.monotonic()
         if total is not None:
             self.totals[self._phase] = total
-
-    def advance(self, n: int = 1) -> None:
-        return None
-
-    def update(self, detail: str) -> None:
-        return None
-
-    def note(self, message: str) -> None:
-        return None
 
     def done(self, message: str = "") -> None:
         if self._phase:
