@@ -3,8 +3,9 @@
 Why this shape:
 
 * **Bounded disk.** At most ``jobs`` builds exist at once: the release whose cells run, plus ``jobs - 1``
-  being fetched and built ahead of it. A release's image and cached tree go as soon as its line is
-  written, unless ``keep_builds``; anything that was on disk before the atlas reached it (a default
+  being fetched and built ahead of it. A release's cached tree goes as soon as its image is built (the
+  image holds it, the record holds its file list) and the image once the release is done, unless
+  ``keep_builds``; anything that was on disk before the atlas reached it (a default
   matrix build, another run's cache) is never removed: the atlas only deletes what it brought in.
 * **Overlap where it pays.** Downloads and image builds are I/O-bound and the cell runs CPU-bound, so
   the next release is prepared on a worker thread while the current one runs. Runs stay on the main
@@ -227,7 +228,18 @@ class Atlas:
             _fail(record, "image", exc)
         finally:
             timings["image_s"] = round(time.monotonic() - t0, 3)
+        if prepared.image is not None and prepared.fetched and not self.options.keep_builds:
+            # The image holds the tree now and its file list is in the record: the cached copy only
+            # doubles the release's footprint while it waits and runs.
+            self._remove_tree(prepared)
         return prepared
+
+    def _remove_tree(self, prepared: Prepared) -> None:
+        try:
+            remove_build(prepared.release.version, cache_dir=self.options.cache_dir)
+        except OSError as exc:
+            self.reporter.note(f"{prepared.release.version}: could not remove its cached tree ({exc})")
+        prepared.fetched = False
 
     def run_options(self) -> RunOptions:
         """The matrix's timeouts and provider settings, with two atlas-specific bounds (see the constants)."""
@@ -300,10 +312,7 @@ class Atlas:
                     self.reporter.note(f"{version}: could not remove image {tag} ({exc}); "
                                        "remove it with `codex-matrix prune --all` later")
         if prepared.fetched:
-            try:
-                remove_build(version, cache_dir=self.options.cache_dir)
-            except OSError as exc:
-                self.reporter.note(f"{version}: could not remove its cached tree ({exc})")
+            self._remove_tree(prepared)
         prepared.record["timings"]["cleanup_s"] = round(time.monotonic() - t0, 3)
 
     # -- the stream --------------------------------------------------------------------------------------
