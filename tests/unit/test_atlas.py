@@ -180,8 +180,9 @@ def test_a_suite_that_did_not_finish_is_run_once_more(monkeypatch: pytest.Monkey
             notes.append(message)
 
     atlas = runner.Atlas(None, load_matrix(), "base:tag", runner.AtlasOptions(out_dir=tmp_path), Notes())
-    assert atlas.run_options().timeouts.hang_s >= runner.MIN_HANG_S
-    assert atlas.run_options().timeouts.container_s <= runner.CONTAINER_BUDGET_S
+    native = atlas.run_options(atlas_cells(load_matrix(), "0.150.0")).timeouts
+    assert native.hang_s >= runner.MIN_HANG_S and native.container_s <= runner.CONTAINER_BUDGET_S
+    assert atlas.run_options(atlas_cells(load_matrix(), "0.20.0")).timeouts.hang_s == load_matrix().timeouts.hang_s
     prepared = runner.Prepared(Release("0.150.0", "0.150.0-linux-x64"), new_record("0.150.0", "0.150.0-linux-x64"),
                                image="img:0.150.0")
     assert atlas.run_cells(prepared) is True
