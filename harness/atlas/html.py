@@ -46,6 +46,7 @@ th{background:#f6f8fa}code{font:12px ui-monospace,monospace}a{color:#0969da;text
 .na{background:repeating-linear-gradient(45deg,#eee,#eee 2px,#fff 2px,#fff 4px)}
 .race td{width:12px;height:18px;padding:0;border:1px solid #fff}
 .r-pass{background:#2da44e}.r-fail{background:#cf222e}.r-none{background:#d0d7de}.r-xfail{background:#bf8700}
+.r-other{background:#8250df}
 .bar{display:flex;height:12px;min-width:1px}.bar span{display:block;height:12px}
 .p-download{background:#0969da}.p-unpack{background:#8250df}.p-image{background:#bf8700}
 .p-runs{background:#2da44e}.p-other{background:#8c959f}
@@ -118,17 +119,19 @@ def _race(timeline: Mapping[str, Any]) -> str:
     for r in timeline["releases"]:
         row = by_version.get(r["version"])
         counts = row["counts"] if row else {}
-        failing = counts.get("fail", 0) + counts.get("error", 0)
+        failing = len(row["failing_cells"]) if row else 0
+        other = counts.get("fail", 0) + counts.get("error", 0) - failing
         cls = ("r-none" if not row or not row["ran"] else "r-fail" if failing else
-               "r-xfail" if counts.get("xfail") else "r-pass")
+               "r-other" if other > 0 else "r-xfail" if counts.get("xfail") else "r-pass")
         tip = f"{r['version']}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "not observed")
         if row and row["failing_cells"]:
             tip += " — failing: " + ", ".join(row["failing_cells"])
         cells.append(f'<td class={cls} title="{escape(tip)}"></td>')
         labels.append(f'<th class=v>{_a(r["version"])}</th>')
-    return ("<h2>tool-race</h2><p class=muted>Five tool calls in one turn, each follow-up answered at once. Red: a "
-            "cell's tool-race tests failed; green: all passed; grey: not observed or not run (hover for "
-            "counts).</p><div style='overflow-x:auto'><table class='race grid'>"
+    return ("<h2>tool-race</h2><p class=muted>Five tool calls in one turn, each follow-up answered at once. Red: in a "
+            "cell, a tool-race test failed that passed under <code>tool</code> (the race); purple: tool turns fail "
+            "there anyway; green: all passed; grey: not observed or not run (hover for counts and cells).</p>"
+            "<div style='overflow-x:auto'><table class='race grid'>"
             f"<tr>{''.join(labels)}</tr><tr>{''.join(cells)}</tr></table></div>")
 
 

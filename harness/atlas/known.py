@@ -49,8 +49,9 @@ def found(timeline: Mapping[str, Any], entry: Known) -> str:
     if entry.direction == "range":
         failing = [row["version"] for row in timeline.get("tool_race", []) if row["failing_cells"]]
         if not failing:
-            return f"no failing cell in {observed[0]}–{observed[-1]}"
-        return f"{failing[0]}–{failing[-1]} ({len(failing)} releases with a failing cell)"
+            return f"no race cell in {observed[0]}–{observed[-1]}"
+        many = "s" if len(failing) != 1 else ""
+        return f"{failing[0]}–{failing[-1]} ({len(failing)} release{many} with a race cell: {', '.join(failing)})"
     fact = find_fact(timeline, entry.category, entry.value)
     if fact is None:
         return f"never seen in {observed[0]}–{observed[-1]}"

@@ -76,11 +76,13 @@ def render_markdown(timeline: Mapping[str, Any]) -> str:
     lines += [f"## Facts present in every observed release ({len(constant)})", "",
               ", ".join(f"{label}: {n}" for label, n in counts.items()) or "none", "",
               "(listed in atlas.json)", ""]
-    lines += ["## tool-race", "", "Cells whose `tool-race` scenario failed (5 tool calls in one turn, each "
-              "follow-up answered at once).", "", "| release | verdicts | failing cells |", "|---|---|---|"]
+    lines += ["## tool-race", "", "5 tool calls in one turn, each follow-up answered at once. *Race* cells: a "
+              "`tool-race` test failed that passed under `tool` in the same cell.", "",
+              "| release | verdicts per cell | race cells (tests) |", "|---|---|---|"]
     for row in timeline["tool_race"]:
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(row["counts"].items())) or "did not run"
-        lines.append(f"| {_link(row['version'])} | {verdicts} | {', '.join(row['failing_cells']) or '—'} |")
+        race = "; ".join(f"{k} ({', '.join(t)})" for k, t in row.get("race_tests", {}).items()) or "—"
+        lines.append(f"| {_link(row['version'])} | {verdicts} | {race} |")
     unobserved = [r for r in releases if r["status"] != "ok"]
     lines += ["", f"## Not observed ({len(unobserved)})", ""]
     lines += [f"- {_link(r['version'])}: **{r['status']}** at {(r['error'] or {}).get('phase')}: "

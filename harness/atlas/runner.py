@@ -3,8 +3,9 @@
 Why this shape:
 
 * **Bounded disk.** At most ``jobs`` builds exist at once: the release whose cells run, plus ``jobs - 1``
-  being fetched and built ahead of it. A release's image and cached tree go as soon as its line is
-  written, unless ``keep_builds``; anything that was on disk before the atlas reached it (a default
+  being fetched and built ahead of it. A release's cached tree goes as soon as its image is built (the
+  image holds it, the record holds its file list) and the image once the release is done, unless
+  ``keep_builds``; anything that was on disk before the atlas reached it (a default
   matrix build, another run's cache) is never removed: the atlas only deletes what it brought in.
 * **Overlap where it pays.** Downloads and image builds are I/O-bound and the cell runs CPU-bound, so
   the next release is prepared on a worker thread while the current one runs. Runs stay on the main
@@ -43,14 +44,16 @@ from harness.images.codex import version_tag
 from harness.matrix.schema import MatrixConfig
 from harness.progress import NullProgress
 from harness.run import JobRun, RunOptions, plan_jobs, run_jobs
+from harness.suite.protocol import CellSpec
 
 #: Budget for one release's whole contract suite; a healthy release needs well under a minute.
 CONTAINER_BUDGET_S = 600.0
 #: Lower bound for the matrix's ``hang_s``, which also bounds each cell's bare credential probe (is the
 #: key honoured by the build itself?). 0.123–0.125 stall ~10 s at start-up in the network-less
 #: containers, so with the default 6 s the probe ends before the request and the build looks as if it
-#: ignored every credential. Costs only 0.20.x, the one line of builds that hangs on errors.
+#: ignored every credential. Native builds only: legacy ones keep the matrix value (see run_options).
 MIN_HANG_S = 20.0
+LEGACY = "legacy-fallback"
 
 
 @dataclass(frozen=True)
@@ -219,14 +222,29 @@ class Atlas:
             _fail(record, "image", exc)
         finally:
             timings["image_s"] = round(time.monotonic() - t0, 3)
+        if prepared.image is not None and prepared.fetched and not self.options.keep_builds:
+            # The image holds the tree now and its file list is in the record: the cached copy only
+            # doubles the release's footprint while it waits and runs.
+            self._remove_tree(prepared)
         return prepared
 
-    def run_options(self) -> RunOptions:
-        """The matrix's timeouts and provider settings, with two atlas-specific bounds (see the constants)."""
+    def _remove_tree(self, prepared: Prepared) -> None:
+        try:
+            remove_build(prepared.release.version, cache_dir=self.options.cache_dir)
+        except OSError as exc:
+            self.reporter.note(f"{prepared.release.version}: could not remove its cached tree ({exc})")
+        prepared.fetched = False
+
+    def run_options(self, cells: Sequence[CellSpec]) -> RunOptions:
+        """The matrix's timeouts and provider settings, with two atlas-specific bounds (see the constants).
+
+        Legacy builds keep the matrix's ``hang_s``: it is every legacy run's timeout, and 0.8.0 and
+        0.20.0 never exit on their own, so a longer one would only make them wait longer.
+        """
+        legacy = all(c.expect == LEGACY for c in cells)
+        hang_s = self.config.timeouts.hang_s if legacy else max(self.config.timeouts.hang_s, MIN_HANG_S)
         timeouts = self.config.timeouts.model_copy(update={
-            "container_s": min(self.config.timeouts.container_s, CONTAINER_BUDGET_S),
-            "hang_s": max(self.config.timeouts.hang_s, MIN_HANG_S),
-        })
+            "container_s": min(self.config.timeouts.container_s, CONTAINER_BUDGET_S), "hang_s": hang_s})
         return RunOptions(out_dir=self.options.out_dir, timeouts=timeouts, codex=self.config.codex, jobs=1,
                           keep="never", workers=self.options.workers)
 
@@ -240,11 +258,12 @@ class Atlas:
         record = prepared.record
         version = prepared.release.version
         assert prepared.image is not None
-        options = self.run_options()
+        cells = atlas_cells(self.config, version)
+        options = self.run_options(cells)
         meter = CpuMeter()
         t0 = time.monotonic()
         try:
-            plans = plan_jobs(atlas_cells(self.config, version), {version: prepared.image}, options)
+            plans = plan_jobs(cells, {version: prepared.image}, options)
             results = run_jobs(plans, options, meter)
             if not results.interrupted and any(c.unfinished for c in results.cells):
                 self.reporter.note(f"{version}: the contract suite did not finish "
@@ -292,10 +311,7 @@ class Atlas:
                     self.reporter.note(f"{version}: could not remove image {tag} ({exc}); "
                                        "remove it with `codex-matrix prune --all` later")
         if prepared.fetched:
-            try:
-                remove_build(version, cache_dir=self.options.cache_dir)
-            except OSError as exc:
-                self.reporter.note(f"{version}: could not remove its cached tree ({exc})")
+            self._remove_tree(prepared)
         prepared.record["timings"]["cleanup_s"] = round(time.monotonic() - t0, 3)
 
     # -- the stream --------------------------------------------------------------------------------------

@@ -154,9 +154,22 @@ def tool_race_verdict(tests: Mapping[str, str]) -> str | None:
     return None
 
 
+def race_only_failures(tests: Mapping[str, str]) -> list[str]:
+    """Tests that failed under ``tool-race`` but passed under ``tool`` in the same cell: the race itself,
+    not a build that fails every tool turn (0.8.0 never exits, for one)."""
+    out = []
+    for name, outcome in tests.items():
+        base, _, scenario = name.partition("[")
+        if scenario == f"{TOOL_RACE}]" and outcome in ("fail", "error") and tests.get(f"{base}[tool]") == "pass":
+            out.append(base)
+    return sorted(out)
+
+
 def tool_race_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One release's tool-race outcomes: verdict counts over its cells, and the cells where only the race
+    failed (``failing_cells``) with the tests that did."""
     counts: dict[str, int] = {}
-    failing: list[str] = []
+    failing: dict[str, list[str]] = {}
     cells: Mapping[str, Any] = record.get("cells") or {}
     for key, tests in (record.get("tests") or {}).items():
         if (cells.get(key) or {}).get("unfinished"):
@@ -165,10 +178,11 @@ def tool_race_row(record: Mapping[str, Any]) -> dict[str, Any]:
         if verdict is None:
             continue
         counts[verdict] = counts.get(verdict, 0) + 1
-        if verdict in ("fail", "error"):
-            failing.append(key)
+        race = race_only_failures(tests)
+        if race:
+            failing[key] = race
     return {"version": record["version"], "counts": counts, "failing_cells": sorted(failing),
-            "ran": sum(counts.values())}
+            "race_tests": {k: failing[k] for k in sorted(failing)}, "ran": sum(counts.values())}
 
 
 def cost_of(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -82,6 +82,86 @@ def _mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
+def _nearest(version: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The measured release closest to ``version`` (the one at or below it when tied)."""
+    from packaging.version import Version
+
+    if not rows:
+        return None
+    want = Version(version)
+
+    def distance(r: dict[str, Any]) -> tuple[int, int]:
+        have = Version(r["version"])
+        release_gap = abs((have.major * 1000 + have.minor) - (want.major * 1000 + want.minor))
+        return release_gap, 0 if have <= want else 1
+
+    return min(rows, key=distance)
+
+
+def extrapolate(records: list[dict[str, Any]], everything: list[Any], jobs: int,
+                load: tuple[float, float]) -> None:
+    """Each installable release in the registry costs what the nearest measured release cost.
+
+    Preparation phases are taken only from releases where they really ran (a reused tree or image
+    measures nothing), runs from releases that ran. Pipelined (``jobs`` > 1): a release costs the
+    longer of its runs and the next one's preparation. Printed as measured (the machine's load then)
+    and as a CPU floor on 2 idle cores.
+    """
+    ran = [r for r in records if r["status"] == "ok"]
+    downloaded = [r for r in records if r["status"] == "ok" and not r["reused"]["build"]]
+    built = [r for r in records if r["status"] == "ok" and not r["reused"]["image"]]
+    if not ran:
+        print("nothing ran: no extrapolation")
+        return
+    installable = [rel.version for rel in everything if not rel.unavailable]
+    wall = cpu = 0.0
+    for version in installable:
+        run = _nearest(version, ran) or {}
+        down = _nearest(version, downloaded) or run
+        image = _nearest(version, built) or run
+        prepare = down["timings"]["download_s"] + down["timings"]["unpack_s"] + image["timings"]["image_s"]
+        runs = run["timings"]["runs_s"] + run["timings"]["cleanup_s"]
+        wall += max(prepare, runs) if jobs > 1 else prepare + runs
+        cpu += ((down.get("cpu") or {}).get("prepare_s") or 0) + ((run.get("cpu") or {}).get("runs_s") or 0)
+    print(f"\nregistry: {len(everything)} stable releases, {len(installable)} installable; measured {len(ran)} "
+          f"(runs), {len(downloaded)} (download+unpack), {len(built)} (image build)")
+    print(f"extrapolated full atlas as measured (load {load[0]:.0f}–{load[1]:.0f}): {wall / 60:.0f} min, "
+          f"+ {len(everything) - len(installable)} not installable (seconds each)")
+    print(f"CPU floor on 2 idle cores: {cpu / 2 / 60:.0f} min of measured CPU seconds (dockerd's share of image "
+          "builds excluded; waits inside runs come on top)")
+
+
+def print_table(records: list[dict[str, Any]]) -> None:
+    print()
+    print(f"{'release':>9} {'status':>15} {'reused':>12} {'download':>8} {'unpack':>7} {'image':>6} {'runs':>6} "
+          f"{'clean':>6} {'total':>6} {'cpu prep':>8} {'cpu runs':>8} {'tree MB':>7} {'image MB':>8}")
+    for r in records:
+        t, cpu, z = r["timings"], r.get("cpu") or {}, r["sizes"]
+        reused = ",".join(k for k, v in r["reused"].items() if v) or "-"
+        print(f"{r['version']:>9} {r['status']:>15} {reused:>12} {t['download_s']:8.1f} {t['unpack_s']:7.1f} "
+              f"{t['image_s']:6.1f} {t['runs_s']:6.1f} {t['cleanup_s']:6.1f} {t['total_s']:6.1f} "
+              f"{cpu.get('prepare_s') or 0:8.1f} {cpu.get('runs_s') or 0:8.1f} {(z['tree_bytes'] or 0) / 1e6:7.0f} "
+              f"{(z['image_bytes'] or 0) / 1e6:8.0f}")
+
+
+def from_records(paths: list[Path], jobs: int) -> int:
+    from packaging.version import Version
+
+    from harness.atlas.record import AtlasLog
+    from harness.atlas.releases import stable_releases
+    from harness.binaries import registry as npm
+
+    merged: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for record in AtlasLog(path).read():
+            merged[record["version"]] = record
+    records = sorted(merged.values(), key=lambda r: Version(r["version"]))
+    print_table(records)
+    registry = npm.registry_url()
+    extrapolate(records, stable_releases(npm.packument(registry), registry), jobs, os.getloadavg()[:2])
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--since", default="0.97.0")
@@ -89,7 +169,11 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--out", type=Path, default=None, help="keep the atlas here (default: a temp dir)")
+    parser.add_argument("--records", type=Path, nargs="+", default=None, metavar="ATLAS_JSONL",
+                        help="run nothing: print the breakdown and the extrapolation of recorded atlas.jsonl files")
     args = parser.parse_args()
+    if args.records:
+        return from_records(args.records, args.jobs)
 
     scratch = Path(tempfile.mkdtemp(prefix="cnm-bench-atlas-"))
     tmp = scratch / "tmp"
@@ -134,58 +218,14 @@ def main() -> int:
     records = {r["version"]: r for r in atlas.log.read()}
     write_timeline(out, records.values())
 
-    print()
-    head = (f"{'release':>9} {'status':>15} {'reused':>12} {'download':>8} {'unpack':>7} {'image':>6} {'runs':>6} "
-            f"{'clean':>6} {'total':>6} {'cpu prep':>8} {'cpu runs':>8} {'tree MB':>7} {'image MB':>8}")
-    print(head)
-    for version in outcome.recorded:
-        r = records[version]
-        t, cpu, z = r["timings"], r["cpu"], r["sizes"]
-        reused = ",".join(k for k, v in r["reused"].items() if v) or "-"
-        print(f"{version:>9} {r['status']:>15} {reused:>12} {t['download_s']:8.1f} {t['unpack_s']:7.1f} "
-              f"{t['image_s']:6.1f} {t['runs_s']:6.1f} {t['cleanup_s']:6.1f} {t['total_s']:6.1f} "
-              f"{cpu['prepare_s'] or 0:8.1f} {cpu['runs_s'] or 0:8.1f} {(z['tree_bytes'] or 0) / 1e6:7.0f} "
-              f"{(z['image_bytes'] or 0) / 1e6:8.0f}")
-    ran = [records[v] for v in outcome.recorded if records[v]["status"] == "ok"]
+    print_table([records[v] for v in outcome.recorded])
     phase_sum = sum(r["timings"]["total_s"] for r in records.values() if r["version"] in outcome.recorded)
     print(f"\nwall {wall:.1f} s for {len(outcome.recorded)} releases ({wall / max(1, len(outcome.recorded)):.1f} s "
           f"each; phase sum {phase_sum:.1f} s), load average {load0[0]:.1f} → {load1[0]:.1f}")
     print(f"peak disk beyond the base image: {sampler.peak / 1e9:.2f} GB ("
           + ", ".join(f"{Path(k).name or k} {v / 1e6:.0f} MB" for k, v in sampler.peak_parts.items() if v) + ")")
 
-    # Extrapolation: per-era means of what was measured, times the registry's releases of each era.
-    def era(version: str) -> str:
-        from packaging.version import Version
-
-        return "split (>=0.99)" if Version(version) >= Version("0.99.0") else "fat (<0.99)"
-
-    measured: dict[str, list[dict[str, Any]]] = {}
-    for r in ran:
-        measured.setdefault(era(r["version"]), []).append(r)
-    counts: dict[str, int] = {}
-    for rel in everything:
-        if not rel.unavailable:
-            counts[era(rel.version)] = counts.get(era(rel.version), 0) + 1
-    print(f"\nregistry: {len(everything)} stable releases, "
-          + ", ".join(f"{n} installable {e}" for e, n in counts.items()))
-    per_release_wall = wall / max(1, len(outcome.recorded))
-    est_wall = 0.0
-    est_cpu = 0.0
-    for name, n in counts.items():
-        rows = measured.get(name) or ran
-        if not rows:
-            continue
-        prep = _mean([r["timings"]["download_s"] + r["timings"]["unpack_s"] + r["timings"]["image_s"] for r in rows])
-        runs = _mean([r["timings"]["runs_s"] for r in rows])
-        cpu = _mean([(r["cpu"]["prepare_s"] or 0) + (r["cpu"]["runs_s"] or 0) for r in rows])
-        basis = "measured" if measured.get(name) else "borrowed from the other era"
-        print(f"  {name}: {basis} means prepare {prep:.1f} s, runs {runs:.1f} s, cpu {cpu:.1f} s per release")
-        est_wall += n * max(prep, runs) if args.jobs > 1 else n * (prep + runs)
-        est_cpu += n * cpu
-    print(f"extrapolated full atlas, pipelined as measured (load {load0[0]:.0f}–{load1[0]:.0f}): "
-          f"{est_wall / 60:.0f} min (this pass: {per_release_wall:.1f} s per release)")
-    print(f"CPU-bound floor on 2 idle cores: {est_cpu / 2 / 60:.0f} min of the measured CPU seconds "
-          "(excludes dockerd's share of image builds; waits inside runs add to it)")
+    extrapolate([records[v] for v in outcome.recorded], everything, args.jobs, (load0[0], load1[0]))
     if args.out is None:
         import shutil
 

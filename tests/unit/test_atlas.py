@@ -48,8 +48,8 @@ def line(version: str, *, status: str = "ok", flags: tuple[str, ...] = ("--json"
     record["tree_files"], record["binary_relpath"] = list(files), binary
     race = race or {"codex-api-key/persistent": "pass"}
     record["cells"] = {k: {"status": "pass" if v == "pass" else "fail", "expected": "native"} for k, v in race.items()}
-    record["tests"] = {k: {"test_tool_round_trip[tool-race]": v, "test_event_grammar[ok]": "pass"}
-                       for k, v in race.items()}
+    record["tests"] = {k: {"test_tool_round_trip[tool-race]": v, "test_tool_round_trip[tool]": "pass",
+                           "test_event_grammar[ok]": "pass"} for k, v in race.items()}
     record["timings"].update(download_s=1.0, unpack_s=2.0, image_s=3.0, runs_s=10.0, total_s=16.0)
     return record
 
@@ -117,6 +117,12 @@ def test_tool_race_rows_and_known_rows() -> None:
     assert rows["0.117.0"]["counts"] == {"fail": 1, "pass": 1}
     assert rows["0.117.0"]["failing_cells"] == ["codex-api-key/persistent"]
     assert rows["0.146.0"]["failing_cells"] == []
+    assert rows["0.145.0"]["race_tests"] == {"auth-json/persistent": ["test_tool_round_trip"],
+                                            "codex-api-key/persistent": ["test_tool_round_trip"]}
+    # a build whose every tool turn fails (0.8.0 never exits) is not a race
+    hangs = line("0.8.0", race={"none/persistent": "fail"})
+    hangs["tests"]["none/persistent"]["test_tool_round_trip[tool]"] = "fail"
+    assert build_timeline([hangs])["tool_race"][0]["failing_cells"] == []
     found = {r["what"]: r["found"] for r in known_rows(timeline)}
     assert found["`tool-race`: a command's item.completed lost"].startswith("0.117.0–0.145.0")
     assert found["`--ephemeral`"] == "0.99.0 (after 0.98.0)"
@@ -180,8 +186,9 @@ def test_a_suite_that_did_not_finish_is_run_once_more(monkeypatch: pytest.Monkey
             notes.append(message)
 
     atlas = runner.Atlas(None, load_matrix(), "base:tag", runner.AtlasOptions(out_dir=tmp_path), Notes())
-    assert atlas.run_options().timeouts.hang_s >= runner.MIN_HANG_S
-    assert atlas.run_options().timeouts.container_s <= runner.CONTAINER_BUDGET_S
+    native = atlas.run_options(atlas_cells(load_matrix(), "0.150.0")).timeouts
+    assert native.hang_s >= runner.MIN_HANG_S and native.container_s <= runner.CONTAINER_BUDGET_S
+    assert atlas.run_options(atlas_cells(load_matrix(), "0.20.0")).timeouts.hang_s == load_matrix().timeouts.hang_s
     prepared = runner.Prepared(Release("0.150.0", "0.150.0-linux-x64"), new_record("0.150.0", "0.150.0-linux-x64"),
                                image="img:0.150.0")
     assert atlas.run_cells(prepared) is True
