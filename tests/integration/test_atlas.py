@@ -42,6 +42,11 @@ def atlas_run(tmp_path_factory: pytest.TempPathFactory, docker_client: Any,
     out, cache = tmp / "atlas", tmp / "cache"
     images_before = _codex_images(docker_client)
     containers_before = {c.id for c in run_containers()}
+
+    def mine() -> list[str]:  # new containers writing into this atlas's out dir (other runs share the daemon)
+        return [c.name for c in run_containers()
+                if c.id not in containers_before and str(out) in str(c.attrs.get("Mounts"))]
+
     argv = [sys.executable, "-m", "harness", "atlas", *RANGE, "--out", str(out), "--cache-dir", str(cache)]
     first = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -59,13 +64,13 @@ def atlas_run(tmp_path_factory: pytest.TempPathFactory, docker_client: Any,
         if first.poll() is None:
             first.kill()
     after_stop = _lines(out / "atlas.jsonl")
-    leaked = [c.name for c in run_containers() if c.id not in containers_before]
+    leaked = mine()
     second = subprocess.run([*argv, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False)
     return {"out": out, "cache": cache, "first_code": first.returncode, "first_output": first_output,
             "stopped_s": stopped_s,
             "recorded_before_stop": recorded_before_stop, "after_stop": after_stop, "leaked_after_stop": leaked,
             "second": second, "images_before": images_before, "images_after": _codex_images(docker_client),
-            "leaked_after_resume": [c.name for c in run_containers() if c.id not in containers_before]}
+            "leaked_after_resume": mine()}
 
 
 def test_interrupted_atlas_exits_130_and_keeps_its_file(atlas_run: dict[str, Any]) -> None:
