@@ -91,6 +91,9 @@ class RunResults:
     cells: list[CellResult]
     builds: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> build fingerprint
     interrupted: bool = False  # stopped by the user (Ctrl-C/SIGTERM): unfinished cells are errors
+    #: Where the time went, for benchmarks: ``images_s``, ``jobs`` (per job: epoch seconds of queued,
+    #: start, started, exec, plan, finish, exec_end, harvested, stopped), ``suite_cpu_s`` (per job).
+    timings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +114,7 @@ class RunResults:
             "builds": self.builds,
             "summary": self.summary(),
             "interrupted": self.interrupted,
+            "timings": self.timings,
         }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from harness.redact import Redactor
 from harness.report import write_junit, write_markdown
 from harness.results import write_results
 from harness.run import RunOptions, plan_jobs, run_jobs
+from harness.run.plan import default_jobs
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +45,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run the matrix (default: every cell of matrix.yaml)")
     add_selection_args(p)
     p.add_argument("--out", type=Path, default=Path("out"), help="report directory (default: out/)")
-    p.add_argument("-j", "--jobs", type=int, default=2, help="containers at once (default: 2)")
-    p.add_argument("--workers", type=int, default=4, help="lane runs at once inside a container (default: 4)")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help=f"containers at once (default: one per core, here {default_jobs()})")
+    p.add_argument("--workers", type=int, default=None,
+                   help="lane runs that compute at once inside a container (default: sized from the cores "
+                        "and memory the containers share; runs that only wait for a timeout never count)")
     p.add_argument("--keep", choices=("failing", "always", "never"), default="failing",
                    help="keep containers for inspection (default: failing)")
     p.add_argument("--isolation", choices=("version", "cell"), default="version",
@@ -61,22 +66,25 @@ def run(args: argparse.Namespace) -> int:
     from harness.images import ensure_images
     from harness.progress import RichProgress
 
-    if args.jobs < 1 or args.workers < 1:
+    if (args.jobs is not None and args.jobs < 1) or (args.workers is not None and args.workers < 1):
         raise UserError("--jobs and --workers take a whole number of at least 1")
     config = load_matrix(args.matrix)
     cells = select(config, selection_from(args))
     console = Console(stderr=True)
     client = docker_client()
     console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
+    images_started = time.monotonic()
     images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
+    images_s = time.monotonic() - images_started
     out: Path = args.out
     if (out / "raw").exists():
         shutil.rmtree(out / "raw")
-    options = RunOptions(out_dir=out, timeouts=config.timeouts, codex=config.codex, jobs=args.jobs, keep=args.keep,
-                         isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
+    options = RunOptions(out_dir=out, timeouts=config.timeouts, codex=config.codex, jobs=args.jobs or default_jobs(),
+                         keep=args.keep, isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
     jobs = plan_jobs(cells, images, options)
     with ConsoleReporter(console) as reporter, _sigterm_as_interrupt():
         results = run_jobs(jobs, options, reporter)
+    results.timings["images_s"] = round(images_s, 3)
     redactor = Redactor()
     paths = [str(write_results(results, out, redactor)), str(write_junit(results, out, redactor)),
              str(write_markdown(results, out, redactor))]

@@ -10,6 +10,7 @@ running only when asked to, so a user can ``docker exec`` into exactly the state
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import threading
 import time
@@ -25,7 +26,7 @@ from testcontainers.core.container import DockerContainer
 from harness import assets, labels
 from harness.fingerprint import build_fingerprints
 from harness.results import CellResult, RunResults, now
-from harness.run.harvest import JobEnd, harvest
+from harness.run.harvest import JobEnd, harvest, suite_marks
 from harness.run.plan import JobPlan, RunOptions
 from harness.suite import protocol
 
@@ -45,6 +46,13 @@ class JobRun:
     duration_s: float = 0.0
     results: list[CellResult] = field(default_factory=list)
     container: DockerContainer | None = field(default=None, repr=False)
+    #: When each step happened (Unix epoch seconds): queued, start, started, exec, plan, finish, exec_end,
+    #: harvested, stopped; plan/finish come from the suite log. results.json ``timings.jobs``.
+    timings: dict[str, float] = field(default_factory=dict)
+    suite_cpu_s: float | None = None  # the suite's own count (its FinishLine), when it finished
+
+    def mark(self, name: str) -> None:
+        self.timings[name] = round(time.time(), 3)
 
     @property
     def name(self) -> str:
@@ -74,7 +82,11 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter) -> R
     run_id = uuid.uuid4().hex[:8]
     cancel = threading.Event()
     jobs = [JobRun(plan) for plan in plans]
-    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="job")
+    # the containers that really run at once: they share the cores (the suite sizes its workers from it)
+    options = dataclasses.replace(options, jobs=max(1, min(options.jobs, len(plans))))
+    pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="job")
+    for job in jobs:
+        job.mark("queued")
     futures = [pool.submit(_run_job, job, options, reporter, run_id, cancel) for job in jobs]
     interrupted = False
     try:
@@ -94,8 +106,12 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter) -> R
             job.end = JobEnd(interrupted=True)
             job.results = harvest(job.plan.cells, job.plan.raw_dir, job.end)
     cells = [r for job in jobs for r in job.results]
+    timings: dict[str, object] = {"jobs": {job.name: job.timings for job in jobs}}
+    cpu = {job.name: job.suite_cpu_s for job in jobs if job.suite_cpu_s is not None}
+    if cpu:
+        timings["suite_cpu_s"] = cpu
     return RunResults(started=started, duration_s=time.monotonic() - t0, cells=cells,
-                      builds=build_fingerprints(cells), interrupted=interrupted)
+                      builds=build_fingerprints(cells), interrupted=interrupted, timings=timings)
 
 
 def suite_command(options: RunOptions) -> list[str]:
@@ -146,22 +162,29 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
     exit_code: int | None = None
     log_tail = ""
     try:
+        job.mark("start")
         container.start()
+        job.mark("started")
         if not cancel.is_set():  # else interrupted while the container was starting: run nothing
             exit_code, log_tail = _exec_suite(container, job, options, reporter)
     except Exception as exc:
         log_tail = f"{type(exc).__name__}: {exc}"
     finally:
+        job.mark("exec_end")
         timed_out = job.end.timed_out or exit_code in (124, 137)
         job.end = JobEnd(exit_code=exit_code, timed_out=timed_out, interrupted=cancel.is_set(), log_tail=log_tail)
         job.duration_s = time.monotonic() - t0
         job.results = harvest(job.plan.cells, job.plan.raw_dir, job.end)
+        marks, job.suite_cpu_s = suite_marks(job.plan.raw_dir)
+        job.timings.update(marks)
+        job.mark("harvested")
         failing = any(not r.met for r in job.results)
         # an interrupted container is dead or half-run: nothing worth entering, so never kept
         job.kept = not job.end.interrupted and (options.keep == "always" or (options.keep == "failing" and failing))
         if not job.kept:
             with contextlib.suppress(Exception):  # already gone is fine
                 container.stop()
+        job.mark("stopped")
         reporter.job_finished(job)
 
 
@@ -173,11 +196,14 @@ def _exec_suite(container: DockerContainer, job: JobRun, options: RunOptions,
     env = {
         protocol.ENV_SPEC: f"{protocol.CONTAINER_OUT}/{protocol.SPEC_FILE}",
         protocol.ENV_OUT: protocol.CONTAINER_OUT,
-        protocol.ENV_WORKERS: str(options.workers),
+        protocol.ENV_JOBS: str(options.jobs),
         "PYTHONPATH": protocol.CONTAINER_PACKAGE_ROOT,
         "PYTHONDONTWRITEBYTECODE": "1",
         "PATH": "/usr/local/bin:/usr/bin:/bin",
     }
+    if options.workers is not None:  # else the suite sizes its workers from the machine
+        env[protocol.ENV_WORKERS] = str(options.workers)
+    job.mark("exec")
     exec_id = api.exec_create(wrapped.id, suite_command(options), environment=env, workdir="/tmp")["Id"]
     stream = api.exec_start(exec_id, stream=True)
     log_path = job.plan.raw_dir / protocol.PYTEST_LOG

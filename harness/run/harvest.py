@@ -78,6 +78,21 @@ def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellR
     return out
 
 
+def suite_marks(raw_dir: Path) -> tuple[dict[str, float], float | None]:
+    """When the suite planned its lane runs and when it finished (epoch seconds, from its log), and
+    the CPU seconds it reported at its finish; what the log does not say is absent."""
+    marks: dict[str, float] = {}
+    cpu: float | None = None
+    for line in read_log(raw_dir / LOG_FILE):
+        if isinstance(line, PlanLine) and line.time is not None:
+            marks["plan"] = line.time
+        elif isinstance(line, FinishLine):
+            if line.time is not None:
+                marks["finish"] = line.time
+            cpu = line.cpu_s
+    return marks, cpu
+
+
 def _unfinished(end: JobEnd, finished: bool) -> tuple[str, str, str] | None:
     """(state, status, reason) for the cells of a suite that did not run to its end, else None."""
     if end.interrupted:
