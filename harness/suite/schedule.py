@@ -31,8 +31,11 @@ from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
 from harness.suite.protocol import CellSpec
 
-#: Lane runs in flight per core. Measured on 0.117.0 with the default scenarios: a compute run uses about
-#: a third of a core over its wall time (more while codex starts, none during a retry's back-off).
+#: Compute lane runs in flight per core. A run's CPU hardly depends on the machine (0.15-0.2 s: codex
+#: 0.117.0 measured per run with getrusage, the suite's own share about 0.03 s); its wall time on an idle
+#: machine is about 0.4-0.5 s on average (the default matrix on 2 idle cores: 560 runs, 84 s CPU, ~180 s
+#: of lane time outside hang and the legacy build), more for the retry scenarios' back-off. So one run
+#: keeps about a third of a core busy.
 RUNS_PER_CORE = 3
 #: Memory one lane run may hold at its peak: 0.169.0's codex reaches about 150 MB resident, plus the
 #: suite's share (transcripts, journal). Only bites on small machines.

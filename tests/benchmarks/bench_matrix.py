@@ -29,6 +29,7 @@ Machines are noisy, and this one may be shared: each ratio is measured within on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
@@ -215,12 +216,26 @@ def bench_fresh_daemon(args: argparse.Namespace, tree: Path, scratch: Path, repo
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-    tail = (scratch / "fresh.log").read_text(errors="replace").splitlines()[-3:]
+    lines = (scratch / "fresh.log").read_text(errors="replace").splitlines()
     if first is None:
-        report.say(f"  first cell never started (exit {proc.returncode}): {' | '.join(tail)}")
+        report.say(f"  first cell never started (exit {proc.returncode}): {' | '.join(lines[-3:])}")
     else:
         report.row(f"first cell of {FRESH_VERSION} started after", first)
-    report.data["fresh_daemon"] = {"first_cell_s": first, "restored": restored}
+    for line in lines:  # the image steps as the run reported them (one line each, with their time)
+        if line.startswith(("docker import", "build codex-native-matrix", "cannot pull", "debootstrap",
+                            "keep the")):
+            report.say(f"    {line.strip()[:150]}")
+    fresh: dict[str, Any] = {"first_cell_s": first, "restored": restored}
+    with contextlib.suppress(OSError, ValueError):
+        timings = json.loads((out / "results.json").read_text()).get("timings") or {}
+        marks = next(iter((timings.get("jobs") or {}).values()), {})
+        fresh["images_s"] = timings.get("images_s")
+        if {"start", "started", "exec", "plan"} <= set(marks):
+            fresh["container_start_s"] = marks["started"] - marks["start"]
+            fresh["collection_s"] = marks["plan"] - marks["exec"]
+            report.say(f"    images {fresh['images_s']:.1f} s, container start {fresh['container_start_s']:.1f} s, "
+                       f"suite collection {fresh['collection_s']:.1f} s")
+    report.data["fresh_daemon"] = fresh
     if args.save:
         shutil.copy(scratch / "fresh.log", args.save / "fresh.log")
 

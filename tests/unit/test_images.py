@@ -229,3 +229,17 @@ SUITE = ["root", "42", "python3 -m pytest /project/tests/contract -q"]
 )
 def test_kept_run_container_is_one_whose_suite_ended(container: _FakeContainer, kept: bool) -> None:
     assert is_kept_run(container) is kept
+
+
+def test_labels_fold_into_one_instruction(tmp_path: Path) -> None:
+    build = fake_build(tmp_path / "cache")
+    context = tmp_path / "cache" / ".ctx-labels"
+    context.mkdir()
+    codex.build_context(build, REPO_CONTAINERS / "codex", context)
+    labels = codex.version_labels(build, "codex-native-matrix/base:0123456789ab")
+    codex.fold_labels(context, labels)
+    text = (context / "Dockerfile").read_text()
+    assert text.startswith((REPO_CONTAINERS / "codex" / "Dockerfile").read_text())
+    label_lines = [line for line in text.splitlines() if line.startswith("LABEL ")]
+    assert len(label_lines) == 1
+    assert all(f'"{key}"="{value}"' in label_lines[0] for key, value in labels.items())
