@@ -27,7 +27,7 @@ from harness.lane.probe import probe
 from harness.lane.reader import ReadResult, read_transcript
 from harness.lane.session import LaneRequest, LaneResult, run_lane
 from harness.redact import Redactor
-from harness.suite.credentials import CREDENTIAL_SETUPS, LoginCache, SetupContext
+from harness.suite.credentials import CREDENTIAL_SETUPS, SetupContext
 from harness.suite.facts import facts_of
 from harness.suite.model import ModelChoice
 from harness.suite.protocol import FACTS_FILE, RESOLVER_FILE, CellSpec, Facts, SuiteTimeouts, scenario_dir
@@ -70,7 +70,7 @@ def session_files(codex_home: Path) -> list[str]:
 
 
 def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: str, workroot: Path, timeout_s: float,
-                         model: str | None, login_cache: LoginCache | None = None) -> list[str]:
+                         model: str | None) -> list[str]:
     """Which credential the API sees when the BUILD runs with the cell's credential setup, without the lane.
 
     The lane bridges OPENAI_API_KEY/CODEX_API_KEY into the key each build reads; running codex bare
@@ -89,7 +89,7 @@ def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: st
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
     write_codex_config(codex_home, api.provider_url("ok", tag), model=model)  # the ok scenario needs no retries
-    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key, login_cache))
+    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key))
     env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8", **prepared.env}
     argv = ["codex", "exec", "--json", "--skip-git-repo-check", "-C", str(cwd), "--", PROMPT]
     try:
@@ -154,7 +154,6 @@ def run_cell_scenario(
     cell: CellSpec, scenario: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
     out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor, model: ModelChoice,
     provider_settings: Mapping[str, int] | None = None, raw_api_saw: Callable[[], list[str]] | None = None,
-    login_cache: LoginCache | None = None,
 ) -> Outcome:
     """One lane run of ``scenario`` in ``cell``; the ok scenario also reports ``raw_api_saw()`` (the
     build's bare credential probe, run once per build and credential by the caller)."""
@@ -166,7 +165,7 @@ def run_cell_scenario(
         d.mkdir(parents=True)
     slug = SCENARIOS[scenario].model or model.slug
     write_codex_config(codex_home, api.provider_url(scenario, tag), model=slug, provider_settings=provider_settings)
-    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key, login_cache))
+    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key))
     env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8", **prepared.env}
     timeout_s = timeout_for(cell, scenario, timeouts)
     request = LaneRequest(

@@ -13,61 +13,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-CONFIG_FILE = "config.toml"  # each run's own provider config (harness.fakeapi.codex_config), never shared
 #: A key the fake API never accepts.
 INVALID_KEY = "sk-matrix-invalid-0000000000000000"
 
 
 @dataclass(frozen=True)
 class SetupContext:
-    """What a setup may use to prepare one run: the run's homes and the key the fake API accepts.
-
-    ``login_cache``: where a setup that logs in keeps what one login wrote, for the runs after it.
-    """
+    """What a setup may use to prepare one run: the run's homes and the key the fake API accepts."""
 
     home: Path
     codex_home: Path
     valid_key: str
-    login_cache: LoginCache | None = None
-
-
-class LoginCache:
-    """One ``codex login`` per suite instead of one per run: the files it wrote into its CODEX_HOME are
-    copied into each run's CODEX_HOME. The build writes the same auth.json for the same key every time,
-    so a run sees exactly what its own login would have written, without another codex process."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._lock = threading.Lock()
-        self._done: tuple[str, list[tuple[str, bytes, int]]] | None = None
-
-    def apply(self, ctx: SetupContext, login: Callable[[SetupContext], Prepared]) -> Prepared:
-        with self._lock:
-            if self._done is None:
-                home, codex_home = self.directory / "home", self.directory / "codex-home"
-                for d in (home, codex_home):
-                    d.mkdir(parents=True, exist_ok=True)
-                config = ctx.codex_home / CONFIG_FILE  # log in beside the same provider config as a run
-                if config.is_file():
-                    shutil.copy2(config, codex_home / CONFIG_FILE)
-                how = login(SetupContext(home, codex_home, ctx.valid_key)).how
-                files = [(p.relative_to(codex_home).as_posix(), p.read_bytes(), p.stat().st_mode & 0o777)
-                         for p in sorted(codex_home.rglob("*")) if p.is_file() and p.name != CONFIG_FILE]
-                self._done = (how, files)
-            how, files = self._done
-        for rel, data, mode in files:
-            target = ctx.codex_home / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            os.chmod(target, mode)
-        return Prepared({}, how)
 
 
 @dataclass(frozen=True)
@@ -113,12 +74,6 @@ def _nothing(ctx: SetupContext) -> Prepared:
 
 def _login(ctx: SetupContext) -> Prepared:
     """Store the key the way the build itself would: its own `codex login`, else the auth.json format."""
-    if ctx.login_cache is not None:
-        return ctx.login_cache.apply(ctx, _login_here)
-    return _login_here(ctx)
-
-
-def _login_here(ctx: SetupContext) -> Prepared:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(ctx.home), "CODEX_HOME": str(ctx.codex_home)}
     attempts = (
         (["codex", "login", "--with-api-key"], ctx.valid_key + "\n", "codex login --with-api-key"),

@@ -35,7 +35,6 @@ import pytest
 from harness.fakeapi import FakeResponsesAPI
 from harness.redact import Redactor
 from harness.suite.cellrun import Outcome, raw_credential_probe, run_cell_scenario, warm_lane_caches
-from harness.suite.credentials import LoginCache
 from harness.suite.model import ModelChoice, learn_model
 from harness.suite.protocol import (
     CONTAINER_OUT,
@@ -122,11 +121,10 @@ class ContractSuite:
         warm_lane_caches()
         self.api = FakeResponsesAPI(valid_keys=[valid_key]).start()
         api = self.api
-        login_cache = LoginCache(WORKROOT / ".login")
 
         def probe(cell: CellSpec) -> list[str]:
             return raw_credential_probe(cell, api=api, valid_key=valid_key, workroot=WORKROOT,
-                                        timeout_s=self.timeouts.codex_s, model=self.model.slug, login_cache=login_cache)
+                                        timeout_s=self.timeouts.codex_s, model=self.model.slug)
 
         # the bare-build credential probe: once per (build, credential), reported by each of its ok runs
         probe_for = {(self.cells[c].version, self.cells[c].credential): self.cells[c] for c, s in needed if s == "ok"}
@@ -141,7 +139,6 @@ class ContractSuite:
                 cell, case[1], api=api, valid_key=valid_key, workroot=WORKROOT, out_dir=self.out,
                 timeouts=self.timeouts, redactor=self.redactor, model=self.model,
                 provider_settings=self.codex_settings, raw_api_saw=raw.result if raw is not None else None,
-                login_cache=login_cache,
             )
 
         for case in waiting:  # first: they start at once and overlap with the compute runs
