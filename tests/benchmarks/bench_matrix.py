@@ -134,6 +134,8 @@ def bench_matrix(args: argparse.Namespace, tree: Path, scratch: Path, report: Re
     report.row("its floor (own CPU / cores)", own / cores)
     report.say(f"  {'ratio wall / own floor':<34}{wall / max(own / cores, 1e-9):>9.2f} x"
                f"   (the rest of the machine used {max(machine_cpu - own, 0) / (wall * cores):.0%} of its cores)")
+    report.say(f"  {'share of the CPU left to it used':<34}{own / max(own + idle, 1e-9):>9.0%}"
+               f"     (own CPU / (own CPU + idle): how well the run fills the cores others leave free)")
 
     lanes = lane_stats(out)
     report.say(f"lane runs: {lanes.runs}, their wall times sum to {lanes.wall_s:.1f} s")
@@ -166,7 +168,8 @@ def bench_matrix(args: argparse.Namespace, tree: Path, scratch: Path, report: Re
     report.data["matrix"] = {
         "argv": argv[2:], "exit": proc.returncode, "wall_s": wall, "machine_cpu_s": machine_cpu, "cores": cores,
         "ratio": wall / (machine_cpu / cores), "own_cpu_s": own, "harness_cpu_s": harness_cpu,
-        "container_cpu_s": container_cpu, "idle_share": idle / (wall * cores), "loadavg": [m0.loadavg, m1.loadavg],
+        "container_cpu_s": container_cpu, "idle_share": idle / (wall * cores), "idle_s": idle,
+        "loadavg": [m0.loadavg, m1.loadavg],
         "lane_runs": lanes.runs, "lane_wall_s": lanes.wall_s, "waiting_runs": lanes.waiting_runs,
         "waiting_s": lanes.waiting_s, "phases": job_phases(marks), "statuses_sha256": digest, "summary": summary,
     }
