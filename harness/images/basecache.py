@@ -147,7 +147,11 @@ def tar_chunks(rootfs: Path) -> Iterator[bytes]:
 
 
 def export_chunks(client: Any, image: str) -> Iterator[bytes]:
-    """The root filesystem of ``image``, flattened (``docker export`` of a container created, never started)."""
+    """The root filesystem of ``image``, flattened (``docker export`` of a container created, never started).
+
+    It also holds the stubs Docker puts into every container (``/.dockerenv``, empty ``/etc/hosts``,
+    ``hostname``, ``resolv.conf``), which every container of the imported image gets anyway.
+    """
     container = client.containers.create(image, command=["true"], network_mode="none",
                                          labels={project_labels.MANAGED: "true", project_labels.KIND: "export"})
     try:
