@@ -64,6 +64,22 @@ def cached(version: str, *, cache_dir: Path | None = None, verify: bool = False)
     return found if isinstance(found, CachedBuild) else None
 
 
+def recorded_tree_digest(version: str, *, cache_dir: Path | None = None) -> str | None:
+    """The tree digest ``build.json`` records for ``version``, read without checking the tree.
+
+    Only for naming what was built from the tree before (the per-version image tag): when that image
+    exists the tree is not used, so hashing its binary again (up to 294 MB per build, every run) buys
+    nothing. Anything that uses the tree goes through :func:`cached`.
+    """
+    npm.check_version_shape(version)
+    try:
+        meta = json.loads(((cache_dir or cache_root()) / version / METADATA).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    digest = meta.get("tree_sha256") if isinstance(meta, dict) and meta.get("schema") == SCHEMA else None
+    return digest if isinstance(digest, str) else None
+
+
 def fetch(version: str, *, cache_dir: Path | None = None, registry: str | None = None,
           progress: Progress | None = None, verify: bool = False,
           packument: dict[str, Any] | None = None) -> CachedBuild:

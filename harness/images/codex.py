@@ -39,6 +39,18 @@ def build_context(build: CachedBuild, recipe_dir: Path, dest: Path) -> Path:
     return dest
 
 
+def fold_labels(context: Path, labels: dict[str, str]) -> None:
+    """Append the image labels to the context's Dockerfile as ONE ``LABEL`` instruction.
+
+    docker build's ``labels`` parameter adds one instruction per label, and the classic builder runs a
+    container and commits a layer for each (about 0.4 s apiece on a fresh daemon, six of them); one
+    instruction gives the image the same labels. The recipe file itself is left as it is.
+    """
+    pairs = " ".join(f'"{key}"="{value}"' for key, value in sorted(labels.items()))
+    with (context / "Dockerfile").open("a", encoding="utf-8") as handle:
+        handle.write(f"\n# labels (harness/images/codex.py)\nLABEL {pairs}\n")
+
+
 def _link_or_copy(src: str, dst: str) -> str:
     try:
         os.link(src, dst)
@@ -63,9 +75,10 @@ def ensure_version_image(client: Any, build: CachedBuild, *, progress: Progress 
         context = scratch.make(cache, CONTEXT_PREFIX)
         try:
             build_context(build, recipes.codex_recipe().directory, context)
+            fold_labels(context, version_labels(build, base_tag))
             progress.start(f"build {tag}")
             image_id = dockerbuild.build(
-                client, context=context, tag=tag, labels=version_labels(build, base_tag), progress=progress,
+                client, context=context, tag=tag, labels={}, progress=progress,
                 buildargs={"BASE": base_tag, "VERSION": build.version, "BINARY_RELPATH": build.binary_relpath},
                 network_mode="none",
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,15 @@ class RunOptions:
     jobs: int = 1
     keep: Keep = "failing"
     isolation: Isolation = "version"
-    workers: int = 4  # concurrent lane runs inside one container
+    workers: int | None = None  # compute lane runs at once in a container (None: the suite sizes it)
     k_expr: str | None = None  # pytest -k for the contract tests
+
+
+def default_jobs() -> int:
+    """Containers at once unless ``-j`` says otherwise: one per core. Each container sizes its lane
+    workers from the cores it shares (harness.suite.schedule), so more containers add no CPU load;
+    they only let builds proceed side by side instead of one build's slow tail holding a slot."""
+    return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
