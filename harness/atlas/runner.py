@@ -34,7 +34,7 @@ from harness.atlas.cells import atlas_cells
 from harness.atlas.cpu import container_cpu_s
 from harness.atlas.record import LOG_NAME, AtlasLog, cells_part, model_catalog, new_record
 from harness.atlas.releases import Release
-from harness.binaries import CachedBuild, cache_root, fetch
+from harness.binaries import CachedBuild, cache_dir_of, fetch
 from harness.binaries import remove as remove_build
 from harness.binaries.extract import NoLinuxBuild
 from harness.errors import UserError
@@ -162,7 +162,7 @@ class Atlas:
         self.packument = packument
         self.cancel = threading.Event()
         self.log = AtlasLog(options.out_dir / LOG_NAME)
-        self._cache = options.cache_dir or cache_root()
+        self._cache = cache_dir_of(options.cache_dir)
 
     # -- phases ------------------------------------------------------------------------------------------
 

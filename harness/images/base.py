@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.binaries import cache_root, scratch
+from harness.binaries import cache_dir_of, scratch
 from harness.images import basecache, dockerbuild, recipes, rootfs
 from harness.interrupts import deferred
 from harness.progress import NullProgress, Progress
@@ -34,7 +34,7 @@ def ensure_base_image(client: Any, *, progress: Progress | None = None, cache_di
     progress = progress or NullProgress()
     base = recipes.base_recipe()
     tag = recipes.base_tag(base)
-    work = cache_dir or cache_root()
+    work = cache_dir_of(cache_dir)
     if image_exists(client, tag):
         if basecache.lookup(work, base.digest) is None:
             _export_to_cache(client, tag, base, work, progress)
