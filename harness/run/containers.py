@@ -59,6 +59,8 @@ testcontainers_config.ryuk_disabled = True
 WATCHDOG_MARGIN_S = 30
 #: A container ends by itself this long after its suite's budget: past the watchdog, nothing needs it.
 LIFETIME_MARGIN_S = 60
+#: How long a removal someone else started (auto_remove after a kill) may take before we stop waiting.
+REMOVAL_WAIT_S = 15.0
 #: How much longer a container kept for inspection lives (long, but never forever).
 KEPT_LIFETIME_S = 24 * 3600
 #: Inside a container: its presence makes the lifetime command sleep on (written when it is kept).
@@ -342,10 +344,27 @@ def _remove(job: JobRun) -> bool:
     except docker.errors.NotFound:
         return True
     except docker.errors.APIError as exc:  # 409 "removal already in progress": auto_remove was first
-        return exc.status_code == 409 and "in progress" in str(exc)
+        # gone only once the daemon finished: until then its image cannot be removed (the atlas does next)
+        return exc.status_code == 409 and "in progress" in str(exc) and _wait_gone(wrapped)
     except Exception:  # the daemon stopped answering: the container may still run
         return False
     return True
+
+
+def _wait_gone(wrapped: Any) -> bool:
+    """Poll until a container being removed by someone else is gone; False if it outlives REMOVAL_WAIT_S."""
+    import docker.errors
+
+    deadline = time.monotonic() + REMOVAL_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            wrapped.reload()
+        except docker.errors.NotFound:
+            return True
+        except Exception:  # the daemon stopped answering
+            return False
+        time.sleep(0.1)
+    return False
 
 
 def _exec_suite(container: DockerContainer, job: JobRun, options: RunOptions,
