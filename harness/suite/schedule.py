@@ -63,7 +63,7 @@ def mostly_waits(cell: CellSpec, scenario: str) -> bool:
     if cell.expect == "legacy-fallback":
         version = _version(cell.version)
         authorised = legacy_key_reaches_api(version, setup.api_sees, setup.env_var)
-        return legacy_outcome(version, authorised, spec.succeeds, spec.waits)["status"] == "interrupted"
+        return legacy_outcome(version, authorised, spec.succeeds, spec.waits, spec.refuses)["status"] == "interrupted"
     # the fake API refuses a missing or invalid key with 401 before any scenario: such a run fails at once
     return spec.waits and setup.api_sees == "valid"
 
