@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.fakeapi import FakeResponsesAPI, write_codex_config
+from harness.fakeapi.codex_config import provider_env
 from harness.fakeapi.scenarios import SCENARIOS
 from harness.lane.backends import resolve_backend
-from harness.lane.executable import discover_executable
+from harness.lane.executable import discover_executable, parse_version
 from harness.lane.probe import probe
 from harness.lane.reader import ReadResult, read_transcript
 from harness.lane.session import LaneRequest, LaneResult, run_lane
@@ -125,11 +126,12 @@ def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: st
     home, codex_home, cwd = work / "home", work / "codex-home", work / "cwd"
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
-    write_codex_config(codex_home, api.provider_url("ok", tag), model=model)  # the ok scenario needs no retries
+    url, version = api.provider_url("ok", tag), parse_version(cell.version)
+    write_codex_config(codex_home, url, model=model, version=version)  # the ok scenario needs no retries
     prepared = CREDENTIAL_SETUPS[cell.credential].prepare(credential_context(api, redactor, home, codex_home,
                                                                              valid_key, "ok", tag))
-    env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8", **prepared.env,
-           **prepared.child_env}
+    env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8",
+           **provider_env(url, version), **prepared.env, **prepared.child_env}
     argv = ["codex", "exec", "--json", "--skip-git-repo-check", "-C", str(cwd), "--", PROMPT]
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -203,7 +205,8 @@ def run_cell_scenario(
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
     slug = SCENARIOS[scenario].model or model.slug
-    write_codex_config(codex_home, api.provider_url(scenario, tag), model=slug, provider_settings=provider_settings)
+    url, version = api.provider_url(scenario, tag), parse_version(cell.version)
+    write_codex_config(codex_home, url, model=slug, provider_settings=provider_settings, version=version)
     prepared = CREDENTIAL_SETUPS[cell.credential].prepare(credential_context(api, redactor, home, codex_home,
                                                                              valid_key, scenario, tag))
     env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8", **prepared.env}
@@ -211,7 +214,7 @@ def run_cell_scenario(
     request = LaneRequest(
         prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
         codex_home=codex_home, env=env, config_overrides=config_overrides(cell), timeout_s=timeout_s,
-        stdout_observer=CompletionWatch(api, tag), extra_env=prepared.child_env,
+        stdout_observer=CompletionWatch(api, tag), extra_env={**provider_env(url, version), **prepared.child_env},
     )
     started = time.monotonic()
     result = run_lane(request)
