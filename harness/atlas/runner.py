@@ -213,7 +213,11 @@ class Atlas:
             tag = version_tag(build, self.base_tag)
             existed = image_exists(self.client, tag)
             prepared.built = not existed  # set before building: an interrupted build is still ours to remove
-            prepared.image = ensure_version_image(self.client, build, progress=NullProgress(), base_tag=self.base_tag)
+            # once the daemon holds the build context, the cached tree is only a third copy (context,
+            # layer, tree) at the moment of the atlas's peak disk use: it goes then, unless kept
+            drop = prepared.fetched and not self.options.keep_builds
+            prepared.image = ensure_version_image(self.client, build, progress=NullProgress(), base_tag=self.base_tag,
+                                                  context_sent=(lambda: self._remove_tree(prepared)) if drop else None)
             record["reused"]["image"] = existed
             record["image"] = prepared.image
             with contextlib.suppress(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,12 @@ def _link_or_copy(src: str, dst: str) -> str:
 
 
 def ensure_version_image(client: Any, build: CachedBuild, *, progress: Progress | None = None,
-                         base_tag: str | None = None) -> str:
-    """Tag of the image for ``build``; built only when no image with that tag exists locally."""
+                         base_tag: str | None = None, context_sent: Callable[[], None] | None = None) -> str:
+    """Tag of the image for ``build``; built only when no image with that tag exists locally.
+
+    ``context_sent`` runs once the daemon holds the build context, after the context's hard links into
+    the cache are gone: from then on removing the cached tree frees its space (the atlas does).
+    """
     progress = progress or NullProgress()
     base_tag = base_tag or ensure_base_image(client, progress=progress)
     tag = version_tag(build, base_tag)
@@ -80,12 +85,18 @@ def ensure_version_image(client: Any, build: CachedBuild, *, progress: Progress 
             image_id = dockerbuild.build(
                 client, context=context, tag=tag, labels={}, progress=progress,
                 buildargs={"BASE": base_tag, "VERSION": build.version, "BINARY_RELPATH": build.binary_relpath},
-                network_mode="none",
+                network_mode="none", context_sent=lambda: _sent(context, context_sent),
             )
             progress.done(image_id[:19])
         finally:
             scratch.discard(context)
     return tag
+
+
+def _sent(context: Path, then: Callable[[], None] | None) -> None:
+    scratch.discard(context)
+    if then is not None:
+        then()
 
 
 def find_by_labels(client: Any, version: str, base_tag: str) -> str | None:
