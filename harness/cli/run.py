@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_selection_args(p)
     p.add_argument("--out", type=Path, default=Path("out"), help="report directory (default: out/)")
     p.add_argument("-j", "--jobs", type=int, default=None,
-                   help=f"containers at once (default: one per core, here {default_jobs()})")
+                   help=f"containers at once (default: one more than the cores, here {default_jobs()})")
     p.add_argument("--workers", type=int, default=None,
                    help="lane runs that compute at once inside a container (default: sized from the cores "
                         "and memory the containers share; runs that only wait for a timeout never count)")

@@ -29,10 +29,16 @@ class RunOptions:
 
 
 def default_jobs() -> int:
-    """Containers at once unless ``-j`` says otherwise: one per core. Each container sizes its lane
-    workers from the cores it shares (harness.suite.schedule), so more containers add no CPU load;
-    they only let builds proceed side by side instead of one build's slow tail holding a slot."""
-    return max(1, os.cpu_count() or 1)
+    """Containers at once unless ``-j`` says otherwise: one more than the cores.
+
+    Each container sizes its lane workers from the cores it shares (harness.suite.schedule), so more
+    containers add no CPU load; the extra one lets a build whose runs mostly wait (a legacy build's
+    timeouts, 0.44's refused ChatGPT refresh) run beside two that compute. Measured on the default
+    matrix, 2 cores, one run each (tests/benchmarks/bench_matrix.py): wall / CPU floor 1.35x with 2
+    containers, 1.28x with 3; starting the newest (costliest) builds first instead of in cell order
+    gave 1.40x and 1.33x: the long-waiting 0.44.0 then ran last, alone.
+    """
+    return max(1, os.cpu_count() or 1) + 1
 
 
 @dataclass(frozen=True)
