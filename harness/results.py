@@ -112,6 +112,9 @@ class RunResults:
     builds: dict[str, dict[str, Any]] = field(default_factory=dict)  # version -> build fingerprint
     interrupted: bool = False  # stopped by the user (Ctrl-C/SIGTERM): unfinished cells are errors
     run_id: str = ""  # the run containers' label value (labels.RUN), to find this run's containers
+    #: Where the time went, for benchmarks: ``images_s``, ``jobs`` (per job: epoch seconds of queued,
+    #: start, started, exec, plan, finish, exec_end, stopped, harvested), ``suite_cpu_s`` (per job).
+    timings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +136,7 @@ class RunResults:
             "summary": self.summary(),
             "interrupted": self.interrupted,
             "run_id": self.run_id,
+            "timings": self.timings,
         }
 
     @classmethod
@@ -140,7 +144,8 @@ class RunResults:
         """The inverse of :meth:`to_json` (the summary is derived, so it is not read back)."""
         return cls(started=datetime.fromisoformat(data["started"]), duration_s=float(data.get("duration_s") or 0.0),
                    cells=[CellResult.from_json(c) for c in data["cells"]], builds=data.get("builds") or {},
-                   interrupted=bool(data.get("interrupted")), run_id=str(data.get("run_id") or ""))
+                   interrupted=bool(data.get("interrupted")), run_id=str(data.get("run_id") or ""),
+                   timings=data.get("timings") or {})
 
 
 def read_results(path: Path) -> RunResults:

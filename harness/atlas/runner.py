@@ -34,7 +34,7 @@ from harness.atlas.cells import atlas_cells
 from harness.atlas.cpu import container_cpu_s
 from harness.atlas.record import LOG_NAME, AtlasLog, cells_part, model_catalog, new_record
 from harness.atlas.releases import Release
-from harness.binaries import CachedBuild, cache_root, fetch
+from harness.binaries import CachedBuild, cache_dir_of, fetch
 from harness.binaries import remove as remove_build
 from harness.binaries.extract import NoLinuxBuild
 from harness.errors import UserError
@@ -162,7 +162,7 @@ class Atlas:
         self.packument = packument
         self.cancel = threading.Event()
         self.log = AtlasLog(options.out_dir / LOG_NAME)
-        self._cache = options.cache_dir or cache_root()
+        self._cache = cache_dir_of(options.cache_dir)
 
     # -- phases ------------------------------------------------------------------------------------------
 
@@ -213,7 +213,11 @@ class Atlas:
             tag = version_tag(build, self.base_tag)
             existed = image_exists(self.client, tag)
             prepared.built = not existed  # set before building: an interrupted build is still ours to remove
-            prepared.image = ensure_version_image(self.client, build, progress=NullProgress(), base_tag=self.base_tag)
+            # once the daemon holds the build context, the cached tree is only a third copy (context,
+            # layer, tree) at the moment of the atlas's peak disk use: it goes then, unless kept
+            drop = prepared.fetched and not self.options.keep_builds
+            prepared.image = ensure_version_image(self.client, build, progress=NullProgress(), base_tag=self.base_tag,
+                                                  context_sent=(lambda: self._remove_tree(prepared)) if drop else None)
             record["reused"]["image"] = existed
             record["image"] = prepared.image
             with contextlib.suppress(Exception):

@@ -10,7 +10,7 @@ Public API (everything else in this package is an implementation detail):
 
 from __future__ import annotations
 
-from harness.binaries.cache import CachedBuild, cache_root, cached, fetch, remove
+from harness.binaries.cache import CachedBuild, cache_dir_of, cache_root, cached, fetch, remove
 from harness.binaries.registry import registry_url
 
-__all__ = ["CachedBuild", "cache_root", "cached", "fetch", "registry_url", "remove"]
+__all__ = ["CachedBuild", "cache_dir_of", "cache_root", "cached", "fetch", "registry_url", "remove"]

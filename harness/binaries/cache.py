@@ -57,11 +57,34 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("codex-native-matrix")) / "builds"
 
 
+def cache_dir_of(cache_dir: Path | None) -> Path:
+    """The cache directory to use, always absolute: a relative ``--cache-dir``/``$CODEX_MATRIX_CACHE``
+    would otherwise name another place once a step runs in a scratch dir (the fetched binary's
+    identity check runs there, and "../cache/…/codex" is then not found)."""
+    return (cache_dir or cache_root()).expanduser().resolve()
+
+
 def cached(version: str, *, cache_dir: Path | None = None, verify: bool = False) -> CachedBuild | None:
     """The cached build of ``version`` or None; never touches the network."""
     npm.check_version_shape(version)
-    found = _load((cache_dir or cache_root()) / version, version, verify=verify)
+    found = _load(cache_dir_of(cache_dir) / version, version, verify=verify)
     return found if isinstance(found, CachedBuild) else None
+
+
+def recorded_tree_digest(version: str, *, cache_dir: Path | None = None) -> str | None:
+    """The tree digest ``build.json`` records for ``version``, read without checking the tree.
+
+    Only for naming what was built from the tree before (the per-version image tag): when that image
+    exists the tree is not used, so hashing its binary again (up to 294 MB per build, every run) buys
+    nothing. Anything that uses the tree goes through :func:`cached`.
+    """
+    npm.check_version_shape(version)
+    try:
+        meta = json.loads((cache_dir_of(cache_dir) / version / METADATA).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    digest = meta.get("tree_sha256") if isinstance(meta, dict) and meta.get("schema") == SCHEMA else None
+    return digest if isinstance(digest, str) else None
 
 
 def fetch(version: str, *, cache_dir: Path | None = None, registry: str | None = None,
@@ -75,7 +98,7 @@ def fetch(version: str, *, cache_dir: Path | None = None, registry: str | None =
     """
     npm.check_version_shape(version)
     progress = progress or NullProgress()
-    root = cache_dir or cache_root()
+    root = cache_dir_of(cache_dir)
     try:
         return _fetch(version, root, registry, progress, verify, packument)
     except OSError as exc:  # a full disk while unpacking, a read-only --cache-dir, no permission
@@ -209,7 +232,7 @@ def remove(version: str, *, cache_dir: Path | None = None) -> bool:
     starts after the entry is gone.
     """
     npm.check_version_shape(version)
-    root = cache_dir or cache_root()
+    root = cache_dir_of(cache_dir)
     if not (root / version).exists():
         return False
     with scratch.locked(root, version):

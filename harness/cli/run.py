@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -20,6 +21,7 @@ from harness.report import write_junit, write_markdown
 from harness.rerun import rerun_selection
 from harness.results import RunResults, write_results
 from harness.run import RunOptions, plan_jobs, run_jobs
+from harness.run.plan import default_jobs
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +51,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run the matrix (default: every cell of matrix.yaml)")
     add_selection_args(p)
     p.add_argument("--out", type=Path, default=Path("out"), help="report directory (default: out/)")
-    p.add_argument("-j", "--jobs", type=int, default=2, help="containers at once (default: 2)")
-    p.add_argument("--workers", type=int, default=4, help="lane runs at once inside a container (default: 4)")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help=f"containers at once (default: one more than the cores, here {default_jobs()})")
+    p.add_argument("--workers", type=int, default=None,
+                   help="lane runs that compute at once inside a container (default: sized from the cores "
+                        "and memory the containers share; runs that only wait for a timeout never count)")
     p.add_argument("--keep", choices=("failing", "always", "never"), default="failing",
                    help="keep containers for inspection (default: failing)")
     p.add_argument("--isolation", choices=("version", "cell"), default="version",
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.images import ensure_images
     from harness.progress import RichProgress
 
-    if args.jobs < 1 or args.workers < 1:
+    if (args.jobs is not None and args.jobs < 1) or (args.workers is not None and args.workers < 1):
         raise UserError("--jobs and --workers take a whole number of at least 1")
     config = load_matrix(args.matrix)
     selection = selection_from(args)
@@ -85,8 +90,11 @@ def run(args: argparse.Namespace) -> int:
     with OutDir.claim(args.out) as out:
         client = daemon()
         console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
+        images_started = time.monotonic()
         images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
-        options = RunOptions(out_dir=out.path, timeouts=config.timeouts, codex=config.codex, jobs=args.jobs,
+        images_s = time.monotonic() - images_started
+        options = RunOptions(out_dir=out.path, timeouts=config.timeouts, codex=config.codex,
+                             jobs=args.jobs or default_jobs(),
                              keep=args.keep, isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
         jobs = plan_jobs(cells, images, options)
         # from here on Ctrl-C/SIGTERM only ask to stop: containers go, the reports are always written
@@ -94,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             out.clear_previous()
             with ConsoleReporter(console) as reporter:
                 results = run_jobs(jobs, options, reporter, stop=stop.event)
+            results.timings["images_s"] = round(images_s, 3)
             _publish(out, results)
         stopped = stop.count > 0
     if results.interrupted or stopped:

@@ -15,6 +15,13 @@ credential (CODEX_API_KEY / auth.json) to a custom provider only when it is set,
 0.20-0.145 send the credential either way, and with no credential every tested build still sends the request
 without the header (no login prompt), so the flag changes nothing but the 0.150+ credential.
 
+Builds before 0.20 (0.8.0) know no ``requires_openai_auth``: they give a custom provider a credential
+only through its ``env_key``, so with the ``fake`` provider codex's own credential logic never ran
+(measured on 0.8.0: no Authorization header with CODEX_API_KEY, OPENAI_API_KEY or auth.json). A user of
+0.8.0 runs its built-in ``openai`` provider, which reads OPENAI_API_KEY or auth.json; so do these
+builds here, pointed at the fake by ``OPENAI_BASE_URL`` (which 0.8.0 reads), with their own retry
+defaults (a built-in provider cannot be reconfigured).
+
 TOML is written by hand (3.11 has ``tomllib`` but no writer); strings go through ``json.dumps``,
 whose escapes are a subset of TOML basic-string escapes when ``ensure_ascii`` is off.
 """
@@ -44,18 +51,36 @@ DEFAULT_PROVIDER_SETTINGS: dict[str, int] = {
 }
 
 
+#: The first build that knows ``requires_openai_auth`` (none was published between 0.8.0 and 0.20.0).
+CUSTOM_PROVIDER_AUTH_FROM = (0, 20)
+
+
+def uses_builtin_provider(version: tuple[int, ...] | None) -> bool:
+    """True for a build (``(0, 8, 0)``) that must run its built-in ``openai`` provider to run its own
+    credential logic; None (unknown) keeps the ``fake`` provider."""
+    return version is not None and version[:2] < CUSTOM_PROVIDER_AUTH_FROM
+
+
+def provider_env(provider_url: str, version: tuple[int, ...] | None) -> dict[str, str]:
+    """Environment a build needs to reach the fake: ``OPENAI_BASE_URL`` for a built-in-provider build."""
+    return {"OPENAI_BASE_URL": provider_url} if uses_builtin_provider(version) else {}
+
+
 def render_codex_config(provider_url: str, *, model: str | None = None,
-                        provider_settings: Mapping[str, int] | None = None) -> str:
+                        provider_settings: Mapping[str, int] | None = None,
+                        version: tuple[int, ...] | None = None) -> str:
     """The config text; root keys first, because TOML assigns keys after a header to that table.
 
-    ``model`` None leaves the build's own default model in place.
+    ``model`` None leaves the build's own default model in place. ``version``: the build's, when it
+    changes the file (:func:`uses_builtin_provider`: no ``fake`` provider, see :func:`provider_env`).
     """
     if not provider_url.startswith(("http://", "https://")):
         raise ValueError(f"provider_url {provider_url!r} is not an http(s) URL: pass FakeResponsesAPI.provider_url()")
+    builtin = uses_builtin_provider(version)
     tables: list[tuple[str | None, dict[str, _Value]]] = [
         (None, {
             **({"model": model} if model else {}),
-            "model_provider": "fake",
+            **({} if builtin else {"model_provider": "fake"}),
             # ChatGPT-login builds call ChatGPT's backend and refresh their model catalog: both land on
             # the fake, which answers and journals them (harness/fakeapi/chatgpt.py)
             "chatgpt_base_url": provider_url.removesuffix("/v1") + "/backend-api/",
@@ -78,6 +103,8 @@ def render_codex_config(provider_url: str, *, model: str | None = None,
         ("analytics", {"enabled": False}),
         ("otel", {"metrics_exporter": "none"}),
     ]
+    if builtin:
+        tables = [(header, values) for header, values in tables if header != "model_providers.fake"]
     lines: list[str] = []
     for header, values in tables:
         if header is not None:
@@ -87,11 +114,13 @@ def render_codex_config(provider_url: str, *, model: str | None = None,
 
 
 def write_codex_config(codex_home: Path, provider_url: str, *, model: str | None = None,
-                       provider_settings: Mapping[str, int] | None = None) -> Path:
+                       provider_settings: Mapping[str, int] | None = None,
+                       version: tuple[int, ...] | None = None) -> Path:
     """Write ``codex_home/config.toml`` (creating ``codex_home``) and return its path."""
     codex_home = Path(codex_home)
     codex_home.mkdir(parents=True, exist_ok=True)
     path = codex_home / "config.toml"
-    path.write_text(render_codex_config(provider_url, model=model, provider_settings=provider_settings),
+    path.write_text(render_codex_config(provider_url, model=model, provider_settings=provider_settings,
+                                        version=version),
                     encoding="utf-8")
     return path

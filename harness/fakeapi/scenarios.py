@@ -210,6 +210,7 @@ class Scenario:
 
     ``waits``: the fake never answers, so the run lasts until the lane's (short) hang timeout.
     ``model``: the slug the run uses instead of the one learned from the build (None: the learned one).
+    ``refuses``: every request is answered 401, whatever the credential.
     """
 
     name: str
@@ -218,6 +219,7 @@ class Scenario:
     description: str
     waits: bool = False
     model: str | None = None
+    refuses: bool = False
 
     @property
     def succeeds(self) -> bool:
@@ -333,7 +335,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("flaky-stream", _flaky_stream, COMPLETED,
              "the first stream drops after the message item; codex's retry gets a normal answer"),
     Scenario("flaky-request", _flaky_request, COMPLETED, "the first request gets HTTP 500; the retry succeeds"),
-    Scenario("unauthorized", _refuse, FAILED, "every request is refused with 401"),
+    Scenario("unauthorized", _refuse, FAILED, "every request is refused with 401", refuses=True),
     Scenario("server-error", _server_error, FAILED, "every request gets HTTP 500, retries included"),
     Scenario("rate-limited", _rate_limited, FAILED, "every request gets HTTP 429 with retry-after, retries included"),
     Scenario("disconnect", _disconnect, FAILED, "every stream ends before response.completed, retries included"),

@@ -1,5 +1,8 @@
 """Offline base image: ``debootstrap`` a Debian root filesystem and ``docker import`` it.
 
+The tarball of the tree is kept in the build cache (:mod:`harness.images.basecache`) and imported
+from there, so the next fresh daemon imports it without bootstrapping again.
+
 Used when no container registry answers (the normal case on locked-down CI runners) but a Debian
 mirror does. The rootfs lives in a scratch dir inside the build cache (not /tmp, which may be
 ``noexec``/``nodev`` or RAM-backed) and is always removed, after unmounting anything debootstrap left
@@ -15,7 +18,7 @@ import signal
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,6 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 DEBOOTSTRAP_TIMEOUT_S = 30 * 60
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_CHUNK = 1 << 20
 
 
 def debian_mirror(etc_apt: Path = Path("/etc/apt"), os_release: Path = Path("/etc/os-release")) -> str:
@@ -178,34 +180,26 @@ def _size_mb(rootfs: Path) -> float:
     return total / 1e6
 
 
-def import_rootfs(client: Any, rootfs: Path, *, tag: str, labels: Mapping[str, str],
-                  progress: Progress) -> str:
-    """``tar -C rootfs -c . | docker import`` streamed (no 270 MB temp tarball); returns the image id."""
+def import_tarball(client: Any, chunks: Iterable[bytes], *, tag: str, labels: Mapping[str, str],
+                   progress: Progress, total: int | None = None) -> str:
+    """``docker import`` a root filesystem tarball streamed from ``chunks``; returns the image id."""
     repository, _, version = tag.rpartition(":")
     changes = ["ENV LANG=C.UTF-8", f"ENV PATH={PATH_ENV}", 'CMD ["bash"]']
     changes += [f'LABEL "{key}"="{value}"' for key, value in sorted(labels.items())]
-    progress.start(f"docker import {tag}")
-    tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert tar.stdout is not None
-    out = tar.stdout
+    progress.start(f"docker import {tag}", total)
 
-    def chunks() -> Iterator[bytes]:
-        while data := out.read(_CHUNK):
+    def counted() -> Iterator[bytes]:
+        for data in chunks:
             progress.advance(len(data))
             yield data
 
     try:
-        client.api.import_image_from_data(chunks(), repository=repository, tag=version, changes=changes)
+        client.api.import_image_from_data(counted(), repository=repository, tag=version, changes=changes)
+    except UserError:
+        raise
     except Exception as exc:  # docker.errors.*: report as a fixable environment problem
-        tar.kill()
         raise UserError(f"docker import of the base rootfs failed ({exc}): check `docker info` and free "
                         "disk space, then rerun") from None
-    finally:
-        err = tar.stderr.read().decode(errors="replace") if tar.stderr else ""
-        tar.wait()
-    if tar.returncode != 0:
-        raise UserError(f"tar of the base rootfs failed ({err.strip()[:200]}): check free disk space, rerun")
     image_id = str(client.images.get(tag).id)
     progress.done(image_id[:19])
     return image_id

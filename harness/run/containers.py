@@ -24,6 +24,7 @@ Binds are ``Mount`` objects, not ``src:dst:mode`` strings, so a path with ``:`` 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import shutil
 import threading
@@ -45,7 +46,7 @@ from harness.fingerprint import build_fingerprints
 from harness.images import seccomp
 from harness.owner import Owner
 from harness.results import CellResult, RunResults, now
-from harness.run.harvest import JobEnd, harvest
+from harness.run.harvest import JobEnd, harvest, suite_marks
 from harness.run.plan import JobPlan, RunOptions
 from harness.run.transfer import copy_in, copy_out, transfer_mode
 from harness.suite import protocol
@@ -58,6 +59,8 @@ testcontainers_config.ryuk_disabled = True
 WATCHDOG_MARGIN_S = 30
 #: A container ends by itself this long after its suite's budget: past the watchdog, nothing needs it.
 LIFETIME_MARGIN_S = 60
+#: How long a removal someone else started (auto_remove after a kill) may take before we stop waiting.
+REMOVAL_WAIT_S = 15.0
 #: How much longer a container kept for inspection lives (long, but never forever).
 KEPT_LIFETIME_S = 24 * 3600
 #: Inside a container: its presence makes the lifetime command sleep on (written when it is kept).
@@ -77,6 +80,13 @@ class JobRun:
     duration_s: float = 0.0
     results: list[CellResult] = field(default_factory=list)
     container: DockerContainer | None = field(default=None, repr=False)
+    #: When each step happened (Unix epoch seconds): queued, start, started, exec, plan, finish, exec_end,
+    #: stopped (the container removed), harvested; plan/finish come from the suite log. results.json ``timings.jobs``.
+    timings: dict[str, float] = field(default_factory=dict)
+    suite_cpu_s: float | None = None  # the suite's own count (its FinishLine), when it finished
+
+    def mark(self, name: str) -> None:
+        self.timings[name] = round(time.time(), 3)
 
     @property
     def name(self) -> str:
@@ -109,7 +119,11 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
     run_id = uuid.uuid4().hex[:8]
     cancel = threading.Event()
     jobs = [JobRun(plan) for plan in plans]
-    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="job")
+    # the containers that really run at once: they share the cores (the suite sizes its workers from it)
+    options = dataclasses.replace(options, jobs=max(1, min(options.jobs, len(plans))))
+    pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="job")
+    for job in jobs:
+        job.mark("queued")
     futures = [pool.submit(_run_job, job, options, reporter, run_id, cancel) for job in jobs]
     try:
         finished = _wait_all(futures, stop)
@@ -133,8 +147,13 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
     with contextlib.suppress(OSError):  # only containers kept for inspection still use their staging dir
         outdir.prune_empty(options.out_dir / outdir.LIVE)
     cells = [r for job in jobs for r in job.results]
+    timings: dict[str, object] = {"jobs": {job.name: job.timings for job in jobs}}
+    cpu = {job.name: job.suite_cpu_s for job in jobs if job.suite_cpu_s is not None}
+    if cpu:
+        timings["suite_cpu_s"] = cpu
     return RunResults(started=started, duration_s=time.monotonic() - t0, cells=cells,
-                      builds=build_fingerprints(cells), interrupted=interrupted, run_id=run_id)
+                      builds=build_fingerprints(cells), interrupted=interrupted, run_id=run_id,
+                      timings=timings)
 
 
 def _wait_all(futures: list[Future[None]], stop: threading.Event | None) -> bool:
@@ -240,7 +259,9 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
     t0 = time.monotonic()
     try:
         if not io_error:
+            job.mark("start")
             container.start()
+            job.mark("started")
             if copy:
                 copy_in(container.get_wrapped_container(), [
                     (assets.PACKAGE_DIR, f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"),
@@ -250,6 +271,7 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
     except Exception as exc:
         log_tail = f"{type(exc).__name__}: {exc}"
     finally:
+        job.mark("exec_end")
         if copy:  # what the suite wrote, also after a timeout or an interrupt
             with contextlib.suppress(Exception):
                 copy_out(container.get_wrapped_container(), protocol.CONTAINER_OUT, live)
@@ -262,8 +284,12 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
         want_keep = not job.end.interrupted and (options.keep == "always" or (options.keep == "failing" and failing))
         job.kept = want_keep and _mark_kept(job)
         gone = False if job.kept else _remove(job)
+        job.mark("stopped")
         job.orphaned = not job.kept and not gone and container.get_wrapped_container() is not None
         job.results = _collect(job, live, move=gone)
+        marks, job.suite_cpu_s = suite_marks(live if job.end.io_error else job.plan.raw_dir)
+        job.timings.update(marks)
+        job.mark("harvested")
         reporter.job_finished(job)
 
 
@@ -318,10 +344,27 @@ def _remove(job: JobRun) -> bool:
     except docker.errors.NotFound:
         return True
     except docker.errors.APIError as exc:  # 409 "removal already in progress": auto_remove was first
-        return exc.status_code == 409 and "in progress" in str(exc)
+        # gone only once the daemon finished: until then its image cannot be removed (the atlas does next)
+        return exc.status_code == 409 and "in progress" in str(exc) and _wait_gone(wrapped)
     except Exception:  # the daemon stopped answering: the container may still run
         return False
     return True
+
+
+def _wait_gone(wrapped: Any) -> bool:
+    """Poll until a container being removed by someone else is gone; False if it outlives REMOVAL_WAIT_S."""
+    import docker.errors
+
+    deadline = time.monotonic() + REMOVAL_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            wrapped.reload()
+        except docker.errors.NotFound:
+            return True
+        except Exception:  # the daemon stopped answering
+            return False
+        time.sleep(0.1)
+    return False
 
 
 def _exec_suite(container: DockerContainer, job: JobRun, options: RunOptions,
@@ -332,11 +375,14 @@ def _exec_suite(container: DockerContainer, job: JobRun, options: RunOptions,
     env = {
         protocol.ENV_SPEC: f"{protocol.CONTAINER_OUT}/{protocol.SPEC_FILE}",
         protocol.ENV_OUT: protocol.CONTAINER_OUT,
-        protocol.ENV_WORKERS: str(options.workers),
+        protocol.ENV_JOBS: str(options.jobs),
         "PYTHONPATH": protocol.CONTAINER_PACKAGE_ROOT,
         "PYTHONDONTWRITEBYTECODE": "1",
         "PATH": "/usr/local/bin:/usr/bin:/bin",
     }
+    if options.workers is not None:  # else the suite sizes its workers from the machine
+        env[protocol.ENV_WORKERS] = str(options.workers)
+    job.mark("exec")
     exec_id = api.exec_create(wrapped.id, suite_command(options), environment=env, workdir="/tmp")["Id"]
     stream = api.exec_start(exec_id, stream=True)
     assert job.live_dir is not None

@@ -85,6 +85,21 @@ def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellR
     return out
 
 
+def suite_marks(raw_dir: Path) -> tuple[dict[str, float], float | None]:
+    """When the suite planned its lane runs and when it finished (epoch seconds, from its log), and
+    the CPU seconds it reported at its finish; what the log does not say is absent."""
+    marks: dict[str, float] = {}
+    cpu: float | None = None
+    for line in read_log(raw_dir / LOG_FILE):
+        if isinstance(line, PlanLine) and line.time is not None:
+            marks["plan"] = line.time
+        elif isinstance(line, FinishLine):
+            if line.time is not None:
+                marks["finish"] = line.time
+            cpu = line.cpu_s
+    return marks, cpu
+
+
 #: pytest exit statuses of a suite that collected normally: all passed, some failed, none selected.
 _SELECTION_OK = (0, 1, 5)
 

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.fakeapi import FakeResponsesAPI, write_codex_config
+from harness.fakeapi.codex_config import provider_env
 from harness.fakeapi.scenarios import SCENARIOS
 from harness.lane.backends import resolve_backend
+from harness.lane.executable import discover_executable, parse_version
+from harness.lane.probe import probe
 from harness.lane.reader import ReadResult, read_transcript
 from harness.lane.session import LaneRequest, LaneResult, run_lane
 from harness.redact import Redactor
@@ -40,6 +45,10 @@ from harness.suite.protocol import (
 )
 
 PROMPT = "Reply only with OK"
+#: How long the bare credential probe keeps codex after the API saw its request (a retry would show).
+PROBE_GRACE_S = 1.0
+#: PATH of every run's environment: ``codex`` is found there (the image links it into /usr/local/bin).
+RUN_PATH = "/usr/local/bin:/usr/bin:/bin"
 #: The reply the fake model gives (the fake API's default), which a completed turn must end with.
 REPLY = "OK"
 
@@ -86,23 +95,73 @@ def session_files(codex_home: Path) -> list[str]:
     return sorted(str(p.relative_to(codex_home)) for p in sessions.rglob("*.jsonl"))
 
 
-def raw_credential_probe(cell: CellSpec, api: FakeResponsesAPI, env: dict[str, str], codex_home: Path,
-                         cwd: Path, timeout_s: float, model: str | None) -> list[str]:
-    """Which credential the API sees when the BUILD runs with the setup's environment, without the lane.
+def credential_context(api: FakeResponsesAPI, redactor: Redactor, home: Path, codex_home: Path, valid_key: str,
+                       scenario: str, tag: str) -> SetupContext:
+    """What a credential setup gets for one codex run: a credential of its own (a ChatGPT login's
+    tokens) is hidden by the redactor and, when the fake should take it as a bearer, accepted by it."""
+    def accept(key: str, kind: str) -> None:
+        redactor.add(key)
+        if kind:
+            api.add_valid_key(key, kind=kind)
+
+    return SetupContext(home, codex_home, valid_key, accept, api.provider_url(scenario, tag).removesuffix("/v1"))
+
+
+def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: str, workroot: Path, timeout_s: float,
+                         model: str | None, redactor: Redactor) -> list[str]:
+    """Which credential the API sees when the BUILD runs with the cell's credential setup, without the lane.
 
     The lane bridges OPENAI_API_KEY/CODEX_API_KEY into the key each build reads; running codex bare
     shows what the build itself honours, so a fingerprint can tell the build's truth from the lane's.
+    It depends on the build and the credential setup only (codex runs without ``--ephemeral``), so the
+    suite runs it once per (build, credential) and every cell of that pair reports it.
+
+    The answer is the first request's credential, so codex is stopped :data:`PROBE_GRACE_S` after the
+    API saw it (0.20.x would otherwise wait for a timeout after a 401); ``timeout_s`` only bounds a
+    build that never sends one, and is generous because a loaded machine can take seconds to start it.
     """
-    tag = f"{cell.id}.raw"
-    raw_home = codex_home.parent / "raw-codex-home"
-    shutil.copytree(codex_home, raw_home, dirs_exist_ok=True)
-    write_codex_config(raw_home, api.provider_url("ok", tag), model=model)  # the ok scenario needs no retries
-    argv = ["timeout", "-k", "2", str(int(timeout_s)), "codex", "exec", "--json", "--skip-git-repo-check",
-            "-C", str(cwd), "--", PROMPT]
-    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-        subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s + 5, check=False,
-                       env={**env, "CODEX_HOME": str(raw_home)})
+    tag = f"codex{cell.version}-{cell.credential}.raw"
+    work = workroot / tag
+    shutil.rmtree(work, ignore_errors=True)
+    home, codex_home, cwd = work / "home", work / "codex-home", work / "cwd"
+    for d in (home, codex_home, cwd):
+        d.mkdir(parents=True)
+    url, version = api.provider_url("ok", tag), parse_version(cell.version)
+    write_codex_config(codex_home, url, model=model, version=version)  # the ok scenario needs no retries
+    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(credential_context(api, redactor, home, codex_home,
+                                                                             valid_key, "ok", tag))
+    env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8",
+           **provider_env(url, version), **prepared.env, **prepared.child_env}
+    argv = ["codex", "exec", "--json", "--skip-git-repo-check", "-C", str(cwd), "--", PROMPT]
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+    except OSError:
+        return []
+    deadline, seen = time.monotonic() + timeout_s, None
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if seen is None and api.journal(tag):
+                seen = time.monotonic()
+            if seen is not None and time.monotonic() - seen >= PROBE_GRACE_S:
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     return sorted({str(e.get("credential")) for e in api.journal(tag)})
+
+
+def warm_lane_caches() -> None:
+    """Identify and probe the build once (``codex --version``, ``exec --help``, the binary's sha256),
+    before the lane runs start: the lane caches all three per process, but runs that start together
+    would each compute them at once (a 280 MB hash and two codex processes apiece), and that start-up
+    would count against the first runs' timeouts."""
+    executable = discover_executable(None, {"PATH": RUN_PATH})
+    if executable is not None:
+        probe(executable)
 
 
 def timeout_for(cell: CellSpec, scenario: str, timeouts: SuiteTimeouts) -> float:
@@ -135,8 +194,10 @@ class CompletionWatch:
 def run_cell_scenario(
     cell: CellSpec, scenario: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
     out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor, model: ModelChoice,
-    provider_settings: Mapping[str, int] | None = None,
+    provider_settings: Mapping[str, int] | None = None, raw_api_saw: Callable[[], list[str]] | None = None,
 ) -> Outcome:
+    """One lane run of ``scenario`` in ``cell``; the ok scenario also reports ``raw_api_saw()`` (the
+    build's bare credential probe, run once per build and credential by the caller)."""
     tag = f"{cell.id}.{scenario}"
     work = workroot / cell.id / scenario
     shutil.rmtree(work, ignore_errors=True)
@@ -144,21 +205,16 @@ def run_cell_scenario(
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
     slug = SCENARIOS[scenario].model or model.slug
-    write_codex_config(codex_home, api.provider_url(scenario, tag), model=slug, provider_settings=provider_settings)
-    def accept(key: str, kind: str) -> None:
-        redactor.add(key)
-        if kind:
-            api.add_valid_key(key, kind=kind)
-
-    api_root = api.provider_url(scenario, tag).removesuffix("/v1")
-    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(SetupContext(home, codex_home, valid_key, accept, api_root))
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "CODEX_HOME": str(codex_home),
-           "LANG": "C.UTF-8", **prepared.env}
+    url, version = api.provider_url(scenario, tag), parse_version(cell.version)
+    write_codex_config(codex_home, url, model=slug, provider_settings=provider_settings, version=version)
+    prepared = CREDENTIAL_SETUPS[cell.credential].prepare(credential_context(api, redactor, home, codex_home,
+                                                                             valid_key, scenario, tag))
+    env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8", **prepared.env}
     timeout_s = timeout_for(cell, scenario, timeouts)
     request = LaneRequest(
         prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
         codex_home=codex_home, env=env, config_overrides=config_overrides(cell), timeout_s=timeout_s,
-        stdout_observer=CompletionWatch(api, tag), extra_env=prepared.child_env,
+        stdout_observer=CompletionWatch(api, tag), extra_env={**provider_env(url, version), **prepared.child_env},
     )
     started = time.monotonic()
     result = run_lane(request)
@@ -181,9 +237,8 @@ def run_cell_scenario(
         model=slug or sent, model_source="scenario" if SCENARIOS[scenario].model else model.source,
         model_catalog=model.catalog, sandbox=cell.sandbox, cwd_files=[p.name for p in cwd.iterdir()])
     outcome.cwd_files = outcome.facts.cwd_files
-    if scenario == "ok":
-        outcome.facts.raw_api_saw = raw_credential_probe(cell, api, {**env, **prepared.child_env}, codex_home, cwd,
-                                                         timeouts.hang_s, slug)
+    if scenario == "ok" and raw_api_saw is not None:
+        outcome.facts.raw_api_saw = raw_api_saw()
     _save(outcome, transcript, redactor)
     # what a reproduction needs beyond the lane's own artifacts: the cell's environment and codex config
     (outcome.artifacts / ENV_FILE).write_text(redactor(json.dumps(env, indent=2)), encoding="utf-8")

@@ -8,8 +8,9 @@ only names this module; its ``pytest_configure`` registers one :class:`ContractS
 * Each test declares the cell expectations, scenarios and policies it applies to
   (``@pytest.mark.expects`` / ``scenarios`` / ``policies``; absent = all), so every cell gets exactly
   the tests that apply and nothing is skipped for bookkeeping.
-* All lane runs start right after collection, because the codex processes mostly wait on loopback;
-  tests then only assert.
+* All lane runs are submitted right after collection, because the codex processes mostly wait on
+  loopback; tests then only assert. Runs that wait for the lane's timeout get their own pool and
+  start first; the others share compute workers sized from the machine (:mod:`harness.suite.schedule`).
 * Known regressions (matrix.yaml ``xfail``) are applied as pytest's own xfail does it, plus a
   ``match`` on the failure message: a failure that does not match stays a failure, and a strict
   regression that passes fails ("fixed: remove the rule").
@@ -24,7 +25,8 @@ import re
 import secrets
 import shutil
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +34,11 @@ import pytest
 
 from harness.fakeapi import FakeResponsesAPI
 from harness.redact import Redactor
-from harness.suite.cellrun import Outcome, run_cell_scenario
+from harness.suite.cellrun import Outcome, raw_credential_probe, run_cell_scenario, warm_lane_caches
 from harness.suite.model import ModelChoice, learn_model
 from harness.suite.protocol import (
     CONTAINER_OUT,
+    ENV_JOBS,
     ENV_OUT,
     ENV_SPEC,
     ENV_WORKERS,
@@ -50,6 +53,7 @@ from harness.suite.protocol import (
     TestRecord,
     log_line,
 )
+from harness.suite.schedule import LanePools, mostly_waits, workers_from_env
 
 Case = tuple[str, str]  # (cell id, scenario)
 #: Not under $TMPDIR: codex refuses to set up its helper binaries there.
@@ -69,7 +73,7 @@ class ContractSuite:
         self.futures: dict[Case, Future[Outcome]] = {}
         self.lock = threading.Lock()
         self.api: FakeResponsesAPI | None = None
-        self.pool: ThreadPoolExecutor | None = None
+        self.pools: LanePools | None = None
         self.redactor = Redactor()
         self.model = ModelChoice(None, "not learned yet")
 
@@ -108,23 +112,44 @@ class ContractSuite:
             planned[cell_id] = planned.get(cell_id, 0) + 1
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / LOG_FILE).write_text("", encoding="utf-8")
-        self._log(PlanLine(planned))
+        self._log(PlanLine(planned, time=time.time()))
         needed = list(dict.fromkeys(cases))
         if not needed:
             return
         valid_key = "sk-matrix-" + secrets.token_hex(16)
         self.redactor.add(valid_key)
         self.model = learn_model()
+        warm_lane_caches()
         self.api = FakeResponsesAPI(valid_keys=[valid_key]).start()
+        api = self.api
         # a ChatGPT-login build refreshes its model catalog from the provider: it gets its own entry back
-        self.api.set_models([self.model.entry] if self.model.entry else [])
-        self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cell")
-        for cell_id, scenario in needed:
-            self.futures[(cell_id, scenario)] = self.pool.submit(
-                run_cell_scenario, self.cells[cell_id], scenario, api=self.api, valid_key=valid_key,
-                workroot=WORKROOT, out_dir=self.out, timeouts=self.timeouts, redactor=self.redactor,
-                model=self.model, provider_settings=self.codex_settings,
+        api.set_models([self.model.entry] if self.model.entry else [])
+
+        def probe(cell: CellSpec) -> list[str]:
+            return raw_credential_probe(cell, api=api, valid_key=valid_key, workroot=WORKROOT,
+                                        timeout_s=self.timeouts.codex_s, model=self.model.slug,
+                                        redactor=self.redactor)
+
+        # the bare-build credential probe: once per (build, credential), reported by each of its ok runs
+        probe_for = {(self.cells[c].version, self.cells[c].credential): self.cells[c] for c, s in needed if s == "ok"}
+        waiting = [case for case in needed if mostly_waits(self.cells[case[0]], case[1])]
+        self.pools = LanePools(self.workers, waiting=len(probe_for) + len(waiting))
+        probes = {key: self.pools.submit(probe, cell, waits=True) for key, cell in probe_for.items()}
+
+        def run(case: Case) -> Outcome:
+            cell = self.cells[case[0]]
+            raw = probes.get((cell.version, cell.credential))
+            return run_cell_scenario(
+                cell, case[1], api=api, valid_key=valid_key, workroot=WORKROOT, out_dir=self.out,
+                timeouts=self.timeouts, redactor=self.redactor, model=self.model,
+                provider_settings=self.codex_settings, raw_api_saw=raw.result if raw is not None else None,
             )
+
+        for case in waiting:  # first: they start at once and overlap with the compute runs
+            self.futures[case] = self.pools.submit(run, case, waits=True)
+        for case in needed:
+            if case not in self.futures:
+                self.futures[case] = self.pools.submit(run, case, waits=False)
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -165,13 +190,15 @@ class ContractSuite:
             fh.write(log_line(line))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pools is not None:
+            self.pools.shutdown()
         if self.api is not None:
             self.api.stop()
         shutil.rmtree(WORKROOT, ignore_errors=True)
         self.out.mkdir(parents=True, exist_ok=True)
-        self._log(FinishLine(int(exitstatus)))
+        times = os.times()  # this process and every lane run (codex) it waited for
+        cpu = times.user + times.system + times.children_user + times.children_system
+        self._log(FinishLine(int(exitstatus), time=time.time(), cpu_s=cpu))
 
 
 _XPASS_STRICT = "[XPASS(strict)] "
@@ -237,6 +264,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "policies(*names): completion policies this test applies to (default all)")
     spec_path = os.environ.get(ENV_SPEC)
     spec = SuiteSpec.read(Path(spec_path)) if spec_path else SuiteSpec((), SuiteTimeouts(45.0, 6.0))
-    suite = ContractSuite(spec, Path(os.environ.get(ENV_OUT, CONTAINER_OUT)), int(os.environ.get(ENV_WORKERS, "4")))
+    workers = workers_from_env(os.environ, ENV_WORKERS, ENV_JOBS)
+    suite = ContractSuite(spec, Path(os.environ.get(ENV_OUT, CONTAINER_OUT)), workers)
     config.stash[SUITE_KEY] = suite
     config.pluginmanager.register(suite, "codex-matrix-contract-suite")

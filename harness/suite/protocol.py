@@ -47,7 +47,8 @@ PYTEST_LOG = "pytest.log"
 #: Environment of the suite inside the container.
 ENV_SPEC = "CNM_SPEC"
 ENV_OUT = "CNM_OUT"
-ENV_WORKERS = "CNM_WORKERS"
+ENV_WORKERS = "CNM_WORKERS"  # compute lane runs at once (unset: sized from the machine, see suite.schedule)
+ENV_JOBS = "CNM_JOBS"  # containers running at once on the host, which share its cores
 ENV_K = "CNM_K"  # pytest -k expression for the contract tests, empty = all
 
 
@@ -209,22 +210,46 @@ class TestRecord:
 
 @dataclass(frozen=True)
 class PlanLine:
-    """How many tests each cell will report; a cell with fewer records did not finish."""
+    """How many tests each cell will report; a cell with fewer records did not finish.
+
+    ``time`` (Unix epoch seconds, optional): when collection ended and the lane runs were submitted,
+    so the host can tell suite collection from lane runs (containers share the host's clock).
+    """
 
     planned: Mapping[str, int]
+    time: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "plan", "planned": dict(self.planned)}
+        return _timed({"kind": "plan", "planned": dict(self.planned)}, self.time)
 
 
 @dataclass(frozen=True)
 class FinishLine:
-    """The suite's session ended on its own (pytest's exit status)."""
+    """The suite's session ended on its own (pytest's exit status).
+
+    ``time`` (optional): when; ``cpu_s`` (optional): CPU seconds the suite process and every lane run
+    it waited for used, i.e. nearly all of the container's CPU.
+    """
 
     exitstatus: int
+    time: float | None = None
+    cpu_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "finish", "exitstatus": self.exitstatus}
+        data = _timed({"kind": "finish", "exitstatus": self.exitstatus}, self.time)
+        if self.cpu_s is not None:
+            data["cpu_s"] = round(self.cpu_s, 3)
+        return data
+
+
+def _timed(data: dict[str, Any], when: float | None) -> dict[str, Any]:
+    if when is not None:
+        data["time"] = round(when, 3)
+    return data
+
+
+def _optional_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 LogLine = PlanLine | TestRecord | FinishLine
@@ -258,11 +283,13 @@ def read_log(path: Path) -> Iterator[LogLine]:
         kind = data.get("kind")
         try:
             if kind == "plan":
-                yield PlanLine({str(k): int(v) for k, v in dict(data["planned"]).items()})
+                yield PlanLine({str(k): int(v) for k, v in dict(data["planned"]).items()},
+                               _optional_float(data.get("time")))
             elif kind == "test":
                 yield TestRecord.from_json(data)
             elif kind == "finish":
-                yield FinishLine(int(data["exitstatus"]))
+                yield FinishLine(int(data["exitstatus"]), _optional_float(data.get("time")),
+                                 _optional_float(data.get("cpu_s")))
         except (KeyError, TypeError, ValueError):
             continue
 

@@ -46,7 +46,7 @@ def test_legacy_scenario_outcome(outcome: Outcome) -> None:
     setup = CREDENTIAL_SETUPS[outcome.cell.credential]
     scenario = SCENARIOS[outcome.scenario]
     authorised = legacy_key_reaches_api(version, setup.api_sees, setup.env_var)
-    want = legacy_outcome(version, authorised, scenario.succeeds, scenario.waits)
+    want = legacy_outcome(version, authorised, scenario.succeeds, scenario.waits, scenario.refuses)
     got = {"status": result.authority.thread_status, "exit_code": result.seam.exit_code}
     assert got == want
     assert result.authority.usage_authority == "none", "legacy token_count must not claim turn authority"

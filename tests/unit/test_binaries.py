@@ -360,3 +360,16 @@ def test_fetch_cli_prints_path_and_version(registry: FakeRegistry, tmp_path: Pat
     # Not a TTY: one line per finished step, no bar redraws.
     assert "download @openai/codex@0.150.0-linux-x64" in err
     assert len(err.splitlines()) == 4
+
+
+def test_relative_cache_dir_works_from_anywhere(registry: FakeRegistry, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--cache-dir ../cache` once failed every fetch: the identity check ran the binary by its relative
+    path from a scratch dir ("cannot execute ../cache/.tmp-…/codex")."""
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    build = fetch("0.44.0", cache_dir=Path("../cache"), registry=registry.url)
+    assert build.root.is_absolute() and build.root.is_relative_to(tmp_path / "cache")
+    assert cached("0.44.0", cache_dir=Path("../cache")) is not None
+    monkeypatch.setenv("CODEX_MATRIX_CACHE", "../cache")
+    assert cached("0.44.0") is not None

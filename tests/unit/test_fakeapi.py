@@ -538,3 +538,22 @@ def test_module_cli_refuses_an_unset_key_variable() -> None:
         timeout=10,
     )
     assert result.returncode == 2 and "FAKEAPI_UNSET" in result.stderr
+
+
+def test_a_build_before_0_20_runs_its_builtin_openai_provider(tmp_path: Path) -> None:
+    """0.8.0 gives a custom provider no credential (no requires_openai_auth): its own credential logic
+    runs only on the built-in provider, which the run points at the fake with OPENAI_BASE_URL."""
+    import tomllib
+
+    from harness.fakeapi.codex_config import provider_env, render_codex_config
+
+    url = "http://127.0.0.1:9/s/ok/t/v1"
+    old = tomllib.loads(render_codex_config(url, model="codex-mini-latest", version=(0, 8, 0)))
+    assert "model_provider" not in old and "model_providers" not in old
+    assert old["model"] == "codex-mini-latest" and old["features"]["apps"] is False
+    assert provider_env(url, (0, 8, 0)) == {"OPENAI_BASE_URL": url}
+    for version in ((0, 20, 0), (0, 169, 0), None):
+        new = tomllib.loads(render_codex_config(url, version=version))
+        assert new["model_provider"] == "fake"
+        assert new["model_providers"]["fake"]["base_url"] == url
+        assert provider_env(url, version) == {}

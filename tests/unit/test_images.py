@@ -229,3 +229,63 @@ SUITE = ["root", "42", "python3 -m pytest /project/tests/contract -q"]
 )
 def test_idle_run_container_is_one_whose_suite_ended(container: _FakeContainer, kept: bool) -> None:
     assert is_idle_run(container) is kept
+
+
+def test_labels_fold_into_one_instruction(tmp_path: Path) -> None:
+    build = fake_build(tmp_path / "cache")
+    context = tmp_path / "cache" / ".ctx-labels"
+    context.mkdir()
+    codex.build_context(build, REPO_CONTAINERS / "codex", context)
+    labels = codex.version_labels(build, "codex-native-matrix/base:0123456789ab")
+    codex.fold_labels(context, labels)
+    text = (context / "Dockerfile").read_text()
+    assert text.startswith((REPO_CONTAINERS / "codex" / "Dockerfile").read_text())
+    label_lines = [line for line in text.splitlines() if line.startswith("LABEL ")]
+    assert len(label_lines) == 1
+    assert all(f'"{key}"="{value}"' in label_lines[0] for key, value in labels.items())
+
+
+class _Images:
+    def __init__(self, present: set[str]) -> None:
+        self.present = present
+
+    def get(self, ref: str) -> object:
+        import docker.errors
+
+        if ref not in self.present:
+            raise docker.errors.ImageNotFound(ref)
+        return object()
+
+
+def test_an_existing_image_of_a_cached_tree_is_used_without_rechecking_the_tree(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Naming the image needs only build.json; the 300 MB binary is hashed only when the tree is used."""
+    import json
+
+    from harness import images
+    from harness.binaries.cache import recorded_tree_digest
+
+    cache = tmp_path / "cache"
+    (cache / "0.44.0" / "tree").mkdir(parents=True)
+    (cache / "0.44.0" / "build.json").write_text(json.dumps({"schema": 1, "version": "0.44.0",
+                                                             "tree_sha256": "c" * 64}))
+    assert recorded_tree_digest("0.44.0", cache_dir=cache) == "c" * 64
+    assert recorded_tree_digest("0.45.0", cache_dir=cache) is None
+    base_tag = recipes.base_tag(recipes.base_recipe())
+    tag = recipes.codex_tag("0.44.0", recipes.codex_recipe(), base_tag, "c" * 64)
+    client = type("Client", (), {"images": _Images({base_tag, tag})})()
+    used: list[str] = []
+    monkeypatch.setattr(images, "ensure_base_image", lambda client, **kw: base_tag)
+    monkeypatch.setattr(images, "cached", lambda version, **kw: used.append(version))
+    assert images.ensure_images(client, ["0.44.0"], cache_dir=cache) == {"0.44.0": tag}
+    assert used == []
+    client.images.present.discard(tag)  # no image yet: the tree is consulted (checked) to build it
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("fetch")
+
+    monkeypatch.setattr(images, "find_by_labels", lambda *a: None)
+    monkeypatch.setattr(images, "fetch", no_network)
+    with pytest.raises(RuntimeError, match="fetch"):  # the fake cached() has no build: it would download
+        images.ensure_images(client, ["0.44.0"], cache_dir=cache)
+    assert used == ["0.44.0"]

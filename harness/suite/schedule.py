@@ -1,0 +1,146 @@
+"""How the contract suite schedules its lane runs: waits apart from compute, workers sized from the machine.
+
+Standard library only: runs inside the per-version containers.
+
+**Waits don't hold cores.** A lane run the contract expects to end only by the lane's own timeout
+(:func:`mostly_waits`: the ``hang`` scenario with a key the API accepts, and on a legacy build that
+never exits after an error every scenario it cannot complete) sleeps on loopback for the whole
+timeout and uses no core. In the compute pool it would hold a worker that long while cores idle, so
+such runs get their own pool, one thread each, submitted first: they overlap with the compute runs
+instead of queueing among them.
+Which pool a run is in changes when it starts, never its timeout or what it is checked against.
+
+**Compute workers from the machine.** A lane run that computes still spends most of its wall time
+waiting too (codex's start-up, loopback round trips, one retry's back-off, the tool answer held until
+codex printed the command's completion): :data:`RUNS_PER_CORE` of them keep one core busy. The
+containers that run at once (the host's ``-j``, passed as ``CNM_JOBS``) share the cores, and memory
+caps the count (:data:`RUN_MEMORY_BYTES` per run). ``run --workers`` (``CNM_WORKERS``) overrides it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.fakeapi.scenarios import SCENARIOS
+from harness.suite.credentials import CREDENTIAL_SETUPS
+from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
+from harness.suite.protocol import CellSpec
+
+#: Compute lane runs in flight per core. A run's CPU hardly depends on the machine (0.15-0.2 s: codex
+#: 0.117.0 measured per run with getrusage, the suite's own share about 0.03 s); its wall time on an idle
+#: machine is about 0.4-0.5 s on average (the default matrix on 2 idle cores: 560 runs, 84 s CPU, ~180 s
+#: of lane time outside hang and the legacy build), more for the retry scenarios' back-off. So one run
+#: keeps about a third of a core busy.
+RUNS_PER_CORE = 3
+#: Memory one lane run may hold at its peak: 0.169.0's codex reaches about 150 MB resident, plus the
+#: suite's share (transcripts, journal). Only bites on small machines.
+RUN_MEMORY_BYTES = 300 << 20
+#: Expectation kinds whose ephemeral cells are refused before codex starts (no --ephemeral): nothing waits.
+_REFUSES_EPHEMERAL = frozenset({"ephemeral-unsupported", "legacy-fallback"})
+
+T = TypeVar("T")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit()) or "0"
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def mostly_waits(cell: CellSpec, scenario: str) -> bool:
+    """True when the contract expects this (cell, scenario) to end only by the lane's timeout."""
+    if cell.policy == "ephemeral" and cell.expect in _REFUSES_EPHEMERAL:
+        return False
+    spec = SCENARIOS[scenario]
+    setup = CREDENTIAL_SETUPS[cell.credential]
+    if cell.expect == "legacy-fallback":
+        version = _version(cell.version)
+        authorised = legacy_key_reaches_api(version, setup.api_sees, setup.env_var)
+        return legacy_outcome(version, authorised, spec.succeeds, spec.waits, spec.refuses)["status"] == "interrupted"
+    # the fake API refuses a missing or invalid key with 401 before any scenario: such a run fails at once
+    return spec.waits and setup.api_sees == "valid"
+
+
+def compute_workers(cores: int, containers: int, memory_bytes: int | None) -> int:
+    """Compute lane runs at once in one of ``containers`` containers sharing ``cores`` and ``memory_bytes``."""
+    by_cpu = math.ceil(max(1, cores) * RUNS_PER_CORE / max(1, containers))
+    if memory_bytes is not None:
+        by_cpu = min(by_cpu, memory_bytes // max(1, containers) // RUN_MEMORY_BYTES)
+    return max(1, by_cpu)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (affinity, then a cgroup CPU quota when one is set)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(cores, math.ceil(quota))) if quota else max(1, cores)
+
+
+def _cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]  # v2: "max 100000" or "200000 100000"
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())  # v1: -1 = none
+        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+
+
+def available_memory(meminfo: Path = Path("/proc/meminfo"), root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Bytes available to new processes: MemAvailable, or the cgroup limit when that is lower."""
+    found: list[int] = []
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    for limit in (root / "memory.max", root / "memory" / "memory.limit_in_bytes"):
+        try:
+            value = limit.read_text().strip()
+        except OSError:
+            continue
+        if value.isdigit() and int(value) < 1 << 60:  # v1 says "no limit" with a huge number
+            found.append(int(value))
+    return min(found) if found else None
+
+
+def workers_from_env(env: Mapping[str, str], workers_var: str, jobs_var: str) -> int:
+    """``workers_var`` when the user set it (``run --workers``), else sized from this machine."""
+    explicit = env.get(workers_var, "").strip()
+    if explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    jobs = env.get(jobs_var, "").strip()
+    return compute_workers(usable_cores(), int(jobs) if jobs.isdigit() else 1, available_memory())
+
+
+class LanePools:
+    """Two executors: ``workers`` threads for compute runs, and one thread for each of ``waiting`` runs
+    that only wait. Submit the waiting runs first, so they start at once and overlap with the compute
+    runs instead of holding compute workers."""
+
+    def __init__(self, workers: int, waiting: int) -> None:
+        self.workers = max(1, workers)
+        self.compute = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="lane")
+        self.wait = ThreadPoolExecutor(max_workers=max(1, waiting), thread_name_prefix="wait")
+
+    def submit(self, fn: Callable[..., T], *args: Any, waits: bool) -> Future[T]:
+        return (self.wait if waits else self.compute).submit(fn, *args)
+
+    def shutdown(self) -> None:
+        for pool in (self.wait, self.compute):
+            pool.shutdown(wait=True, cancel_futures=True)

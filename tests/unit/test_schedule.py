@@ -1,0 +1,138 @@
+"""The suite's scheduling: which lane runs wait, how many compute at once, and that waits never hold workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.matrix import Selection, load_matrix, select
+from harness.suite.cellrun import timeout_for
+from harness.suite.protocol import CellSpec, SuiteTimeouts
+from harness.suite.schedule import (
+    RUN_MEMORY_BYTES,
+    LanePools,
+    _cgroup_cpu_quota,
+    available_memory,
+    compute_workers,
+    mostly_waits,
+    workers_from_env,
+)
+
+SCENARIOS = ("ok", "tool", "unauthorized", "server-error", "hang")
+
+
+def cell(version: str, credential: str, policy: str, expect: str) -> CellSpec:
+    return CellSpec(version, credential, policy, SCENARIOS, expect)
+
+
+@pytest.mark.parametrize(("spec", "scenario", "waits"), [
+    (cell("0.117.0", "codex-api-key", "ephemeral", "native"), "hang", True),
+    (cell("0.117.0", "codex-api-key", "ephemeral", "native"), "ok", False),
+    (cell("0.117.0", "codex-api-key", "ephemeral", "native"), "server-error", False),
+    # the fake API refuses a missing or invalid key before it hangs: the run fails at once
+    (cell("0.117.0", "none", "persistent", "auth-required"), "hang", False),
+    (cell("0.169.0", "invalid-key", "ephemeral", "auth-rejected"), "hang", False),
+    # builds without --ephemeral refuse an ephemeral run before codex starts: nothing waits
+    (cell("0.44.0", "codex-api-key", "ephemeral", "ephemeral-unsupported"), "hang", False),
+    (cell("0.20.0", "codex-api-key", "ephemeral", "legacy-fallback"), "hang", False),
+    # 0.20.x never exits after an error: every scenario it cannot complete waits for the timeout
+    (cell("0.20.0", "codex-api-key", "persistent", "legacy-fallback"), "ok", False),
+    (cell("0.20.0", "codex-api-key", "persistent", "legacy-fallback"), "server-error", True),
+    (cell("0.20.0", "codex-api-key", "persistent", "legacy-fallback"), "unauthorized", True),
+    (cell("0.20.0", "none", "persistent", "legacy-fallback"), "ok", True),
+    (cell("0.20.0", "invalid-key", "persistent", "legacy-fallback"), "tool", True),
+    # from 0.21 legacy builds exit after an error; only a request never answered waits
+    (cell("0.30.0", "codex-api-key", "persistent", "legacy-fallback"), "server-error", False),
+    (cell("0.30.0", "codex-api-key", "persistent", "legacy-fallback"), "hang", True),
+    (cell("0.30.0", "none", "persistent", "legacy-fallback"), "hang", False),
+])
+def test_mostly_waits(spec: CellSpec, scenario: str, waits: bool) -> None:
+    assert mostly_waits(spec, scenario) is waits
+
+
+def test_a_waiting_run_is_always_one_with_the_short_timeout() -> None:
+    """The split only moves runs that end by the hang timeout; no timeout changes (same verdicts)."""
+    timeouts = SuiteTimeouts(codex_s=45.0, hang_s=6.0)
+    cells = select(load_matrix(), Selection())
+    waiting = [(c, s) for c in cells for s in c.scenarios if mostly_waits(c, s)]
+    assert waiting, "the default matrix has hang runs"
+    assert all(timeout_for(c, s, timeouts) == timeouts.hang_s for c, s in waiting)
+    assert {s for _, s in waiting} > {"hang"}, "the legacy build's error scenarios wait too"
+
+
+@pytest.mark.parametrize(("cores", "containers", "memory", "want"), [
+    (2, 2, None, 3),  # this machine: -j 2 on 2 cores
+    (2, 1, None, 6),
+    (16, 8, None, 6),
+    (16, 1, 1 << 30, 3),  # 1 GB: memory caps it
+    (1, 8, None, 1),
+    (4, 2, 0, 1),  # never below one
+])
+def test_compute_workers(cores: int, containers: int, memory: int | None, want: int) -> None:
+    assert compute_workers(cores, containers, memory) == want
+
+
+def test_workers_from_env_prefers_the_user_then_sizes_from_the_machine() -> None:
+    assert workers_from_env({"W": "7", "J": "2"}, "W", "J") == 7
+    sized = workers_from_env({"J": "2"}, "W", "J")
+    assert sized == workers_from_env({"W": "zero", "J": "2"}, "W", "J") >= 1
+    assert workers_from_env({"J": "1"}, "W", "J") >= sized  # fewer containers share the cores: no fewer each
+
+
+def test_available_memory_takes_the_lower_of_meminfo_and_the_cgroup_limit(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 16000000 kB\nMemAvailable:    8000000 kB\n")
+    cgroup = tmp_path / "cg"
+    (cgroup / "memory").mkdir(parents=True)
+    (cgroup / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1: no limit
+    assert available_memory(meminfo, cgroup) == 8000000 * 1024
+    (cgroup / "memory.max").write_text(f"{2 * RUN_MEMORY_BYTES}\n")
+    assert available_memory(meminfo, cgroup) == 2 * RUN_MEMORY_BYTES
+    assert available_memory(tmp_path / "missing", tmp_path / "none") is None
+
+
+def test_cgroup_cpu_quota(tmp_path: Path) -> None:
+    assert _cgroup_cpu_quota(tmp_path) is None
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _cgroup_cpu_quota(tmp_path) is None
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert _cgroup_cpu_quota(tmp_path) == 1.5
+
+
+def test_waiting_runs_never_hold_compute_workers() -> None:
+    """One compute worker, busy until the end: every waiting run still starts and finishes meanwhile."""
+    pools = LanePools(workers=1, waiting=3)
+    release = threading.Event()
+    together = threading.Barrier(3, timeout=5)
+    try:
+        busy = pools.submit(release.wait, 10, waits=False)
+        waits = [pools.submit(together.wait, waits=True) for _ in range(3)]
+        assert sorted(w.result(timeout=5) for w in waits) == [0, 1, 2]  # all three were in flight at once
+        assert not busy.done()
+    finally:
+        release.set()
+        pools.shutdown()
+
+
+def test_compute_runs_are_limited_to_the_workers() -> None:
+    pools = LanePools(workers=2, waiting=0)
+    lock = threading.Lock()
+    running, peak = [0], [0]
+
+    def work() -> None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+
+    try:
+        for future in [pools.submit(work, waits=False) for _ in range(6)]:
+            future.result(timeout=5)
+    finally:
+        pools.shutdown()
+    assert peak[0] == 2
