@@ -89,5 +89,6 @@ def _read(handle: IO[bytes]) -> str:
 def check_version_line(line: str, version: str, label: str) -> None:
     """The npm version and the binary's own claim must agree (``codex-cli 0.99.0`` for 0.99.0-linux-x64)."""
     if line != f"codex-cli {version}":
-        raise UserError(f"{label} reports {line!r}, expected 'codex-cli {version}': the registry served a "
-                        "different build than its metadata says; use the official registry")
+        raise UserError(f"{label} reports {line!r}, expected 'codex-cli {version}': the package carries a "
+                        "binary of another version (the official registry's 0.1.2505191453 and 0.1.2505291658 "
+                        "do), or the registry served another build; pick another version")
