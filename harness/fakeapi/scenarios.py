@@ -180,6 +180,7 @@ class Exchange(Protocol):
     body: Mapping[str, Any]
     entry: dict[str, Any]  # the journal entry; a scenario may add facts (e.g. ``tool_called``)
     attempt: int  # 1 for the first request of this tag (cell run), 2 for the next, …
+    tool_outputs: int  # tool results in the conversation so far (see the server's stored responses)
 
     def new_id(self, prefix: str) -> str: ...
     def message(self) -> dict[str, Any]: ...
@@ -239,7 +240,8 @@ RACE_CALLS = 5
 
 
 def tool_outputs(body: Mapping[str, Any]) -> int:
-    """How many tool results the request carries (codex resends the whole turn, so: calls answered)."""
+    """How many tool results the request carries: every one of the turn when codex resends the whole
+    turn (0.20+), only the newest when it continues a stored response (0.8.0, ``previous_response_id``)."""
     items = body.get("input")
     if not isinstance(items, list):
         return 0
@@ -253,7 +255,7 @@ WRITE_SCRIPT = f"echo {TOOL_MARKER} > {WRITE_FILE}"
 
 def _call_or_reply(ex: Exchange, calls: int, script: str | None = None) -> None:
     """Call the declared shell tool until ``calls`` results came back, then reply."""
-    shape = pick_shell_tool(ex.body) if tool_outputs(ex.body) < calls else None
+    shape = pick_shell_tool(ex.body) if ex.tool_outputs < calls else None
     if shape is not None and script is not None:
         shape = shape.running(script)
     if shape is None:

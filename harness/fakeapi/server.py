@@ -49,6 +49,9 @@ class _State:
         self.attempts: dict[str, int] = {}  # tag -> requests seen (a flaky scenario fails only the first)
         self.key_kinds: dict[str, str] = {}  # valid key -> what it is (e.g. a ChatGPT access token)
         self.models: list[dict[str, Any]] = []  # what GET /models answers (the cell's catalog entry)
+        # response id -> tool results in its conversation, for a build that continues a stored response
+        # (``store: true`` + ``previous_response_id``, sending only the new items: 0.8.0) as the real API does
+        self.stored: dict[str, int] = {}
 
     def next_attempt(self, tag: str) -> int:
         with self.lock:
@@ -84,6 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
     body: Mapping[str, Any]
     entry: dict[str, Any]
     attempt: int
+    tool_outputs: int = 0
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the journal is the log, and default logging would echo request lines to stderr."""
@@ -177,6 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self.body, self.entry = body, entry
         self.attempt = entry["attempt"] = state.next_attempt(str(entry["tag"])) if routed else 0
+        previous = body.get("previous_response_id")
+        self.tool_outputs = sc.tool_outputs(body) + (state.stored.get(previous, 0) if isinstance(previous, str) else 0)
         if match is not None and not routed and self._beyond_responses(rest):
             return
         if not routed:
@@ -266,6 +272,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def send_sse(self, events: Sequence[Mapping[str, Any]]) -> None:
+        for event in events:  # the response is stored with its conversation so far: it may be continued
+            response = event.get("response")
+            if isinstance(response, Mapping) and isinstance(response.get("id"), str):
+                with self.server.state.lock:
+                    self.server.state.stored[response["id"]] = self.tool_outputs
+                break
         self.entry["status"] = 200
         self.entry["completed"] = any(e.get("type") == "response.completed" for e in events)
         self.server.state.journal.append(self.entry)

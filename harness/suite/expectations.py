@@ -57,11 +57,18 @@ LEGACY_HANGS_BEFORE = (0, 21)
 OPENAI_KEY_ENV_IGNORED_FROM = (0, 36)
 
 
+# 0.8.0's built-in provider demands OPENAI_API_KEY in the environment and never reads an API key from
+# auth.json: "Missing environment variable: `OPENAI_API_KEY`" (measured by the atlas; 0.20+ read it).
+AUTH_JSON_KEY_READ_FROM = (0, 20)
+
+
 def legacy_key_reaches_api(version: tuple[int, ...], api_sees: str, env_var: str | None) -> bool:
     """Whether a legacy build sends the setup's valid key (``api_sees``/``env_var`` from the setup)."""
     if api_sees != "valid":
         return False
-    return env_var is None or version < OPENAI_KEY_ENV_IGNORED_FROM
+    if env_var is None:  # auth.json
+        return version[:2] >= AUTH_JSON_KEY_READ_FROM
+    return version < OPENAI_KEY_ENV_IGNORED_FROM
 
 
 # 0.23.0 answers a refused request (401) by sending it again at once, without end: the atlas measured 254

@@ -557,3 +557,21 @@ def test_a_build_before_0_20_runs_its_builtin_openai_provider(tmp_path: Path) ->
         assert new["model_provider"] == "fake"
         assert new["model_providers"]["fake"]["base_url"] == url
         assert provider_env(url, version) == {}
+
+
+def test_tool_race_counts_the_calls_of_a_stored_conversation(api: FakeResponsesAPI) -> None:
+    """0.8.0 sends ``store: true`` and only the newest tool result with ``previous_response_id`` (seen on
+    0.8.0 against this fake): the fake must count the stored conversation's results, as the real API
+    keeps them, or it calls the tool forever (1,859 requests in 11 s before)."""
+    from harness.fakeapi.scenarios import RACE_CALLS
+
+    output = {"type": "function_call_output", "call_id": "c", "output": "x"}
+    replies, previous = [], None
+    for _ in range(RACE_CALLS + 1):
+        body = dict(SHELL_BODY, store=True)
+        if previous is not None:
+            body["input"], body["previous_response_id"] = [output], previous
+        events = [e for _, e in post(api.provider_url("tool-race", "stored"), body).events()]
+        previous = events[0]["response"]["id"]
+        replies.append(events[1]["item"]["type"])
+    assert replies == ["function_call"] * RACE_CALLS + ["message"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.suite.expectations import legacy_outcome
+from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
 
 COMPLETED = {"status": "completed", "exit_code": 0}
 FAILED = {"status": "failed", "exit_code": 0}
@@ -31,3 +31,16 @@ INTERRUPTED = {"status": "interrupted", "exit_code": None}
 def test_legacy_outcome(version: tuple[int, ...], authorised: bool, succeeds: bool, waits: bool, refused: bool,
                         want: dict[str, object]) -> None:
     assert legacy_outcome(version, authorised, succeeds, waits, refused) == want
+
+
+@pytest.mark.parametrize(("version", "env_var", "sent"), [
+    ((0, 8, 0), "OPENAI_API_KEY", True),   # the built-in provider's env_key
+    ((0, 8, 0), None, False),              # auth.json: "Missing environment variable: `OPENAI_API_KEY`"
+    ((0, 20, 0), None, True),
+    ((0, 34, 0), "OPENAI_API_KEY", True),
+    ((0, 36, 0), "OPENAI_API_KEY", False),  # #3189: 0.36-0.42 ignore the env key
+    ((0, 36, 0), None, True),
+])
+def test_which_legacy_setups_reach_the_api(version: tuple[int, ...], env_var: str | None, sent: bool) -> None:
+    assert legacy_key_reaches_api(version, "valid", env_var) is sent
+    assert legacy_key_reaches_api(version, "none", env_var) is False
