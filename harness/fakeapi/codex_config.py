@@ -18,9 +18,10 @@ without the header (no login prompt), so the flag changes nothing but the 0.150+
 Builds before 0.20 (0.8.0) know no ``requires_openai_auth``: they give a custom provider a credential
 only through its ``env_key``, so with the ``fake`` provider codex's own credential logic never ran
 (measured on 0.8.0: no Authorization header with CODEX_API_KEY, OPENAI_API_KEY or auth.json). A user of
-0.8.0 runs its built-in ``openai`` provider, which reads OPENAI_API_KEY or auth.json; so do these
-builds here, pointed at the fake by ``OPENAI_BASE_URL`` (which 0.8.0 reads), with their own retry
-defaults (a built-in provider cannot be reconfigured).
+0.8.0 runs its built-in ``openai`` provider, whose credential is OPENAI_API_KEY (it demands that
+variable and reads no API key from auth.json, see harness.suite.expectations); so do these builds
+here, pointed at the fake by ``OPENAI_BASE_URL`` (which 0.8.0 reads), with their own retry defaults (a
+built-in provider cannot be reconfigured).
 
 TOML is written by hand (3.11 has ``tomllib`` but no writer); strings go through ``json.dumps``,
 whose escapes are a subset of TOML basic-string escapes when ``ensure_ascii`` is off.
