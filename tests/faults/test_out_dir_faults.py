@@ -110,12 +110,15 @@ def test_a_second_run_on_the_same_out_dir_is_refused_with_the_holder(docker_clie
     """Finding 2: two runs on one --out gave false errors or FileExistsError, reports from whichever wrote
     last, and the second run's cleanup deleted the directory mounted into the first run's container."""
     out = tmp_path / "out"
-    first = start_cli("run", *SMALL, "--scenarios", "ok,tool,unauthorized", "--out", str(out))
+    # `hang` holds the first run for the whole hang timeout (matrix.yaml hang_s, 10 s): without it the
+    # first run could finish before the second tries (a run of ok/tool/unauthorized takes ~3 s now)
+    first = start_cli("run", *SMALL, "--scenarios", "ok,tool,hang", "--out", str(out))
     try:
         marker = out / ".codex-matrix-out.json"
         wait_for(lambda: marker.is_file() and f'"pid": {first.pid}' in marker.read_text(), 60,
                  "the first run to claim the out dir", first)
         for _ in range(2):
+            assert first.poll() is None, "the first run ended before the second could try: nothing was tested"
             second = cli("run", *SMALL, "--scenarios", "ok", "--out", str(out), timeout=120)
             line = assert_one_line_error(second, "is in use by another codex-matrix run")
             assert f"pid {first.pid} on " in line and "started " in line
