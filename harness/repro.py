@@ -24,7 +24,7 @@ from typing import Any
 
 from harness import __version__, assets
 from harness.binaries import CachedBuild
-from harness.errors import UserError
+from harness.errors import UserError, read_json_file
 from harness.redact import Redactor
 from harness.results import CellResult
 from harness.suite.protocol import CellSpec
@@ -168,13 +168,8 @@ class Bundle:
 
     @classmethod
     def read(cls, path: Path) -> Bundle:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"{path} does not exist: pass a bundle written by `codex-matrix repro CELL`") from None
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read {path} ({type(exc).__name__}): pass a bundle written by "
-                            "`codex-matrix repro CELL`") from None
+        data = read_json_file(path, missing="pass a bundle written by `codex-matrix repro CELL`",
+                              unreadable="pass a bundle written by `codex-matrix repro CELL`")
         if not isinstance(data, dict) or data.get("kind") != KIND:
             raise UserError(f"{path} is not a repro bundle: pass one written by `codex-matrix repro CELL`")
         if data.get("schema") != SCHEMA:

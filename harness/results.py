@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError
+from harness.errors import UserError, read_json_file
 from harness.redact import Redactor
 from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression, TestRecord
 
@@ -150,13 +150,8 @@ class RunResults:
 
 def read_results(path: Path) -> RunResults:
     """A results.json read back; anything else is a one-line UserError naming the file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path} does not exist: pass the results.json of an earlier `codex-matrix run`") from None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {path} ({type(exc).__name__}): pass a results.json written by "
-                        "`codex-matrix run`") from None
+    data = read_json_file(path, missing="pass the results.json of an earlier `codex-matrix run`",
+                          unreadable="pass a results.json written by `codex-matrix run`")
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("cells"), list):
         raise UserError(f"{path} is not a results.json of schema {SCHEMA}: pass one written by `codex-matrix run`")
     try:

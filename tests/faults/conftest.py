@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from harness.errors import UserError
+from tests.run_containers import run_containers
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(os.environ.get("CODEX_MATRIX_FAULTS_TARGET", "") or ROOT).resolve()
@@ -75,21 +76,7 @@ def docker_client() -> Any:
 @pytest.fixture
 def containers_of(docker_client: Any) -> Callable[[int], list[Any]]:
     """Run containers (any state) whose owner label is ``pid``: one run's containers, nobody else's."""
-    import docker.errors
-
-    from harness import labels
-
-    def find(pid: int) -> list[Any]:
-        found = []  # listed by the low-level API: docker-py's list fails on a container that just went
-        for row in docker_client.api.containers(all=True, filters={"label": [f"{labels.KIND}=run",
-                                                                             f"{labels.OWNER_PID}={pid}"]}):
-            try:
-                found.append(docker_client.containers.get(row["Id"]))
-            except docker.errors.NotFound:
-                continue
-        return found
-
-    return find
+    return lambda pid: run_containers(docker_client, pid)
 
 
 def process_alive(pid: int) -> bool:
