@@ -45,7 +45,7 @@ MARKER_SCHEMA = 1
 TOOL = "codex-native-matrix"
 RAW = "raw"
 LIVE = ".live"
-REPORTS = ("results.json", "junit.xml", "report.md")
+REPORTS = ("results.json", "junit.xml", "report.md", "report.html")
 _SCRATCH_PREFIX = ".reports-"
 # What a codex-matrix out dir written before the marker existed can hold.
 _LEGACY_NAMES = {*REPORTS, RAW, "results.json.tmp"}

@@ -13,8 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.incoming.results import read_results
 from harness.matrix import Selection
-from harness.results import RunResults, read_results
+from harness.results import RunResults
 
 
 def missed_ids(results: RunResults) -> list[str]:

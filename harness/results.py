@@ -2,7 +2,8 @@
 
 Like tox's journal, exactly one module shapes and writes the results file, so the schema promised to
 users (``schema: 1``; keys never renamed, only added) lives in one place and every value written passes
-the redactor.
+the redactor. Reading one back is :mod:`harness.incoming.results`' job: a results.json may come from
+another machine, so it is checked field by field before anything uses it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError, read_json_file
 from harness.redact import Redactor
 from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression, TestRecord
 
@@ -146,18 +146,6 @@ class RunResults:
                    cells=[CellResult.from_json(c) for c in data["cells"]], builds=data.get("builds") or {},
                    interrupted=bool(data.get("interrupted")), run_id=str(data.get("run_id") or ""),
                    timings=data.get("timings") or {})
-
-
-def read_results(path: Path) -> RunResults:
-    """A results.json read back; anything else is a one-line UserError naming the file."""
-    data = read_json_file(path, missing="pass the results.json of an earlier `codex-matrix run`",
-                          unreadable="pass a results.json written by `codex-matrix run`")
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("cells"), list):
-        raise UserError(f"{path} is not a results.json of schema {SCHEMA}: pass one written by `codex-matrix run`")
-    try:
-        return RunResults.from_json(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"{path} is damaged ({type(exc).__name__}: {exc}): rerun `codex-matrix run`") from None
 
 
 def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> Path:

@@ -15,11 +15,12 @@ from pathlib import Path
 from harness.cli.cellruns import interruptible, raw_dir, run_versions, stderr_console
 from harness.diff import Side, diff_sides, render_markdown, side_of
 from harness.errors import UserError
+from harness.incoming.results import read_results
 from harness.matrix import Selection, load_matrix, parse_version, select
 from harness.matrix.load import clip
 from harness.redact import Redactor
 from harness.releases import expand_items, load_index, needs_index
-from harness.results import RunResults, read_results, write_results
+from harness.results import RunResults, write_results
 
 DEFAULT_CREDENTIALS = "codex-api-key"
 DEFAULT_POLICIES = "ephemeral,persistent"

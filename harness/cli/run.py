@@ -17,9 +17,9 @@ from harness.matrix import Selection, apply_shard, load_matrix, select, versions
 from harness.outdir import OutDir
 from harness.redact import Redactor
 from harness.releases import expand_versions_arg
-from harness.report import write_junit, write_markdown
+from harness.report import report_writers
 from harness.rerun import rerun_selection
-from harness.results import RunResults, write_results
+from harness.results import RunResults
 from harness.run import RunOptions, plan_jobs, run_jobs
 from harness.run.plan import default_jobs
 
@@ -112,16 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _publish(out: OutDir, results: RunResults) -> list[Path]:
     """Write the reports into place (whole or not at all), then show the grid and where they are."""
-    from harness.report.html import write_html
-
-    redactor = Redactor()
     try:
-        paths = out.publish_reports([
-            lambda d: write_results(results, d, redactor),
-            lambda d: write_junit(results, d, redactor),
-            lambda d: write_markdown(results, d, redactor),
-            lambda d: write_html(results, d, redactor),
-        ])
+        paths = out.publish_reports(report_writers(results, Redactor()))
     except UserError:
         print_summary(Console(), results, [])  # the verdict is not lost with the files
         raise

@@ -23,6 +23,7 @@ from typing import Any
 from harness.redact import Redactor
 from harness.report.grid import cell_key, column_label, grid_axes
 from harness.results import CellResult, RunResults
+from harness.safepath import join_under
 from harness.suite.expectations import EXPECTATIONS
 from harness.suite.protocol import JOURNAL_FILE, STDERR_FILE, SUMMARY_FILE, TRANSCRIPT_FILE
 
@@ -44,7 +45,10 @@ def _cut(text: str, limit: int = TEXT_MAX) -> str:
 
 
 def _read(path: Path) -> str | None:
+    """At most READ_MAX of a regular file; a symlink (a planted one could lead anywhere) reads as absent."""
     try:
+        if path.is_symlink():
+            return None
         with path.open("rb") as fh:
             data = fh.read(READ_MAX + 1)
     except OSError:
@@ -179,9 +183,11 @@ def cell_evidence(result: CellResult, names: dict[str, int], size: int) -> dict[
         entry: dict[str, Any] = {}
         if scenario in result.lane_s:
             entry["lane_s"] = round(result.lane_s[scenario], 2)
-        if artifacts is not None and (artifacts / scenario).is_dir():
+        # the scenario names a directory below the cell's artifacts, never a path of its own
+        evidence = join_under(artifacts, scenario) if artifacts is not None else None
+        if evidence is not None and evidence.is_dir() and not evidence.is_symlink():
             share = _Budget(max(0, budget.left) // names_left)
-            entry.update(scenario_evidence(artifacts / scenario, share))
+            entry.update(scenario_evidence(evidence, share))
             budget.left -= max(0, budget.left) // names_left - share.left
         names_left -= 1
         scenarios[scenario] = entry

@@ -8,9 +8,10 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
+from harness.incoming.results import read_results
 from harness.redact import Redactor
 from harness.report.html import DETAIL_BUDGET, fingerprint_changes, render_html
-from harness.results import RunResults, now, read_results
+from harness.results import RunResults, now
 from harness.suite.protocol import TRANSCRIPT_FILE, CellSpec
 from tests.unit.outdirs import make_out
 
