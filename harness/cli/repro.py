@@ -20,6 +20,7 @@ from rich.console import Console
 from harness.binaries import CachedBuild, fetch
 from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir, stderr_console
 from harness.errors import UserError
+from harness.incoming.bundle import read_bundle
 from harness.matrix import Selection, Timeouts, load_matrix, select
 from harness.progress import RichProgress
 from harness.repro import (
@@ -108,7 +109,7 @@ def _run(cell: CellSpec, build: CachedBuild, client: Any, console: Console, time
 def _replay(args: argparse.Namespace) -> int:
     from harness.docker_env import docker_client
 
-    bundle = Bundle.read(args.bundle)
+    bundle = read_bundle(args.bundle)  # checked whole, the build bound to the cell, before anything runs
     console = stderr_console()
     here = harness_info()
     if here != bundle.harness:
@@ -116,7 +117,7 @@ def _replay(args: argparse.Namespace) -> int:
                       f"{bundle.harness.get('digest')}); this is {here['version']} (code {here['digest']}): "
                       "the checks may differ")
     client = docker_client()
-    build = _fetch(bundle.build.version, args.cache_dir, console)
+    build = _fetch(bundle.cell.version, args.cache_dir, console)
     bundle.build.check(build)
     console.print(f"{bundle.build.npm_version or build.version}: integrity and binary sha256 match the bundle")
     timeouts = Timeouts(**bundle.timeouts)
