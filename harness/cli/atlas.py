@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if since is not None and until is not None and since > until:
         raise UserError(f"--since {args.since} is after --until {args.until}: swap them")
     out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a directory: pass the atlas directory (it is created if absent)")
     console = Console(stderr=True, highlight=False)
     log = AtlasLog(out / LOG_NAME)
     if args.timeline_only:

@@ -125,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
     versions = [r.version for r in releases]
     params = _params(args, terms, good, bad)
     console = stderr_console()
-    client = docker_client()
     log = BisectLog(args.out / LOG_NAME, params)
-    earlier = log.resumable()
+    earlier = log.resumable()  # a damaged log is a one-line error before anything runs
+    client = docker_client()
     if earlier is None:
         log.start({"started": now().isoformat(), "harness_version": __version__, "releases": versions})
         earlier = []
