@@ -30,17 +30,17 @@ from harness.matrix.load import clip
 
 CACHE_SCHEMA = 1
 CACHE_NAME = "releases.json"
-_RELEASE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_RELEASE = re.compile(r"(\d+)\.(\d+)\.(\d+)")  # fullmatch
 #: The TypeScript CLI's date-stamped builds (0.1.2504172351 …) have a patch number this big or bigger.
 _DATE_STAMPED_PATCH = 100_000
-_LATEST = re.compile(r"^latest(?:-(\d+))?$")
+_LATEST = re.compile(r"latest(?:-(\d+))?")  # fullmatch
 RELEASE_NOTES = "https://github.com/openai/codex/releases/tag/rust-v{version}"
 COMPARE = "https://github.com/openai/codex/compare/rust-v{old}...rust-v{new}"
 
 
 def is_release(version: str) -> bool:
     """A stable release of the Rust CLI: ``X.Y.Z``, not date-stamped, not a platform build."""
-    m = _RELEASE.match(version)
+    m = _RELEASE.fullmatch(version)
     return m is not None and int(m.group(3)) < _DATE_STAMPED_PATCH
 
 
@@ -199,7 +199,7 @@ def needs_index(item: str) -> bool:
 
 
 def _endpoint(item: str, index: ReleaseIndex, flag: str) -> Release:
-    m = _LATEST.match(item)
+    m = _LATEST.fullmatch(item)
     if m:
         return index.latest(int(m.group(1) or 0), flag)
     if item.startswith("latest"):

@@ -30,7 +30,7 @@ from harness.fakeapi import scenarios as sc
 from harness.fakeapi.journal import Journal, bearer_key, classify, key_fingerprint, utc_now
 
 _ROUTE = re.compile(r"^/s/(?P<scenario>[^/]+)/(?P<tag>[^/]+)(?P<rest>/.*)?$")
-_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # fullmatch
 _MAX_BODY = 64 * 1024 * 1024  # codex bodies are ~25-50 KB; this only stops a runaway client
 _POLL_S = 0.05
 
@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {}
         body: Mapping[str, Any] = payload if isinstance(payload, dict) else {}
         path = urlsplit(self.path).path
-        match = _ROUTE.match(path)
+        match = _ROUTE.fullmatch(path)
         scenario = match["scenario"] if match else None
         key = bearer_key(self.headers.get("Authorization"))
         credential = classify(key, state.valid_keys)
@@ -358,7 +358,7 @@ class FakeResponsesAPI:
         """The ``base_url`` for codex's provider config: codex appends ``/responses``."""
         if scenario not in sc.SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}: pick one of {', '.join(sc.SCENARIOS)}")
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise ValueError(f"invalid tag {tag!r}: use 1-128 chars of [A-Za-z0-9._-], starting alphanumeric")
         return f"{self.base_url}/s/{scenario}/{tag}/v1"
 

@@ -26,7 +26,7 @@ POLICIES: tuple[str, ...] = get_args(Policy)
 SANDBOXES: tuple[str, ...] = get_args(SandboxMode)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
-_PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)$")
+_PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)\Z")
 
 
 def _q(value: object, limit: int = 40) -> str:
@@ -42,7 +42,8 @@ AXIS_VALUES: dict[str, tuple[str, ...]] = {
 
 
 # npm's semver: X.Y.Z with an optional prerelease (`-alpha.1`), no leading zeros, no build metadata.
-_NPM_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
+# fullmatch, never match + "$": "$" also matches before a final newline, and "0.117.0\n" is no version.
+_NPM_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?")
 
 
 def parse_version(text: str) -> str:
@@ -53,7 +54,7 @@ def parse_version(text: str) -> str:
     still parse as PEP 440 (:func:`version_key`), because expectations select versions by PEP 440 ranges.
     """
     value = str(text).strip()
-    if _NPM_VERSION.match(value) is None:
+    if _NPM_VERSION.fullmatch(value) is None:
         raise ValueError(f"{value[:40]!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0 "
                          "(or an npm prerelease such as 0.128.0-alpha.1)")
     if _PLATFORM_BUILD.search(value):
