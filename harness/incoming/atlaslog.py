@@ -31,7 +31,7 @@ from harness.incoming.fields import (
 from harness.incoming.results import BuildFingerprintModel
 from harness.jsonlines import read_lines
 
-FIX = "remove that line (its release is run again with `codex-matrix atlas --resume`) or pass another --out"
+FIX = "remove that line (`atlas --resume` runs its release again) or pass another --out"
 
 
 class Timings(Strict):

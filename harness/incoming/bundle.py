@@ -35,7 +35,7 @@ from harness.matrix.schema import Timeouts
 from harness.repro import KIND, SCHEMA, BuildIdentity, Bundle
 from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, cell_id
 
-FIX = "pass a bundle written by `codex-matrix repro CELL` (or write it again)"
+FIX = "pass a bundle written by `codex-matrix repro CELL`"
 _SHA256 = r"[0-9a-f]{64}"
 _SRI = r"sha(256|384|512)-[A-Za-z0-9+/]{40,128}={0,2}"
 
@@ -129,7 +129,7 @@ def read_bundle(path: Path) -> Bundle:
                         f"it ({written})")
     model = validate(BundleModel, data, path, FIX)
     outcome = model.outcome.model_dump()
-    outcome["fingerprint"] = model.outcome.fingerprint.model_dump(exclude_unset=True)
+    outcome["fingerprint"] = model.outcome.fingerprint_json()
     outcome["artifacts"] = None
     return Bundle(
         cell=CellSpec.from_json(model.cell.model_dump()),

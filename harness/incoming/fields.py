@@ -36,6 +36,8 @@ TEXT_CHARS = 4_000_000
 MAX_DEPTH = 12
 MAX_ITEMS = 100_000
 _PATH_CHARS = 100
+#: An error about a file from elsewhere, without the CLI's ``codex-matrix: error: `` prefix.
+LINE_CHARS = 270
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -47,6 +49,11 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def _clip(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _no_controls(value: str) -> str:
@@ -64,9 +71,11 @@ def _version(value: Any) -> str:
 
 
 def _member(allowed: tuple[str, ...], what: str) -> Callable[[Any], Any]:
+    known = _clip(", ".join(allowed), 60)
+
     def check(value: Any) -> Any:
         if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"unknown {what}: use one of {', '.join(allowed)}")
+            raise ValueError(f"unknown {what} (known: {known})")
         return value
     return check
 
@@ -170,11 +179,6 @@ def read_bounded(path: Path, *, what: str, fix: str) -> bytes:
     return data
 
 
-def _clip(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def field_of(loc: tuple[int | str, ...]) -> str:
     """pydantic's location as a reader names a field: ``cells[3].lane_s.ok``."""
     out = ""
@@ -188,15 +192,17 @@ def field_of(loc: tuple[int | str, ...]) -> str:
 
 
 def one_line(exc: ValidationError, path: Path, fix: str, where: str = "") -> UserError:
-    """The first problem of ``exc`` as ``FILE[ where]: FIELD: problem: fix`` (under 300 characters)."""
+    """The first problem of ``exc`` as ``FILE[ where]: FIELD: problem (got VALUE): fix``, always under
+    :data:`LINE_CHARS` (the problem is cut to fit: a hostile file must not make a long line)."""
     err = exc.errors(include_url=False)[0]
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    msg = " ".join(str(err.get("msg", "invalid")).removeprefix("Value error, ").split())
     loc = tuple(err.get("loc", ()))
-    field = f"{field_of(loc)}: " if loc else ""  # a check across fields names them in its message
+    field = f"{_clip(field_of(loc), 60)}: " if loc else ""  # a check across fields names them in its message
     got = err.get("input")
     shown_input = "" if isinstance(got, dict | list) else f" (got {_clip(repr(got), 30)})"
-    text = f"{shown(path)}{where}: {field}{_clip(msg, 130)}{shown_input}"
-    return UserError(f"{text}: {fix}")
+    head = f"{shown(path)}{where}: {field}"
+    room = LINE_CHARS - len(head) - len(shown_input) - len(fix) - 2
+    return UserError(f"{head}{_clip(msg, max(room, 40))}{shown_input}: {fix}")
 
 
 def validate(model: type[M], data: Any, path: Path, fix: str, where: str = "") -> M:

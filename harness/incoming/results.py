@@ -42,10 +42,13 @@ from harness.safepath import is_safe_name, join_under
 from harness.suite.protocol import CELLS_DIR, DEFAULT_SANDBOX, cell_id
 
 RAW = "raw"
-FIX = "pass a results.json written by `codex-matrix run` (or rerun the job that wrote it)"
+FIX = "pass a results.json written by `codex-matrix run`"
 MAX_CELLS = 100_000
 MAX_TESTS = 10_000
 MAX_MATCH_CHARS = 2_000
+#: The resolver decision's fields the reports read (harness/report/markdown.py and html.py).
+RESOLVER_KEYS = ("requested", "resolved", "state", "reason", "fallback_from", "policy")
+NATIVE_KEYS = ("state", "reason", "credential_source", "credential_origin", "protocol")
 
 
 class KnownModel(Strict):
@@ -129,13 +132,28 @@ class CellModel(Strict):
     duration_s: Seconds = 0.0
     tests: list[TestModel] = Field(default_factory=list, max_length=MAX_TESTS)
     fingerprint: CellFingerprintModel = Field(default_factory=CellFingerprintModel)
-    resolver: dict[Name, Tree] | None = None
+    resolver: dict[Name, Tree] | None = None  # resolver.json, free-form, but its reports' keys are typed
     xfail: dict[Scenario, KnownModel] = Field(default_factory=dict)
     artifacts: Text | None = None  # where the writer had them: a hint to the job dir, never a path
     message: Text = ""
     unfinished: Unfinished | None = None
     planned: Count | None = None
     lane_s: dict[Scenario, Seconds] = Field(default_factory=dict)
+
+    @field_validator("resolver")
+    @classmethod
+    def _resolver_shape(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What the reports read of a decision: ``native`` an object, the named fields strings."""
+        if value is None:
+            return None
+        native = value.get("native", {})
+        if not isinstance(native, dict):
+            raise ValueError("native must be an object")
+        for where, data, keys in (("", value, RESOLVER_KEYS), ("native.", native, NATIVE_KEYS)):
+            for key in keys:
+                if data.get(key) is not None and not isinstance(data[key], str):
+                    raise ValueError(f"{where}{key} must be a string")
+        return value
 
     @model_validator(mode="after")
     def _id_is_its_coordinates(self) -> CellModel:
@@ -144,9 +162,18 @@ class CellModel(Strict):
             raise ValueError(f"id does not match the cell's version, credential, policy and sandbox ({made})")
         return self
 
+    def fingerprint_json(self) -> dict[str, Any]:
+        """The fingerprint as written; one that says anything has the schema's first three keys, which
+        :func:`harness.fingerprint.build_fingerprints` reads without a default."""
+        data = self.fingerprint.model_dump(exclude_unset=True)
+        if not data:
+            return {}
+        fp = self.fingerprint
+        return {"version_line": fp.version_line, "protocol": fp.protocol, "flags": list(fp.flags), **data}
+
     def to_result(self, artifacts: Path | None) -> CellResult:
         data = self.model_dump()
-        data["fingerprint"] = self.fingerprint.model_dump(exclude_unset=True)
+        data["fingerprint"] = self.fingerprint_json()
         data["artifacts"] = str(artifacts) if artifacts is not None else None
         return CellResult.from_json(data)
 
