@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{log.path} holds no release: run `codex-matrix atlas` first (or pass its --out)")
         _print_paths(console, write_timeline(out, records))
         return 0
+    log.read()  # a damaged atlas.jsonl is one line now, before any download, image or container
     outcome = _stream(args, since, until, console)
     paths = write_timeline(out, log.read())
     done = f"{len(outcome.recorded)} releases recorded in {outcome.duration_s:.0f} s"
