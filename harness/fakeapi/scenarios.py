@@ -234,9 +234,27 @@ def _ok(ex: Exchange) -> None:
 #: Longest the ``tool`` scenario holds the follow-up answer waiting for codex to print the command's
 #: completion (the harness releases it as soon as the line appears on codex's stdout).
 TOOL_RELEASE_CAP_S = 5.0
-#: Tool calls the ``tool-race`` scenario makes in one turn, each follow-up answered at once: every call
-#: is one more chance for the 0.117–0.145 race (the command's item.completed lost) to show.
-RACE_CALLS = 5
+
+#: How long codex's unified exec (``exec_command``, 0.99+) waits for a command to exit before it
+#: leaves the exit to a background watcher (``EARLY_EXIT_GRACE_PERIOD`` = 150 ms in codex's source).
+#: A command that exits within it gets its ``item.completed`` printed at once; a longer one gets it
+#: from the watcher, which 0.117.0–0.145.0 drop when the model's next answer ends the turn first.
+#: Measured here (host, empty ``HOME``, one codex at a time, follow-up answered at once), 0.130.0:
+#: ``sleep 0.05``–``sleep 0.14`` lost 0 of 38 runs, ``sleep 0.15``–``sleep 0.3`` lost 24 of 24;
+#: 0.117.0 and 0.145.0 likewise (``sleep 0.14``: 0 of 10 each; ``sleep 0.15``/``0.3``: all lost);
+#: 0.99.0, 0.116.0, 0.146.0, 0.160.0, 0.169.0 never lost it. Answering the follow-up 0.1 s later
+#: (or holding it until the completion is printed, as ``tool`` does) saves it on every build.
+COMPLETION_GRACE_S = 0.15
+#: Duration of the slow commands (``tool``, ``tool-race``): twice the grace, so the command crosses it
+#: on every run whatever the machine's load (load only lengthens a command), and as long as a real
+#: command takes (a login shell reading a profile took 0.11 s here; ``git status``, a build, far more).
+SLOW_COMMAND_S = 0.3
+#: What the slow commands run: wait, then print the marker the contract tests look for.
+SLOW_SCRIPT = f"sleep {SLOW_COMMAND_S}; echo {TOOL_MARKER}"
+#: Tool calls the ``tool-race`` scenario makes in one turn: one, since a slow command answered at
+#: once loses its completion on every run of an affected build (a race of the command's duration,
+#: not of machine load).
+RACE_CALLS = 1
 
 
 def tool_outputs(body: Mapping[str, Any]) -> int:
@@ -248,7 +266,8 @@ def tool_outputs(body: Mapping[str, Any]) -> int:
     return sum(1 for item in items if isinstance(item, dict) and item.get("type") in _TOOL_OUTPUT_TYPES)
 
 
-#: What the ``write-file`` scenario's command writes into the run's working directory.
+#: What the ``write-file`` scenario's command writes into the run's working directory: a quick command
+#: (a few ms, far below :data:`COMPLETION_GRACE_S`), so the matrix has the fast side of the grace too.
 WRITE_FILE = "matrix-write.txt"
 WRITE_SCRIPT = f"echo {TOOL_MARKER} > {WRITE_FILE}"
 
@@ -267,13 +286,13 @@ def _call_or_reply(ex: Exchange, calls: int, script: str | None = None) -> None:
 
 
 def _tool(ex: Exchange) -> None:
-    """First request: call the declared shell tool. The follow-up (it carries the output) is answered
-    only once codex has printed the command's completion (or after TOOL_RELEASE_CAP_S), because
-    0.117–0.145 lose that event when the answer arrives first: a race of the fake's timing, which
-    ``tool-race`` measures on purpose."""
+    """First request: call the declared shell tool with the slow command (:data:`SLOW_SCRIPT`). The
+    follow-up (it carries the output) is answered only once codex has printed the command's completion
+    (or after TOOL_RELEASE_CAP_S), as a real model's latency lets it: 0.117–0.145 lose that event when
+    the answer of a slow command arrives first, which ``tool-race`` tests on purpose."""
     if ex.entry["has_tool_output"]:
         ex.entry["held_s"] = ex.wait_released(TOOL_RELEASE_CAP_S)
-    _call_or_reply(ex, 1)
+    _call_or_reply(ex, 1, SLOW_SCRIPT)
 
 
 def _write_file(ex: Exchange) -> None:
@@ -285,8 +304,9 @@ def _write_file(ex: Exchange) -> None:
 
 
 def _tool_race(ex: Exchange) -> None:
-    """RACE_CALLS tool calls in one turn, every follow-up answered at once."""
-    _call_or_reply(ex, RACE_CALLS)
+    """The slow command (:data:`SLOW_SCRIPT`, past codex's exit grace), its follow-up answered at once:
+    0.117.0–0.145.0 never print its completion (see :data:`COMPLETION_GRACE_S`)."""
+    _call_or_reply(ex, RACE_CALLS, SLOW_SCRIPT)
 
 
 def _flaky_stream(ex: Exchange) -> None:
@@ -327,11 +347,12 @@ def _hang(ex: Exchange) -> None:
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("ok", _ok, COMPLETED, "one assistant message, then response.completed with usage"),
-    Scenario("tool", _tool, COMPLETED, "the model calls the declared shell tool, then replies"),
+    Scenario("tool", _tool, COMPLETED,
+             f"the model runs `{SLOW_SCRIPT}` through the declared shell tool; the reply waits for its completion"),
     Scenario("write-file", _write_file, COMPLETED,
              f"the model runs `{WRITE_SCRIPT}` through the declared shell tool, then replies"),
     Scenario("tool-race", _tool_race, COMPLETED,
-             f"{RACE_CALLS} shell tool calls in one turn, each follow-up answered at once"),
+             f"the model runs `{SLOW_SCRIPT}` through the declared shell tool and replies at once"),
     Scenario("unknown-model", _ok, COMPLETED, "an ok turn with a model slug no build knows",
              model=UNKNOWN_SLUG),
     Scenario("flaky-stream", _flaky_stream, COMPLETED,

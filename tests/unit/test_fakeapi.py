@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.fakeapi import SCENARIOS, FakeResponsesAPI, write_codex_config
+from harness.fakeapi.scenarios import SLOW_SCRIPT
 
 KEY = "sk-test-fakeapi-0123456789abcdef"
 USAGE = {
@@ -118,19 +119,19 @@ def test_reply_text_is_configurable() -> None:
     [
         (
             {"type": "function", "name": "shell"},
-            {"type": "function_call", "name": "shell", "args": {"command": ["echo", "matrix-tool-ok"]}},
+            {"type": "function_call", "name": "shell", "args": {"command": ["bash", "-lc", SLOW_SCRIPT]}},
         ),
         (
             {"type": "function", "name": "exec_command"},
-            {"type": "function_call", "name": "exec_command", "args": {"cmd": "echo matrix-tool-ok"}},
+            {"type": "function_call", "name": "exec_command", "args": {"cmd": SLOW_SCRIPT}},
         ),
         (
             {"type": "function", "name": "shell_command"},
-            {"type": "function_call", "name": "shell_command", "args": {"command": "echo matrix-tool-ok"}},
+            {"type": "function_call", "name": "shell_command", "args": {"command": SLOW_SCRIPT}},
         ),
         (
             {"type": "local_shell"},
-            {"type": "local_shell_call", "name": "local_shell", "args": {"command": ["echo", "matrix-tool-ok"]}},
+            {"type": "local_shell_call", "name": "local_shell", "args": {"command": ["bash", "-lc", SLOW_SCRIPT]}},
         ),
     ],
 )
