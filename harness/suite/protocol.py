@@ -323,6 +323,10 @@ class Facts:
     commands: list[dict[str, Any]] = field(default_factory=list)  # each command item's status/exit_code/output
     cwd_files: list[str] = field(default_factory=list)  # files in the working directory after the run
     calls: list[str] = field(default_factory=list)  # requests beyond POST /responses, e.g. "GET models"
+    tool_calls: int = 0  # shell tool calls the fake model made
+    #: seconds from the fake's tool call to codex's follow-up carrying the output: how long the command
+    #: took as codex ran it (the 150 ms exit grace of 0.99+ decides how its completion is printed)
+    tool_turnaround_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
