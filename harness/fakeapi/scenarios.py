@@ -17,6 +17,8 @@ shape changed across releases (and with model metadata), so the fake reads the r
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -212,6 +214,8 @@ class Scenario:
     ``waits``: the fake never answers, so the run lasts until the lane's (short) hang timeout.
     ``model``: the slug the run uses instead of the one learned from the build (None: the learned one).
     ``refuses``: every request is answered 401, whatever the credential.
+    ``answer_within_s``: the world holds only when the fake answered the follow-up this soon after the
+    command ended (journal ``answer_lag_s``); a run on a machine too loaded for that is staged again.
     """
 
     name: str
@@ -221,6 +225,14 @@ class Scenario:
     waits: bool = False
     model: str | None = None
     refuses: bool = False
+    answer_within_s: float | None = None
+
+    def world_held(self, journal: Sequence[Mapping[str, Any]]) -> bool:
+        """False when the fake answered later than the scenario's world allows (see ``answer_within_s``)."""
+        if self.answer_within_s is None:
+            return True
+        lags = [e["answer_lag_s"] for e in journal if isinstance(e.get("answer_lag_s"), int | float)]
+        return all(lag <= self.answer_within_s for lag in lags)
 
     @property
     def succeeds(self) -> bool:
@@ -249,8 +261,16 @@ COMPLETION_GRACE_S = 0.15
 #: on every run whatever the machine's load (load only lengthens a command), and as long as a real
 #: command takes (a login shell reading a profile took 0.11 s here; ``git status``, a build, far more).
 SLOW_COMMAND_S = 0.3
-#: What the slow commands run: wait, then print the marker the contract tests look for.
-SLOW_SCRIPT = f"sleep {SLOW_COMMAND_S}; echo {TOOL_MARKER}"
+#: What the slow commands run: wait, then print the marker the contract tests look for and the moment
+#: the command ended (bash's ``$EPOCHREALTIME``), so the fake knows how late its answer came.
+SLOW_SCRIPT = f"sleep {SLOW_COMMAND_S}; echo {TOOL_MARKER} $EPOCHREALTIME"
+#: After a command exits, codex's unified exec drains its output for ``TRAILING_OUTPUT_GRACE`` = 100 ms
+#: before it prints the completion; 0.117–0.145 lose it when the turn ends first. "At once" therefore
+#: means the fake's answer to the follow-up left within this many seconds of the command's end: on a
+#: quiet machine it leaves after a few ms; a machine so loaded that codex needs longer to send the
+#: follow-up cannot stage the race (measured: answering 0.05 s late still lost it, 0.1 s late saved it).
+AT_ONCE_S = 0.05
+_ENDED = re.compile(re.escape(TOOL_MARKER) + r" (\d{9,11}\.\d+)")
 #: Tool calls the ``tool-race`` scenario makes in one turn: one, since a slow command answered at
 #: once loses its completion on every run of an affected build (a race of the command's duration,
 #: not of machine load).
@@ -272,12 +292,26 @@ WRITE_FILE = "matrix-write.txt"
 WRITE_SCRIPT = f"echo {TOOL_MARKER} > {WRITE_FILE}"
 
 
+def command_ended_at(body: Mapping[str, Any]) -> float | None:
+    """When the newest command in the request's tool outputs ended (epoch seconds it printed), if it did."""
+    ended = _ENDED.findall(json.dumps(body.get("input")))
+    return float(ended[-1]) if ended else None
+
+
+def _note_lag(ex: Exchange) -> None:
+    """Journal how long after the command's end this answer leaves (``answer_lag_s``)."""
+    ended = command_ended_at(ex.body)
+    if ended is not None:
+        ex.entry["answer_lag_s"] = round(time.time() - ended, 3)
+
+
 def _call_or_reply(ex: Exchange, calls: int, script: str | None = None) -> None:
     """Call the declared shell tool until ``calls`` results came back, then reply."""
     shape = pick_shell_tool(ex.body) if ex.tool_outputs < calls else None
     if shape is not None and script is not None:
         shape = shape.running(script)
     if shape is None:
+        _note_lag(ex)
         item = ex.message()
     else:
         ex.entry["tool_called"] = shape.name
@@ -352,7 +386,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("write-file", _write_file, COMPLETED,
              f"the model runs `{WRITE_SCRIPT}` through the declared shell tool, then replies"),
     Scenario("tool-race", _tool_race, COMPLETED,
-             f"the model runs `{SLOW_SCRIPT}` through the declared shell tool and replies at once"),
+             f"the model runs `{SLOW_SCRIPT}` through the declared shell tool and replies at once",
+             answer_within_s=AT_ONCE_S),
     Scenario("unknown-model", _ok, COMPLETED, "an ok turn with a model slug no build knows",
              model=UNKNOWN_SLUG),
     Scenario("flaky-stream", _flaky_stream, COMPLETED,

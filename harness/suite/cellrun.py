@@ -80,6 +80,8 @@ class Outcome:
     artifacts: Path
     facts: Facts = field(default_factory=Facts)
     cwd_files: list[str] = field(default_factory=list)  # what the run left in its working directory
+    env: dict[str, str] = field(default_factory=dict)  # the cell's environment for codex (saved redacted)
+    config_toml: str | None = None  # codex's config.toml as the run had it
 
     @property
     def turns(self) -> list[dict[str, Any]]:
@@ -191,14 +193,39 @@ class CompletionWatch:
                 self.api.release(self.tag)
 
 
+#: How often a run whose fake world did not hold (``Scenario.world_held``) is staged in all.
+STAGINGS = 3
+
+
 def run_cell_scenario(
     cell: CellSpec, scenario: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
     out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor, model: ModelChoice,
     provider_settings: Mapping[str, int] | None = None, raw_api_saw: Callable[[], list[str]] | None = None,
 ) -> Outcome:
     """One lane run of ``scenario`` in ``cell``; the ok scenario also reports ``raw_api_saw()`` (the
-    build's bare credential probe, run once per build and credential by the caller)."""
-    tag = f"{cell.id}.{scenario}"
+    build's bare credential probe, run once per build and credential by the caller).
+
+    A scenario whose world rests on the fake's timing (``tool-race``: an answer at once) is staged again,
+    up to :data:`STAGINGS` times, when the machine was too loaded for the fake to keep that timing: its
+    verdict must come from the world it names, not from the load. ``facts.world_held`` says if it did."""
+    for staging in range(1, STAGINGS + 1):
+        tag = f"{cell.id}.{scenario}" + (f".{staging}" if staging > 1 else "")
+        outcome = _run_once(cell, scenario, tag, api=api, valid_key=valid_key, workroot=workroot, out_dir=out_dir,
+                            timeouts=timeouts, redactor=redactor, model=model, provider_settings=provider_settings,
+                            raw_api_saw=raw_api_saw)
+        outcome.facts.stagings = staging
+        outcome.facts.world_held = SCENARIOS[scenario].world_held(outcome.journal)
+        if outcome.facts.world_held:
+            break
+    _save_all(outcome, redactor)
+    return outcome
+
+
+def _run_once(
+    cell: CellSpec, scenario: str, tag: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
+    out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor, model: ModelChoice,
+    provider_settings: Mapping[str, int] | None, raw_api_saw: Callable[[], list[str]] | None,
+) -> Outcome:
     work = workroot / cell.id / scenario
     shutil.rmtree(work, ignore_errors=True)
     home, codex_home, cwd = work / "home", work / "codex-home", work / "cwd"
@@ -239,13 +266,19 @@ def run_cell_scenario(
     outcome.cwd_files = outcome.facts.cwd_files
     if scenario == "ok" and raw_api_saw is not None:
         outcome.facts.raw_api_saw = raw_api_saw()
-    _save(outcome, transcript, redactor)
-    # what a reproduction needs beyond the lane's own artifacts: the cell's environment and codex config
-    (outcome.artifacts / ENV_FILE).write_text(redactor(json.dumps(env, indent=2)), encoding="utf-8")
+    outcome.env = env
     with contextlib.suppress(OSError):  # evidence only: never let it fail a run
-        config = (codex_home / "config.toml").read_text(encoding="utf-8")
-        (outcome.artifacts / CONFIG_FILE).write_text(redactor(config), encoding="utf-8")
+        outcome.config_toml = (codex_home / "config.toml").read_text(encoding="utf-8")
     return outcome
+
+
+def _save_all(outcome: Outcome, redactor: Redactor) -> None:
+    """The run's artifacts, and what a reproduction needs beyond them: the environment and codex config."""
+    transcript = "".join(json.dumps(row) + "\n" for row in outcome.result.transcript)
+    _save(outcome, transcript, redactor)
+    (outcome.artifacts / ENV_FILE).write_text(redactor(json.dumps(outcome.env, indent=2)), encoding="utf-8")
+    if outcome.config_toml is not None:
+        (outcome.artifacts / CONFIG_FILE).write_text(redactor(outcome.config_toml), encoding="utf-8")
 
 
 def _save(outcome: Outcome, transcript: str, redactor: Redactor) -> None:

@@ -47,6 +47,11 @@ def test_final_text_and_usage(outcome: Outcome) -> None:
 @pytest.mark.scenarios("tool", "tool-race")
 def test_tool_round_trip(outcome: Outcome) -> None:
     """Every shell call the fake model made ran, and each shows its completion and output in the stream."""
+    if not outcome.facts.world_held:
+        lags = [e["answer_lag_s"] for e in outcome.turns if "answer_lag_s" in e]
+        pytest.skip(f"no answer at once in {outcome.facts.stagings} stagings: the fake answered {max(lags)} s after "
+                    f"the command ended (the world needs <= {SCENARIOS[outcome.scenario].answer_within_s} s); the "
+                    "machine is too loaded to stage this race now")
     calls = [e for e in outcome.turns if e.get("tool_called")]
     assert calls, f"the fake model never called a tool; tools declared: {outcome.facts.tools_declared}"
     started = [e for e in outcome.result.mapped.events if e.kind == "tool_started"]
