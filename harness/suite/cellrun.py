@@ -82,6 +82,7 @@ class Outcome:
     cwd_files: list[str] = field(default_factory=list)  # what the run left in its working directory
     env: dict[str, str] = field(default_factory=dict)  # the cell's environment for codex (saved redacted)
     config_toml: str | None = None  # codex's config.toml as the run had it
+    turn_ended_at: float | None = None  # epoch seconds the turn's end reached the lane (CompletionWatch)
 
     @property
     def turns(self) -> list[dict[str, Any]]:
@@ -182,15 +183,19 @@ class CompletionWatch:
     """
 
     _MARKERS = ((b'"item.completed"', b'"command_execution"'), (b'"exec_command_end"',))
+    _TURN_END = (b'"turn.completed"', b'"turn.failed"')
 
     def __init__(self, api: FakeResponsesAPI, tag: str) -> None:
         self.api, self.tag, self.pending = api, tag, b""
+        self.turn_ended_at: float | None = None  # epoch seconds the turn's end reached the lane
 
     def __call__(self, chunk: bytes) -> None:
         *lines, self.pending = (self.pending + chunk).split(b"\n")
         for line in lines:
             if any(all(m in line for m in markers) for markers in self._MARKERS):
                 self.api.release(self.tag)
+            if self.turn_ended_at is None and any(m in line for m in self._TURN_END):
+                self.turn_ended_at = time.time()
 
 
 #: How often a run whose fake world did not hold (``Scenario.world_held``) is staged in all.
@@ -214,7 +219,9 @@ def run_cell_scenario(
                             timeouts=timeouts, redactor=redactor, model=model, provider_settings=provider_settings,
                             raw_api_saw=raw_api_saw)
         outcome.facts.stagings = staging
-        outcome.facts.world_held = SCENARIOS[scenario].world_held(outcome.journal)
+        world = SCENARIOS[scenario]
+        outcome.facts.turn_after_command_s = world.turn_after_command_s(outcome.journal, outcome.turn_ended_at)
+        outcome.facts.world_held = world.world_held(outcome.journal, outcome.turn_ended_at)
         if outcome.facts.world_held:
             break
     _save_all(outcome, redactor)
@@ -238,10 +245,11 @@ def _run_once(
                                                                              valid_key, scenario, tag))
     env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8", **prepared.env}
     timeout_s = timeout_for(cell, scenario, timeouts)
+    watch = CompletionWatch(api, tag)
     request = LaneRequest(
         prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
         codex_home=codex_home, env=env, config_overrides=config_overrides(cell), timeout_s=timeout_s,
-        stdout_observer=CompletionWatch(api, tag), extra_env={**provider_env(url, version), **prepared.child_env},
+        stdout_observer=watch, extra_env={**provider_env(url, version), **prepared.child_env},
     )
     started = time.monotonic()
     result = run_lane(request)
@@ -267,6 +275,7 @@ def _run_once(
     if scenario == "ok" and raw_api_saw is not None:
         outcome.facts.raw_api_saw = raw_api_saw()
     outcome.env = env
+    outcome.turn_ended_at = watch.turn_ended_at
     with contextlib.suppress(OSError):  # evidence only: never let it fail a run
         outcome.config_toml = (codex_home / "config.toml").read_text(encoding="utf-8")
     return outcome

@@ -327,7 +327,8 @@ class Facts:
     #: seconds from the fake's tool call to codex's follow-up carrying the output: how long the command
     #: took as codex ran it (the 150 ms exit grace of 0.99+ decides how its completion is printed)
     tool_turnaround_s: float | None = None
-    stagings: int = 1  # runs it took to stage the scenario's world (see Scenario.answer_within_s)
+    stagings: int = 1  # runs it took to stage the scenario's world (see Scenario.turn_within_s)
+    turn_after_command_s: float | None = None  # from the last command's end to the turn's end on stdout
     world_held: bool = True  # False: even the last staging missed the scenario's timing (machine overloaded)
 
     def to_json(self) -> dict[str, Any]:
