@@ -20,9 +20,10 @@ from harness.matrix.load import clip
 from harness.redact import Redactor
 from harness.releases import expand_items, load_index, needs_index
 from harness.results import RunResults, read_results, write_results
+from harness.suite.policies import POLICIES
 
 DEFAULT_CREDENTIALS = "codex-api-key"
-DEFAULT_POLICIES = "ephemeral,persistent"
+DEFAULT_POLICIES = ",".join(POLICIES)
 DEFAULT_SCENARIOS = "ok,tool"
 
 

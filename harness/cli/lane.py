@@ -42,6 +42,7 @@ from harness.lane.mapper import map_stream, warning
 from harness.lane.projection import ProjectionContext, project, to_jsonl
 from harness.lane.reader import read_transcript
 from harness.lane.session import LANE_VERSION, LaneRequest, LaneResult, random_id, run_lane, utc_now
+from harness.suite.policies import DEFAULT_POLICY, POLICIES
 
 _STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
 
@@ -84,8 +85,8 @@ def register(subparsers: Any) -> None:
     proj = sub.add_parser("project", help="project a recorded codex --json stream into transcript rows")
     proj.add_argument("events", metavar="EVENTS.jsonl", help="recorded stdout of codex exec --json; '-' = stdin")
     proj.add_argument("--stderr", type=Path, default=None, help="recorded stderr of the same run")
-    proj.add_argument("--policy", choices=("ephemeral", "persistent"), default="persistent",
-                      help="completion policy of the recorded run (default persistent)")
+    proj.add_argument("--policy", choices=tuple(POLICIES), default=DEFAULT_POLICY,
+                      help=f"completion policy of the recorded run (default {DEFAULT_POLICY})")
     proj.add_argument("--exit-code", type=int, default=0, help="exit code of the recorded run (default 0)")
     proj.add_argument("--timed-out", action="store_true", help="the recorded run was killed by a timeout")
     proj.add_argument("--codex-home", metavar="DIR", type=Path, default=None,
