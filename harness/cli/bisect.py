@@ -167,7 +167,7 @@ def _step(version: str, index: ReleaseIndex, cells_for: CellMaker, args: argpars
         return StepOutcome(version, "skip", reason=f"cannot be installed: {exc}",
                            duration_s=time.monotonic() - started)
     with raw_dir() as out:
-        runs = execute(cells, images, out_dir=out, timeouts=config.timeouts, console=console, k_expr=args.k_expr,
+        runs = execute(cells, images, config=config, out_dir=out, console=console, k_expr=args.k_expr,
                        jobs=args.jobs, runs=args.runs)
     return judge_runs(version, runs, terms, duration_s=time.monotonic() - started)
 

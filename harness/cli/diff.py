@@ -123,7 +123,7 @@ def _run(args: argparse.Namespace, versions: list[str]) -> RunResults:
     console.print(f"diff: running {len(cells)} cells of {', '.join(versions)} "
                   f"({args.credentials}; {args.policies}; {args.scenarios})")
     with raw_dir(args.out / "raw" if args.out else None) as out:
-        [results] = run_versions(cells, client=client, timeouts=config.timeouts, console=console, out_dir=out,
+        [results] = run_versions(cells, client=client, config=config, console=console, out_dir=out,
                                  cache_dir=args.cache_dir, jobs=args.jobs)
     if args.out is not None:
         path = write_results(results, args.out, Redactor())

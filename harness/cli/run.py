@@ -21,7 +21,7 @@ from harness.releases import expand_versions_arg
 from harness.report import write_junit, write_markdown
 from harness.rerun import rerun_selection
 from harness.results import RunResults, write_results
-from harness.run import RunOptions, plan_jobs, run_jobs
+from harness.run import options_for, plan_jobs, run_jobs
 from harness.run.plan import default_jobs
 
 
@@ -95,9 +95,8 @@ def run(args: argparse.Namespace) -> int:
         images_started = time.monotonic()
         images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
         images_s = time.monotonic() - images_started
-        options = RunOptions(out_dir=out.path, timeouts=config.timeouts, codex=config.codex,
-                             jobs=args.jobs or default_jobs(),
-                             keep=args.keep, isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
+        options = options_for(config, out.path, jobs=args.jobs or default_jobs(), keep=args.keep,
+                              isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
         jobs = plan_jobs(cells, images, options)
         # from here on Ctrl-C/SIGTERM only ask to stop: containers go, the reports are always written
         with StopRequests(note=_say_stopping) as stop:
