@@ -113,13 +113,13 @@ def _side(op: Operand) -> Side:
 
 
 def _run(args: argparse.Namespace, versions: list[str]) -> RunResults:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
     config = load_matrix(args.matrix)
     cells = select(config, Selection(versions=",".join(versions), credentials=args.credentials,
                                      policies=args.policies, scenarios=args.scenarios))
     console = stderr_console()
-    client = docker_client()
+    client = daemon()
     console.print(f"diff: running {len(cells)} cells of {', '.join(versions)} "
                   f"({args.credentials}; {args.policies}; {args.scenarios})")
     with raw_dir(args.out / "raw" if args.out else None) as out:

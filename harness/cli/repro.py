@@ -65,10 +65,10 @@ def run(args: argparse.Namespace) -> int:
     [cell] = select(config, Selection(cells=args.cell, scenarios=args.scenario))
     if args.shell:
         return _shell(args, cell)
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
     console = stderr_console()
-    client = docker_client()
+    client = daemon()
     build = _fetch(cell.version, args.cache_dir, console)
     output = args.output or Path(f"{cell.id}.repro.json")
     result, bundle = _run(cell, build, client, console, config, config.timeouts, args.k_expr, args.cache_dir)
@@ -107,7 +107,7 @@ def _run(cell: CellSpec, build: CachedBuild, client: Any, console: Console, conf
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
     bundle = Bundle.read(args.bundle)
     # the bundle keeps its own timeouts; codex's provider settings come from the matrix, as in every command
@@ -118,7 +118,7 @@ def _replay(args: argparse.Namespace) -> int:
         console.print(f"note: the bundle was written by codex-matrix {bundle.harness.get('version')} (code "
                       f"{bundle.harness.get('digest')}); this is {here['version']} (code {here['digest']}): "
                       "the checks may differ")
-    client = docker_client()
+    client = daemon()
     build = _fetch(bundle.build.version, args.cache_dir, console)
     bundle.build.check(build)
     console.print(f"{bundle.build.npm_version or build.version}: integrity and binary sha256 match the bundle")
@@ -142,11 +142,11 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _shell(args: argparse.Namespace, cell: CellSpec) -> int:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
     from harness.run.shell import open_shell
 
     console = stderr_console()
-    client = docker_client()
+    client = daemon()
     images = prepare_images(client, [cell.version], console, args.cache_dir)
     scenario = cell.scenarios[0]
     if len(cell.scenarios) > 1:

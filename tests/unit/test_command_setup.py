@@ -131,6 +131,20 @@ def _start(argv: list[str]) -> None:
         args.func(args)
 
 
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_docker_command_reaps_orphans_before_using_the_daemon(name: str, world: Recorder) -> None:
+    _start(COMMANDS[name])
+    assert world.events[:2] == ["docker", "reap"], world.events
+    assert world.events.count("docker") == 1  # one client per command, the reaped one
+
+
+def test_docker_clients_come_from_one_place() -> None:
+    """A new command that makes its own client would skip the reaping: only cli/common.daemon may."""
+    makers = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                    if re.search(r"\bdocker_client\(\)", p.read_text(encoding="utf-8")))
+    assert makers == ["cli/common.py"]
+
+
 @pytest.mark.parametrize("name", CELL_RUNNERS)
 def test_matrix_codex_block_reaches_the_run_options(name: str, world: Recorder) -> None:
     _start(COMMANDS[name])
