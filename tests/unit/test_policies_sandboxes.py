@@ -71,3 +71,10 @@ def test_single_policy_flags_offer_every_policy(argv: list[str], capsys: pytest.
     with pytest.raises(SystemExit):
         main(argv)
     assert "{" + ",".join(POLICIES) + "}" in capsys.readouterr().out
+
+
+def test_lane_run_has_one_flag_per_policy() -> None:
+    for name in POLICIES:
+        args = build_parser().parse_args(["lane", "run", "--prompt", "hi", f"--{name}"])
+        assert args.policy == name
+    assert build_parser().parse_args(["lane", "run", "--prompt", "hi"]).policy == DEFAULT_POLICY
