@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from harness.suite.sandboxes import DEFAULT_SANDBOX as DEFAULT_SANDBOX  # re-exported: cell ids use it
+
 SCHEMA = 2
 
 #: Inside the container: where the package and the contract suite are mounted, and the output dir.
@@ -107,7 +109,7 @@ class CellSpec:
     expect: str = "native"
     expect_reason: str = ""
     known: Mapping[str, KnownRegression] = field(default_factory=dict)  # scenario -> regression
-    sandbox: str = "danger-full-access"  # codex's sandbox_mode
+    sandbox: str = DEFAULT_SANDBOX  # codex's sandbox_mode
 
     @property
     def id(self) -> str:
@@ -135,10 +137,6 @@ class CellSpec:
             known={s: KnownRegression.from_json(r) for s, r in (data.get("known") or {}).items()},
             sandbox=data.get("sandbox", DEFAULT_SANDBOX),
         )
-
-
-#: The sandbox mode of a cell whose id names none: codex's sandbox off (the container is the boundary).
-DEFAULT_SANDBOX = "danger-full-access"
 
 
 def cell_id(version: str, credential: str, policy: str, sandbox: str = DEFAULT_SANDBOX) -> str:
