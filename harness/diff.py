@@ -32,6 +32,8 @@ VALUES: tuple[tuple[str, str], ...] = (
     ("version_line", "version line"),
     ("protocol", "stream protocol"),
     ("session_files", "session files per policy (ok scenario)"),
+    ("command_completion", "command completions printed (tool: answer held; tool-race: 0.3 s command answered "
+                           "at once)"),
 )
 
 TestKey = tuple[str, str, str]  # (credential, policy, test name)

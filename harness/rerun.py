@@ -1,7 +1,7 @@
 """``run --rerun-failed``: the cells of an earlier run that missed their expectation, as a selection.
 
 Like Sonobuoy's ``--rerun-failed`` and pytest's ``--last-failed``: the earlier results.json names the
-cells (read through :func:`harness.results.read_results`, the one reader of that file); the current
+cells (read through :func:`harness.incoming.results.read_results`, the one reader of that file); the current
 matrix.yaml gives their expectations, so a rerun after fixing the matrix or the build judges by today's
 rules. The other selection flags still narrow (``--scenarios``; ``-k`` inside the containers).
 """

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from harness.matrix.expand import expectation, known_regressions
 from harness.matrix.schema import MatrixConfig
+from harness.suite.policies import POLICIES as POLICY_REGISTRY
 from harness.suite.protocol import CellSpec
 
 CREDENTIALS: tuple[str, ...] = ("codex-api-key", "openai-api-key", "auth-json", "none")
-POLICIES: tuple[str, ...] = ("ephemeral", "persistent")
+POLICIES: tuple[str, ...] = tuple(POLICY_REGISTRY)  # every policy
 SCENARIOS: tuple[str, ...] = ("ok", "tool", "tool-race", "unknown-model", "unauthorized")
 
 

@@ -128,7 +128,7 @@ def _race(timeline: Mapping[str, Any]) -> str:
             tip += " — failing: " + ", ".join(row["failing_cells"])
         cells.append(f'<td class={cls} title="{escape(tip)}"></td>')
         labels.append(f'<th class=v>{_a(r["version"])}</th>')
-    return ("<h2>tool-race</h2><p class=muted>Five tool calls in one turn, each follow-up answered at once. Red: in a "
+    return ("<h2>tool-race</h2><p class=muted>A 0.3 s command, its follow-up answered at once. Red: in a "
             "cell, a tool-race test failed that passed under <code>tool</code> (the race); purple: tool turns fail "
             "there anyway; green: all passed; grey: not observed or not run (hover for counts and cells).</p>"
             "<div style='overflow-x:auto'><table class='race grid'>"

@@ -76,7 +76,7 @@ def render_markdown(timeline: Mapping[str, Any]) -> str:
     lines += [f"## Facts present in every observed release ({len(constant)})", "",
               ", ".join(f"{label}: {n}" for label, n in counts.items()) or "none", "",
               "(listed in atlas.json)", ""]
-    lines += ["## tool-race", "", "5 tool calls in one turn, each follow-up answered at once. *Race* cells: a "
+    lines += ["## tool-race", "", "A 0.3 s command, its follow-up answered at once. *Race* cells: a "
               "`tool-race` test failed that passed under `tool` in the same cell.", "",
               "| release | verdicts per cell | race cells (tests) |", "|---|---|---|"]
     for row in timeline["tool_race"]:

@@ -43,7 +43,7 @@ from harness.images.base import image_exists
 from harness.images.codex import version_tag
 from harness.matrix.schema import MatrixConfig
 from harness.progress import NullProgress
-from harness.run import JobRun, RunOptions, plan_jobs, run_jobs
+from harness.run import JobRun, RunOptions, options_for, plan_jobs, run_jobs
 from harness.suite.protocol import CellSpec
 
 #: Budget for one release's whole contract suite; a healthy release needs well under a minute.
@@ -249,8 +249,8 @@ class Atlas:
         hang_s = self.config.timeouts.hang_s if legacy else max(self.config.timeouts.hang_s, MIN_HANG_S)
         timeouts = self.config.timeouts.model_copy(update={
             "container_s": min(self.config.timeouts.container_s, CONTAINER_BUDGET_S), "hang_s": hang_s})
-        return RunOptions(out_dir=self.options.out_dir, timeouts=timeouts, codex=self.config.codex, jobs=1,
-                          keep="never", workers=self.options.workers)
+        return options_for(self.config, self.options.out_dir, timeouts=timeouts, jobs=1, keep="never",
+                           workers=self.options.workers)
 
     def run_cells(self, prepared: Prepared) -> bool:
         """Run the release's cells in one container; False when interrupted (nothing to record).

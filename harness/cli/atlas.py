@@ -82,7 +82,7 @@ def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) 
     from harness.atlas.releases import stable_releases
     from harness.atlas.runner import Atlas, AtlasOptions, new_atlas_reporter
     from harness.binaries import registry as npm
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
     from harness.images import ensure_base_image
     from harness.matrix import load_matrix
     from harness.progress import RichProgress
@@ -94,7 +94,7 @@ def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) 
     if not releases:
         raise UserError(f"no stable codex release between {args.since or 'the first'} and {args.until or 'the last'}"
                         ": widen --since/--until")
-    client = docker_client()
+    client = daemon()
     base_tag = ensure_base_image(client, progress=RichProgress(console))
     options = AtlasOptions(out_dir=args.out, jobs=args.jobs, keep_builds=args.keep_builds, cache_dir=args.cache_dir,
                            workers=args.workers)

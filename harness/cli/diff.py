@@ -21,9 +21,10 @@ from harness.matrix.load import clip
 from harness.redact import Redactor
 from harness.releases import expand_items, load_index, needs_index
 from harness.results import RunResults, write_results
+from harness.suite.policies import POLICIES
 
 DEFAULT_CREDENTIALS = "codex-api-key"
-DEFAULT_POLICIES = "ephemeral,persistent"
+DEFAULT_POLICIES = ",".join(POLICIES)
 DEFAULT_SCENARIOS = "ok,tool"
 
 
@@ -113,17 +114,17 @@ def _side(op: Operand) -> Side:
 
 
 def _run(args: argparse.Namespace, versions: list[str]) -> RunResults:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
     config = load_matrix(args.matrix)
     cells = select(config, Selection(versions=",".join(versions), credentials=args.credentials,
                                      policies=args.policies, scenarios=args.scenarios))
     console = stderr_console()
-    client = docker_client()
+    client = daemon()
     console.print(f"diff: running {len(cells)} cells of {', '.join(versions)} "
                   f"({args.credentials}; {args.policies}; {args.scenarios})")
     with raw_dir(args.out / "raw" if args.out else None) as out:
-        [results] = run_versions(cells, client=client, timeouts=config.timeouts, console=console, out_dir=out,
+        [results] = run_versions(cells, client=client, config=config, console=console, out_dir=out,
                                  cache_dir=args.cache_dir, jobs=args.jobs)
     if args.out is not None:
         path = write_results(results, args.out, Redactor())

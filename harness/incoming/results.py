@@ -14,9 +14,10 @@ import re
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from harness.incoming.fields import (
+    NAME_CHARS,
     Count,
     Credential,
     Expect,
@@ -34,6 +35,7 @@ from harness.incoming.fields import (
     Tree,
     Unfinished,
     Version,
+    json_tree,
     load_json,
     validate,
 )
@@ -81,7 +83,22 @@ class TestModel(Strict):
     duration_s: Seconds = 0.0
 
 
-class CellFingerprintModel(Strict):
+class _Fingerprint(Strict):
+    """A fingerprint grows a key whenever a new fact is observed, so keys this code does not know are kept
+    (checked as plain, bounded JSON); the keys it reads are typed."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="after")
+    def _extras_are_plain_json(self) -> _Fingerprint:
+        for key, value in (self.__pydantic_extra__ or {}).items():
+            if len(key) > NAME_CHARS:
+                raise ValueError("has a key longer than a name")
+            json_tree(value)
+        return self
+
+
+class CellFingerprintModel(_Fingerprint):
     """What :func:`harness.fingerprint.cell_fingerprint` writes; merge builds build fingerprints from it."""
 
     version_line: Name | None = None
@@ -99,9 +116,11 @@ class CellFingerprintModel(Strict):
     ok_turn_s: Seconds | None = None
     model_catalog: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
     calls: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
+    command_completion: dict[Name, Name] = Field(default_factory=dict, max_length=MAX_TESTS)
+    tool_turnaround_s: dict[Name, Seconds] = Field(default_factory=dict, max_length=MAX_TESTS)
 
 
-class BuildFingerprintModel(Strict):
+class BuildFingerprintModel(_Fingerprint):
     """What :func:`harness.fingerprint.build_fingerprints` writes (results.json ``builds``, atlas records)."""
 
     version_line: Name | None = None
@@ -118,6 +137,8 @@ class BuildFingerprintModel(Strict):
     model_catalog: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
     calls_beyond_responses: dict[Name, list[Name]] = Field(default_factory=dict, max_length=100)
     ok_turn_s: Seconds | None = None
+    command_completion: dict[Name, Name] = Field(default_factory=dict, max_length=MAX_TESTS)
+    tool_turnaround_s: dict[Name, Seconds] = Field(default_factory=dict, max_length=MAX_TESTS)
 
 
 class CellModel(Strict):

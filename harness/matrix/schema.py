@@ -1,8 +1,9 @@
 """The matrix.yaml schema: pydantic models whose validators name the problem and the fix.
 
 The axis vocabularies come from their owners (credential setups: :mod:`harness.suite.credentials`,
-scenarios: :mod:`harness.fakeapi.scenarios`, policies: the lane, expectation kinds:
-:mod:`harness.suite.expectations`); this module only checks values against them.
+scenarios: :mod:`harness.fakeapi.scenarios`, policies: :mod:`harness.suite.policies`, sandbox modes:
+:mod:`harness.suite.sandboxes`, expectation kinds: :mod:`harness.suite.expectations`); this module
+only checks values against them.
 """
 
 from __future__ import annotations
@@ -10,20 +11,21 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import Any, get_args
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.fakeapi.scenarios import SCENARIOS as SCENARIO_REGISTRY
-from harness.lane.events import Policy, SandboxMode
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
+from harness.suite.policies import POLICIES as POLICY_REGISTRY
+from harness.suite.sandboxes import DEFAULT_SANDBOX, SANDBOX_MODES
 
 CREDENTIALS: tuple[str, ...] = tuple(CREDENTIAL_SETUPS)
-POLICIES: tuple[str, ...] = get_args(Policy)
-SANDBOXES: tuple[str, ...] = get_args(SandboxMode)
+POLICIES: tuple[str, ...] = tuple(POLICY_REGISTRY)
+SANDBOXES: tuple[str, ...] = tuple(SANDBOX_MODES)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
 _PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)\Z")
@@ -114,7 +116,7 @@ class When(_Strict):
         return value
 
     def matches(self, version: str, credential: str, policy: str, scenario: str | None = None,
-                sandbox: str = "danger-full-access") -> bool:
+                sandbox: str = DEFAULT_SANDBOX) -> bool:
         if self.versions is not None and not SpecifierSet(self.versions).contains(version, prereleases=True):
             return False
         if self.credentials is not None and credential not in self.credentials:
@@ -254,7 +256,7 @@ class MatrixConfig(_Strict):
     versions: list[str]
     credentials: list[str] = Field(default_factory=lambda: list(CREDENTIALS))
     policies: list[str] = Field(default_factory=lambda: list(POLICIES))
-    sandboxes: list[str] = Field(default_factory=lambda: ["danger-full-access"])
+    sandboxes: list[str] = Field(default_factory=lambda: [DEFAULT_SANDBOX])
     scenarios: list[str] = Field(default_factory=lambda: list(SCENARIOS))
     exclude: list[Combination] = Field(default_factory=list)
     include: list[Combination] = Field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.redact import Redactor
 from harness.report.grid import SYMBOL, Column, cell_key, cell_label, column_label, grid_axes
@@ -137,8 +138,8 @@ def _fingerprints(results: RunResults) -> list[str]:
         "",
         "| build | protocol | exec flags | events | items | usage keys | tools declared | session files "
         "(eph/pers) | credentials the build honours | via the lane | ok turn s (median) | stderr (normalised) "
-        "| calls beyond /responses | model catalog |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| calls beyond /responses | model catalog | command completions (turnaround s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for version, b in results.builds.items():
         files = b.get("session_files", {})
@@ -152,9 +153,17 @@ def _fingerprints(results: RunResults) -> list[str]:
             f"| {', '.join(b.get('credential_sources_honoured', []))} "
             f"| {', '.join(b.get('credential_sources_via_lane', []))} "
             f"| {'–' if b.get('ok_turn_s') is None else b['ok_turn_s']} | {stderr} "
-            f"| {_calls(b.get('calls_beyond_responses') or {})} | {len(b.get('model_catalog', []))} slugs |"
+            f"| {_calls(b.get('calls_beyond_responses') or {})} | {len(b.get('model_catalog', []))} slugs "
+            f"| {_completions(b)} |"
         )
     return [*lines, ""]
+
+
+def _completions(build: dict[str, Any]) -> str:
+    """Per tool scenario: did codex print every command's end, and the command's turnaround."""
+    seconds = build.get("tool_turnaround_s") or {}
+    return "; ".join(f"{scenario} {seen}" + (f" ({seconds[scenario]})" if scenario in seconds else "")
+                     for scenario, seen in (build.get("command_completion") or {}).items()) or "–"
 
 
 def _calls(by_credential: dict[str, list[str]]) -> str:

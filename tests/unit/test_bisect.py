@@ -219,10 +219,12 @@ def test_step_log_lines_round_trip() -> None:
 @pytest.fixture
 def cli_env(registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
     import harness.docker_env
+    import harness.orphans
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("NPM_CONFIG_REGISTRY", registry)
     monkeypatch.setattr(harness.docker_env, "docker_client", lambda: None)
+    monkeypatch.setattr(harness.orphans, "reap", lambda client: "")  # no daemon, so no orphans
     return tmp_path / "out"
 
 

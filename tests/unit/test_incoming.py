@@ -128,3 +128,20 @@ def test_a_damaged_line_before_the_tail_is_one_line(tmp_path: Path, raw: bytes, 
     with pytest.raises(UserError, match=fragment):
         read_lines(log, fix="fix")
     assert read_lines(tmp_path / "absent.jsonl", fix="fix") == []
+
+
+def test_fingerprint_keys_this_code_does_not_know_are_kept_checked(tmp_path: Path) -> None:
+    """A newer build or harness observes a new fact: merge must carry it, as plain bounded JSON."""
+    make_out(tmp_path / "s1", [A])
+    path = tmp_path / "s1" / "results.json"
+    data = json.loads(path.read_text())
+    data["cells"][0]["fingerprint"]["a_new_fact"] = {"tool": ["x", 1.5]}
+    data["builds"]["0.117.0"]["a_new_fact"] = [True]
+    path.write_text(json.dumps(data))
+    back = read_results(path)
+    assert back.cells[0].fingerprint["a_new_fact"] == {"tool": ["x", 1.5]}
+    assert back.builds["0.117.0"]["a_new_fact"] == [True]
+    data["builds"]["0.117.0"]["a_new_fact"] = [[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserError, match=r"builds\.0\.117\.0: .*nests deeper"):
+        read_results(path)
