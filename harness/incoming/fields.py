@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -133,7 +133,6 @@ Flag = Annotated[bool, Field(strict=True)]
 Timestamp = Annotated[datetime, AfterValidator(_aware)]
 Tree = Annotated[Any, AfterValidator(json_tree)]
 Unfinished = Literal["interrupted", "timeout", "died"]
-UNFINISHED: tuple[str, ...] = get_args(Unfinished)
 
 
 # -- reading ----------------------------------------------------------------------------------------------

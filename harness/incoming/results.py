@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from harness.errors import UserError
 from harness.incoming.fields import (
     NAME_CHARS,
     Count,
@@ -37,6 +38,7 @@ from harness.incoming.fields import (
     Version,
     json_tree,
     load_json,
+    shown,
     validate,
 )
 from harness.results import SCHEMA, CellResult, RunResults
@@ -213,9 +215,6 @@ class RunModel(Strict):
 def results_model(data: Any, path: Path) -> RunModel:
     """``data`` (a results.json's JSON) as the model; a one-line UserError naming the field otherwise."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("cells"), list):
-        from harness.errors import UserError
-        from harness.incoming.fields import shown
-
         raise UserError(f"{shown(path)} is not a results.json of schema {SCHEMA}: {FIX}")
     return validate(RunModel, data, path, FIX)
 
