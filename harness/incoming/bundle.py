@@ -24,6 +24,7 @@ from harness.incoming.fields import (
     Scenario,
     Strict,
     Text,
+    TimestampText,
     Tree,
     Version,
     load_json,
@@ -87,7 +88,7 @@ class BuildModel(Strict):
 class BundleModel(Strict):
     kind: Literal["codex-matrix-repro"]
     schema_: Literal[1] = Field(alias="schema")
-    created: Name = ""
+    created: TimestampText = ""
     cell: CellSpecModel
     k_expr: Name | None = None
     timeouts: Timeouts

@@ -94,6 +94,17 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _aware_text(value: str) -> str:
+    """An ISO 8601 timestamp kept as written (a bundle's ``created``), checked to be one with a timezone."""
+    if value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not an ISO 8601 timestamp, e.g. 2026-01-01T00:00:00+00:00") from None
+        _aware(parsed)
+    return value
+
+
 def json_tree(value: Any, depth: int = 0) -> Any:
     """``value`` when it is plain JSON of bounded depth and size with finite numbers; ValueError otherwise."""
     if depth > MAX_DEPTH:
@@ -131,6 +142,7 @@ Seconds = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=10 * 365 * 8
 Count = Annotated[int, Field(strict=True, ge=0, le=1 << 53)]
 Flag = Annotated[bool, Field(strict=True)]
 Timestamp = Annotated[datetime, AfterValidator(_aware)]
+TimestampText = Annotated[str, Field(strict=True, max_length=40), AfterValidator(_aware_text)]
 Tree = Annotated[Any, AfterValidator(json_tree)]
 Unfinished = Literal["interrupted", "timeout", "died"]
 

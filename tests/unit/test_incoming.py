@@ -145,3 +145,17 @@ def test_fingerprint_keys_this_code_does_not_know_are_kept_checked(tmp_path: Pat
     path.write_text(json.dumps(data))
     with pytest.raises(UserError, match=r"builds\.0\.117\.0: .*nests deeper"):
         read_results(path)
+
+
+def test_a_bundles_created_time_must_be_a_timestamp_with_a_timezone(tmp_path: Path) -> None:
+    from harness.incoming.bundle import read_bundle
+    from tests.faults.test_hostile_data import bundle_file
+
+    path = bundle_file(tmp_path)
+    assert read_bundle(path).created.endswith("+00:00")
+    for bad in ("2026-01-01T00:00:00", "yesterday"):
+        data = json.loads(path.read_text())
+        data["created"] = bad
+        path.write_text(json.dumps(data))
+        with pytest.raises(UserError, match="created: "):
+            read_bundle(path)
