@@ -226,13 +226,13 @@ def mutate_json(doc: Any, rng: random.Random, values: list[Any]) -> Any:
         op = rng.random()
         if not path:
             if op < 0.05:
-                doc = rng.choice(values)
+                doc = copy.deepcopy(rng.choice(values))
             elif op < 0.1:
                 doc = [doc]
             continue
         parent, key = _get(doc, path[:-1]), path[-1]
         if op < 0.6:
-            parent[key] = rng.choice(values)
+            parent[key] = copy.deepcopy(rng.choice(values))
         elif op < 0.75 and isinstance(parent, dict):
             del parent[key]
         elif op < 0.85 and isinstance(parent, list):
@@ -240,7 +240,8 @@ def mutate_json(doc: Any, rng: random.Random, values: list[Any]) -> Any:
         elif op < 0.9 and isinstance(parent, list):
             del parent[key]
         elif isinstance(parent, dict):
-            parent[rng.choice(["extra", "../x", "\x1b", "id", "artifacts", "schema", "kind"])] = rng.choice(values)
+            key = rng.choice(["extra", "../x", "\x1b", "id", "artifacts", "schema", "kind"])
+            parent[key] = copy.deepcopy(rng.choice(values))
     return doc
 
 
