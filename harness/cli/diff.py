@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.binaries import local
 from harness.cli.cellruns import interruptible, raw_dir, run_versions, stderr_console
 from harness.diff import Side, diff_sides, render_markdown, side_of
 from harness.errors import UserError
@@ -63,7 +64,7 @@ def _operand(text: str, reuse: RunResults | None) -> Operand:
     path, sep, version = text.rpartition(":")
     if sep and Path(path).is_file():
         return Operand(text, _version(version), read_results(Path(path)), str(Path(path).resolve()))
-    if Path(text).is_file() or text.endswith(".json"):
+    if text.endswith(".json"):
         results = read_results(Path(text))
         builds = list(results.builds)
         if len(builds) != 1:
@@ -77,7 +78,7 @@ def _operand(text: str, reuse: RunResults | None) -> Operand:
 
 
 def _version(text: str) -> str:
-    if needs_index(text):
+    if needs_index(text) or local.is_spec(text):
         [text] = expand_items([text], load_index, flag="diff")
     try:
         return parse_version(text.removeprefix("codex"))
