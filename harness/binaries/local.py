@@ -43,6 +43,11 @@ def is_spec(text: str) -> bool:
     return "/" in text or text.startswith((".", "~")) or text.endswith(".tgz") or _NPM_SPEC.fullmatch(text) is not None
 
 
+def is_npm_spec(text: str) -> bool:
+    """``name@version`` of a package (not a path that happens to contain an ``@``)."""
+    return _NPM_SPEC.fullmatch(text.strip()) is not None and not Path(text).expanduser().exists()
+
+
 def import_build(spec: str, *, cache_dir: Path | None = None, progress: Progress | None = None) -> CachedBuild:
     """Import ``spec`` into the build cache (once per content) and return it; one-line UserError if it is
     not a codex build."""

@@ -128,3 +128,18 @@ def test_expectations_select_local_builds_by_reported_version_and_the_local_flag
     assert not When(local=True).matches("0.130.0", "codex-api-key", "ephemeral")
     with pytest.raises(ValueError):
         parse_version("banana-local.3f9a1c2e")
+
+
+def test_matrix_yaml_versions_take_local_builds_relative_to_the_file(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.matrix import load_matrix
+
+    monkeypatch.setenv("CODEX_MATRIX_CACHE", str(tmp_path / "cache"))
+    fake_codex(tmp_path / "builds" / "codex", "codex-cli 0.173.0")
+    matrix = tmp_path / "matrix.yaml"
+    matrix.write_text("versions: [./builds/codex, 0.169.0]\n")
+    config = load_matrix(matrix)
+    assert config.versions[0].startswith("0.173.0-local.") and config.versions[1] == "0.169.0"
+    matrix.write_text("versions: [./builds/missing]\n")
+    with pytest.raises(UserError, match=r"matrix.yaml: versions: .*no such file or directory"):
+        load_matrix(matrix)
