@@ -13,7 +13,6 @@ Public API:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ def write_timeline(out_dir: Path, records: Iterable[Mapping[str, Any]],
     timeline = build_timeline(records)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
-        _write(out_dir / "atlas.json", redactor(json.dumps(timeline, indent=1, ensure_ascii=False)) + "\n"),
+        _write(out_dir / "atlas.json", redactor.dumps(timeline, indent=1, ensure_ascii=False) + "\n"),
         _write(out_dir / "atlas.md", redactor(render_markdown(timeline))),
         _write(out_dir / "atlas.html", redactor(render_html(timeline))),
     ]

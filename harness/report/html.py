@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,17 +200,6 @@ def cell_budgets(cells: Sequence[CellResult]) -> list[int]:
     return [max(CELL_MIN, min(CELL_MAX, DETAIL_BUDGET * w // total)) for w in weights]
 
 
-def _redacted(value: Any, redactor: Callable[[str], str]) -> Any:
-    """Redact every string of a JSON-able tree (never the serialised text: a mask must not break JSON)."""
-    if isinstance(value, str):
-        return redactor(value)
-    if isinstance(value, list):
-        return [_redacted(v, redactor) for v in value]
-    if isinstance(value, dict):
-        return {redactor(str(k)): _redacted(v, redactor) for k, v in value.items()}
-    return value
-
-
 def fingerprint_changes(builds: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """version → what changed from the build before it (list keys: +added −removed; others: old → new)."""
     changes: dict[str, list[str]] = {}
@@ -307,7 +296,8 @@ def render_html(results: RunResults, redactor: Redactor) -> str:
     cells = results.cells
     names: dict[str, int] = {}
     details = {r.cell.id: cell_evidence(r, names, size) for r, size in zip(cells, cell_budgets(cells), strict=True)}
-    data = _redacted({"names": list(names), "cells": details, "colours": STATUS_COLOUR}, redactor)
+    # every string masked before serialising (never the serialised text: a mask must not break JSON)
+    data = redactor.value({"names": list(names), "cells": details, "colours": STATUS_COLOUR})
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     versions, columns = grid_axes([r.cell for r in cells])
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
