@@ -27,10 +27,12 @@ MASK = "***"
 _KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}")
 #: ``api_key=abcd``, ``"OPENAI_API_KEY": "…"``, also with escaped quotes (``\\"api_key\\": \\"…\\"``, JSON
-#: held in a string): the name and the separator stay, the value goes. The value stops at a quote, a
-#: backslash, white space or JSON punctuation, so the text around it keeps its shape.
+#: held in a string): the name and the separator stay, the value goes. The value stops at quotes, a
+#: backslash, white space, JSON punctuation, a backtick, ``< > | & ;``: whatever closes a string, a code
+#: span, a tag, a table cell or a shell word around it stays, so the text keeps its shape.
 _ASSIGNED = re.compile(
-    r'(?i)((?:\\*")?(?:api[_-]?key|OPENAI_API_KEY|CODEX_API_KEY)(?:\\*")?\s*[:=]\s*(?:\\*")?)[^"\\\s,}]{4,}')
+    r"""(?i)((?:\\*")?(?:api[_-]?key|OPENAI_API_KEY|CODEX_API_KEY)(?:\\*")?\s*[:=]\s*(?:\\*["'])?)"""
+    r"[^\"'\\\s,;}`<>|&]{4,}")
 #: A JSON Web Token (header and payload are base64url JSON objects, so both start with ``eyJ``).
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
 

@@ -40,6 +40,6 @@ def write_timeline(out_dir: Path, records: Iterable[Mapping[str, Any]],
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
         _write(out_dir / "atlas.json", redactor.dumps(timeline, indent=1, ensure_ascii=False) + "\n"),
-        _write(out_dir / "atlas.md", redactor(render_markdown(timeline))),
+        _write(out_dir / "atlas.md", redactor(render_markdown(timeline, redactor))),
         _write(out_dir / "atlas.html", redactor(render_html(timeline))),
     ]

@@ -60,6 +60,8 @@ def test_text_mask_keeps_the_words_around_the_secret() -> None:
     assert redact(f"token {JWT}; keep it") == f"token {MASK}; keep it"
     assert redact(f"Bearer {JWT}") == f"Bearer {MASK}"
     assert redact(f"key={SECRET}") == "key=***"
+    assert redact("api_key='abcd' `api_key=wxyz` <b>api_key=efgh</b> ?api_key=ijkl&x=1") == (
+        "api_key='***' `api_key=***` <b>api_key=***</b> ?api_key=***&x=1")
 
 
 def test_dumps_masks_what_default_renders() -> None:
