@@ -27,6 +27,9 @@ from harness.lane.mapper import map_stream
 from harness.lane.projection import to_jsonl
 from harness.lane.reader import read_transcript
 from harness.lane.session import LaneRequest, LaneResult, run_lane
+from harness.redact import Redactor
+from harness.suite.cellrun import Outcome, _save
+from harness.suite.protocol import CellSpec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex-0.169.0"
 BUILD = "0.169.0"
@@ -183,3 +186,28 @@ def test_lane_run_command_reports_the_final_text(tmp_path: Path) -> None:
     read = read_transcript(transcript.read_bytes())
     assert read.dropped == [] and assistant_texts(read.kept) == [reported]
     assert "=abcd" not in proc.stdout + proc.stderr + transcript.read_text(encoding="utf-8")
+
+
+def test_suite_artifacts_of_a_hostile_run_stay_json(tmp_path: Path) -> None:
+    """What the contract suite saves per scenario (stdout.jsonl, transcript.jsonl, summary.json, …): every
+    JSON file and JSON line parses, the reply keeps its words, the secret is in none of them."""
+    said, reported, secret = REPLIES[0]
+    stdout = with_text("ok-ephemeral", "OK", said) + f'{{"type":"note","text":"key={KEY}"}}\n'.encode()
+    result = run(tmp_path, replay(tmp_path, stdout))
+    transcript = "".join(json.dumps(row) + "\n" for row in result.transcript)
+    artifacts = tmp_path / "artifacts"
+    outcome = Outcome(cell=CellSpec(BUILD, "codex-api-key", "ephemeral", ("ok",)), scenario="ok", result=result,
+                      journal=[{"input": said}], session_files=[], read=read_transcript(transcript),
+                      resolver={"why": said}, credential_setup="env", wall_s=0.1, timeout_s=10.0, artifacts=artifacts)
+    _save(outcome, transcript, Redactor([KEY]))
+    files = {p.name: p.read_text(encoding="utf-8") for p in artifacts.iterdir()}
+    for name, content in files.items():
+        assert secret not in content and KEY not in content, name
+        if name.endswith(".json"):
+            json.loads(content)
+    lines = [json.loads(line) for line in files["stdout.jsonl"].splitlines()]
+    assert [o["item"]["text"] for o in lines if o.get("item", {}).get("type") == "agent_message"] == [reported]
+    assert lines[-1] == {"type": "note", "text": "key=***"}
+    assert read_transcript(files["transcript.jsonl"]).dropped == []
+    assert json.loads(files["summary.json"])["final_text"] == reported
+    assert json.loads(files["journal.json"]) == [{"input": reported}]
