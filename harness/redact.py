@@ -52,16 +52,18 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._longest_first: list[str] = []  # a secret that contains another is replaced first
         for secret in secrets:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= 4:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
             self._secrets.add(secret)
+            self._longest_first = sorted(self._secrets, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         """Mask one piece of text. Not for serialised JSON: use :meth:`value`, :meth:`dumps` or :meth:`lines`."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in self._longest_first:
             text = text.replace(secret, MASK)
         text = _KEY.sub(MASK, text)
         text = _JWT.sub(MASK, text)
@@ -105,7 +107,12 @@ class Redactor:
         masked = self.value(parsed)
         if masked == parsed:
             return line
-        return json.dumps(masked, ensure_ascii=False, separators=(",", ":"))
+        out = json.dumps(masked, ensure_ascii=False, separators=(",", ":"))
+        try:
+            out.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (``"\\ud800"`` is valid JSON): keep it escaped
+            out = json.dumps(masked, separators=(",", ":"))
+        return out
 
     def lines(self, text: str) -> str:
         """Text of lines (stdout, a JSONL transcript, stderr), each through :meth:`json_line`; endings kept."""

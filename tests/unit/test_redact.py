@@ -94,6 +94,12 @@ def test_clean_json_lines_are_kept_byte_for_byte_and_others_masked_as_text() -> 
     assert_no_secret(out)
 
 
+def test_json_line_with_a_lone_surrogate_stays_writable() -> None:
+    line = '{"text": "\\ud800 api_key=abcd", "ok": "\u00e9"}'
+    masked = Redactor().bytes(line.encode() + b"\n")
+    assert json.loads(masked) == {"text": "\ud800 api_key=***", "ok": "\u00e9"}
+
+
 def test_json_line_with_an_overflowing_number_stays_json() -> None:
     line = '{"text": "api_key=abcd", "big": 1e400}'
     back = json.loads(Redactor().json_line(line))
