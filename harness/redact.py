@@ -33,6 +33,9 @@ _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}")
 _ASSIGNED = re.compile(
     r"""(?i)((?:\\*")?(?:api[_-]?key|OPENAI_API_KEY|CODEX_API_KEY)(?:\\*")?\s*[:=]\s*(?:\\*["'])?)"""
     r"[^\"'\\\s,;}`<>|&]{4,}")
+#: Names whose value is a credential whatever it looks like: in a parsed mapping (``{"OPENAI_API_KEY":
+#: "…"}``, auth.json's tokens) the name and the value are two strings, so the value is masked by its name.
+_SECRET_NAME = re.compile(r"(?i)(?:api[_-]?key|OPENAI_API_KEY|CODEX_API_KEY|access_token|refresh_token|id_token)")
 #: A JSON Web Token (header and payload are base64url JSON objects, so both start with ``eyJ``).
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
 
@@ -79,10 +82,16 @@ class Redactor:
         if isinstance(data, str):
             return self(data)
         if isinstance(data, dict):
-            return {self(k) if isinstance(k, str) else k: self.value(v) for k, v in data.items()}
+            return {self(k) if isinstance(k, str) else k: self._item(k, v) for k, v in data.items()}
         if isinstance(data, (list, tuple)):
             return [self.value(v) for v in data]
         return data
+
+    def _item(self, key: Any, value: Any) -> Any:
+        """A mapping's value; a string under a credential's name (``api_key``, ``refresh_token``) is masked whole."""
+        if isinstance(key, str) and isinstance(value, str) and len(value) >= 4 and _SECRET_NAME.fullmatch(key):
+            return MASK
+        return self.value(value)
 
     def dumps(self, data: Any, *, default: Callable[[Any], Any] | None = None, **kwargs: Any) -> str:
         """``json.dumps`` of the masked structure: masking happens before serialising, so the JSON is valid.

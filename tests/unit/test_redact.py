@@ -64,6 +64,16 @@ def test_text_mask_keeps_the_words_around_the_secret() -> None:
         "api_key='***' `api_key=***` <b>api_key=***</b> ?api_key=***&x=1")
 
 
+def test_a_value_under_a_credential_name_is_masked_whole() -> None:
+    """Serialised, ``"OPENAI_API_KEY": "abcd1234"`` matched the text pattern; parsed, name and value are apart."""
+    data = {"OPENAI_API_KEY": "abcd1234", "env": {"codex_api_key": "0f0f0f0f"}, "tokens": {"refresh_token": "rt_x1",
+            "account_id": "acc-1"}, "api_key": 1234, "note": "abc", "CODEX_API_KEY": "***"}
+    assert json.loads(Redactor().dumps(data)) == {
+        "OPENAI_API_KEY": "***", "env": {"codex_api_key": "***"},
+        "tokens": {"refresh_token": "***", "account_id": "acc-1"}, "api_key": 1234, "note": "abc",
+        "CODEX_API_KEY": "***"}
+
+
 def test_dumps_masks_what_default_renders() -> None:
     class Opaque:
         def __str__(self) -> str:
