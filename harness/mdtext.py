@@ -12,6 +12,7 @@ newline cut a table row; an ANSI escape drove the terminal that showed the file.
   when the content starts or ends with a backtick), newlines as spaces, ``|`` escaped inside tables.
 * :func:`fence` — a fenced block whose fence is longer than any backtick run in its content.
 * :func:`link` — a link whose label is :func:`text` and whose URL cannot end early.
+* :func:`open_fence` — the fence a document cut short leaves open, so whoever cuts can close it.
 
 Everywhere, control characters (C0 but tab, DEL, C1) are shown as their Unicode control pictures
 (``\\x1b`` → ``␛``): visible to a reader, inert in a terminal. :class:`Markdown` applies a mask (the
@@ -98,6 +99,25 @@ def fence(value: object, info: str = "") -> list[str]:
     body = _NEWLINE.split(visible(value))
     ticks = "`" * max(3, _longest_run("\n".join(body)) + 1)
     return [ticks + text(info).replace("`", ""), *body, ticks]
+
+
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+def open_fence(markdown: str) -> str | None:
+    """The fence a document cut short leaves open (to close it with), or None when every block is closed."""
+    opened: str | None = None
+    for line in markdown.split("\n"):
+        match = _FENCE_LINE.match(line)
+        if match is None:
+            continue
+        run, rest = match.groups()
+        if opened is None:
+            if not (run[0] == "`" and "`" in rest):  # a backtick fence's info string holds no backtick
+                opened = run
+        elif run[0] == opened[0] and len(run) >= len(opened) and not rest.strip():
+            opened = None
+    return opened
 
 
 def link(label: object, url: str) -> str:

@@ -25,7 +25,7 @@ from harness.atlas.record import new_record
 from harness.atlas.timeline import build_timeline
 from harness.diff import diff_sides, side_of
 from harness.diff import render_markdown as render_diff
-from harness.mdtext import code, fence, link, text, visible
+from harness.mdtext import code, fence, link, open_fence, text, visible
 from harness.redact import Redactor
 from harness.report import render_markdown as render_report
 from harness.report import write_markdown
@@ -129,6 +129,13 @@ def test_fence_is_longer_than_any_backtick_run() -> None:
     fences = [t for t in tokens if t.type == "fence"]
     assert len(fences) == 1 and fences[0].content == visible(ALL) + "\n"
     assert inline_texts(tokens) == ["after"]
+
+
+def test_open_fence_names_the_block_a_cut_leaves_open() -> None:
+    lines = ["# report", "", *fence(ALL), "", "after"]
+    assert open_fence("\n".join(lines)) is None
+    assert open_fence("\n".join(lines[:5])) == "`````"  # cut inside the block: its own fence closes it
+    assert open_fence("```py\ncode\n  ```\n~~~\nx") == "~~~" and open_fence("``` `not a fence`\n") is None
 
 
 def test_link_label_and_url_cannot_break_out() -> None:
