@@ -101,6 +101,27 @@ def fence(value: object, info: str = "") -> list[str]:
     return [ticks + text(info).replace("`", ""), *body, ticks]
 
 
+_TICKED = re.compile(r"`([^`]+)`")
+
+
+def ticked(value: object, *, in_table: bool = False) -> str:
+    """Text whose single-backtick spans are meant as code (the project's own labels, as atlas.html's
+    ``_ticks`` reads them): each span through :func:`code`, the rest through :func:`text`."""
+    def prose(segment: str) -> str:  # text() drops the spaces around a segment: keep one where there was any
+        core = text(segment)
+        lead = " " if segment[:1].isspace() else ""
+        trail = " " if segment[-1:].isspace() and core else ""
+        return lead + core + trail
+
+    source = str(value).strip()
+    parts, last = [], 0
+    for match in _TICKED.finditer(source):
+        parts += [prose(source[last:match.start()]), code(match.group(1), in_table=in_table)]
+        last = match.end()
+    parts.append(prose(source[last:]))
+    return "".join(parts)
+
+
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
 
@@ -142,6 +163,9 @@ class Markdown:
 
     def fence(self, value: object, info: str = "") -> list[str]:
         return fence(self.mask(str(value)), info)
+
+    def ticked(self, value: object, *, in_table: bool = False) -> str:
+        return ticked(self.mask(str(value)), in_table=in_table)
 
     def link(self, label: object, url: str) -> str:
         return link(self.mask(str(label)), self.mask(url))

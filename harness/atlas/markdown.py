@@ -61,8 +61,8 @@ def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | No
         "| transition | fact | known | found by the atlas |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {_cell(r['what'])} | {_code(r['fact'])} | {_cell(r['known'])} | {_cell(r['found'])} |"
-              for r in known_rows(timeline)]
+    lines += [f"| {md.ticked(r['what'], in_table=True)} | {_code(r['fact'])} | {_cell(r['known'])} "
+              f"| {_cell(r['found'])} |" for r in known_rows(timeline)]
     changing = [f for f in timeline["facts"] if not f["constant"]]
     lines += ["", f"## Facts that changed ({len(changing)})", "",
               "| kind | fact | appeared | went away |", "|---|---|---|---|"]

@@ -25,7 +25,7 @@ from harness.atlas.record import new_record
 from harness.atlas.timeline import build_timeline
 from harness.diff import diff_sides, side_of
 from harness.diff import render_markdown as render_diff
-from harness.mdtext import code, fence, link, open_fence, text, visible
+from harness.mdtext import code, fence, link, open_fence, text, ticked, visible
 from harness.redact import Redactor
 from harness.report import render_markdown as render_report
 from harness.report import write_markdown
@@ -129,6 +129,15 @@ def test_fence_is_longer_than_any_backtick_run() -> None:
     fences = [t for t in tokens if t.type == "fence"]
     assert len(fences) == 1 and fences[0].content == visible(ALL) + "\n"
     assert inline_texts(tokens) == ["after"]
+
+
+def test_ticked_labels_keep_their_code_spans_and_nothing_else() -> None:
+    label = "`tool-race`: a <b>command</b>|`a|b` *not* em"
+    tokens = assert_inert(f"| x |\n|---|\n| {ticked(label, in_table=True)} |\n")
+    cells = [t for t in tokens if t.type == "inline"][1].children
+    assert cells is not None
+    assert [(c.type, c.content) for c in cells if c.content] == [
+        ("code_inline", "tool-race"), ("text", ": a <b>command</b>|"), ("code_inline", "a|b"), ("text", " *not* em")]
 
 
 def test_open_fence_names_the_block_a_cut_leaves_open() -> None:
