@@ -109,7 +109,7 @@ class AtlasLog:
     def append(self, record: Mapping[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._repair_tail()
-        line = self.redactor(json.dumps(record, sort_keys=False, ensure_ascii=False)) + "\n"
+        line = self.redactor.dumps(record, ensure_ascii=False) + "\n"  # masked value by value: stays JSON
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             os.write(fd, line.encode("utf-8"))

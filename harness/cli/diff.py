@@ -8,7 +8,6 @@ results.json files (``FILE`` when it holds one build, ``FILE:VERSION`` otherwise
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
                 op.results = fresh
     sides = [_side(op) for op in (a, b)]
     diff = diff_sides(*sides)
-    print(json.dumps(diff, indent=2) if args.json else render_markdown(diff), end="" if not args.json else "\n")
+    redactor = Redactor()  # the results files were masked when written; a hand-edited one may not be
+    print(redactor.dumps(diff, indent=2) if args.json else render_markdown(diff, redactor),
+          end="" if not args.json else "\n")
     return 0
 
 
