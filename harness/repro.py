@@ -157,11 +157,11 @@ class Bundle:
         }
 
     def write(self, path: Path, redactor: Redactor | None = None) -> Path:
-        """Atomically, every byte through the redactor."""
+        """Atomically, every string through the redactor before serialising (a mask must not break JSON)."""
         redactor = redactor or Redactor()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(redactor(json.dumps(self.to_json(path.name), indent=1)) + "\n", encoding="utf-8")
+        tmp.write_text(redactor.dumps(self.to_json(path.name), indent=1) + "\n", encoding="utf-8")
         tmp.replace(path)
         return path
 

@@ -8,7 +8,6 @@ another machine, so it is checked field by field before anything uses it.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -149,12 +148,13 @@ class RunResults:
 
 
 def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> Path:
-    """Write ``results.json`` atomically; the redactor is applied to the serialised text."""
+    """Write ``results.json`` atomically; every string is masked before serialising (never the JSON text,
+    where a mask next to an escaped quote would break the file)."""
     redactor = redactor or Redactor()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(redactor(json.dumps(results.to_json(), indent=2)) + "\n", encoding="utf-8")
+    tmp.write_text(redactor.dumps(results.to_json(), indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
 

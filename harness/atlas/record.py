@@ -13,7 +13,6 @@ so the file stays valid JSON Lines whatever happened. Records are checked by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -104,6 +103,6 @@ class AtlasLog:
         return {r["version"] for r in self.read()}
 
     def append(self, record: Mapping[str, Any]) -> None:
-        """One record as one whole line (a torn tail is repaired first: :mod:`harness.jsonlines`)."""
-        line = self.redactor(json.dumps(record, sort_keys=False, ensure_ascii=False))
-        append_line(self.path, line)
+        """One record as one whole line (a torn tail is repaired first: :mod:`harness.jsonlines`), masked
+        value by value so it stays JSON."""
+        append_line(self.path, self.redactor.dumps(record, ensure_ascii=False))

@@ -8,10 +8,10 @@ results.json files (``FILE`` when it holds one build, ``FILE:VERSION`` otherwise
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.binaries import local
 from harness.cli.cellruns import interruptible, raw_dir, run_versions, stderr_console
 from harness.diff import Side, diff_sides, render_markdown, side_of
 from harness.errors import UserError
@@ -64,7 +64,7 @@ def _operand(text: str, reuse: RunResults | None) -> Operand:
     path, sep, version = text.rpartition(":")
     if sep and Path(path).is_file():
         return Operand(text, _version(version), read_results(Path(path)), str(Path(path).resolve()))
-    if Path(text).is_file() or text.endswith(".json"):
+    if text.endswith(".json"):
         results = read_results(Path(text))
         builds = list(results.builds)
         if len(builds) != 1:
@@ -78,7 +78,7 @@ def _operand(text: str, reuse: RunResults | None) -> Operand:
 
 
 def _version(text: str) -> str:
-    if needs_index(text):
+    if needs_index(text) or local.is_spec(text):
         [text] = expand_items([text], load_index, flag="diff")
     try:
         return parse_version(text.removeprefix("codex"))
@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
                 op.results = fresh
     sides = [_side(op) for op in (a, b)]
     diff = diff_sides(*sides)
-    print(json.dumps(diff, indent=2) if args.json else render_markdown(diff), end="" if not args.json else "\n")
+    redactor = Redactor()  # the results files were masked when written; a hand-edited one may not be
+    print(redactor.dumps(diff, indent=2) if args.json else render_markdown(diff, redactor),
+          end="" if not args.json else "\n")
     return 0
 
 

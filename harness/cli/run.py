@@ -45,7 +45,8 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
-    return Selection(versions=expand_versions_arg(args.versions), credentials=args.credentials, policies=args.policies,
+    return Selection(versions=expand_versions_arg(args.versions, cache_dir=getattr(args, "cache_dir", None)),
+                     credentials=args.credentials, policies=args.policies,
                      scenarios=args.scenarios, cells=args.cells, sandboxes=args.sandboxes)
 
 

@@ -9,11 +9,13 @@ path. Timeouts are matrix.yaml's model, so a bundle cannot ask for what a matrix
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from harness.buildid import is_local
 from harness.errors import UserError
 from harness.incoming.fields import (
     Credential,
@@ -37,8 +39,9 @@ from harness.repro import KIND, SCHEMA, BuildIdentity, Bundle
 from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, cell_id
 
 FIX = "pass a bundle written by `codex-matrix repro CELL`"
-_SHA256 = r"[0-9a-f]{64}"
-_SRI = r"sha(256|384|512)-[A-Za-z0-9+/]{40,128}={0,2}"
+# checked with fullmatch: pydantic's Field(pattern=…) searches, so it would accept a hash inside anything
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SRI = re.compile(r"sha(256|384|512)-[A-Za-z0-9+/]{40,128}={0,2}")
 
 
 class CellSpecModel(Strict):
@@ -70,18 +73,34 @@ class CellSpecModel(Strict):
 
 
 class BuildModel(Strict):
+    """:class:`harness.repro.BuildIdentity`. A release carries the registry's integrity and its npm version;
+    a local build (issue 26, ``X.Y.Z-local.<tree hash>``) has neither, and is found in the build cache."""
+
     version: Version
     npm_version: Name
     tarball: Text = Field(max_length=2000)
-    integrity: str = Field(pattern=_SRI)
-    binary_sha256: str = Field(pattern=_SHA256)
-    tree_sha256: str = Field(pattern=_SHA256)
+    integrity: Name
+    binary_sha256: Name
+    tree_sha256: Name
     version_line: Name
 
+    @field_validator("binary_sha256", "tree_sha256")
+    @classmethod
+    def _sha256(cls, value: str) -> str:
+        if _SHA256.fullmatch(value) is None:
+            raise ValueError("is not a sha256 (64 lowercase hex digits)")
+        return value
+
     @model_validator(mode="after")
-    def _npm_version_is_the_version(self) -> BuildModel:
+    def _a_release_names_itself(self) -> BuildModel:
+        if is_local(self.version):
+            if self.integrity and _SRI.fullmatch(self.integrity) is None:
+                raise ValueError("integrity is not an SRI string such as sha512-…")
+            return self
         if self.npm_version not in (self.version, f"{self.version}-linux-x64"):
             raise ValueError(f"npm_version must be {self.version} or {self.version}-linux-x64")
+        if _SRI.fullmatch(self.integrity) is None:
+            raise ValueError("integrity is not the registry's SRI string (sha512-…)")
         return self
 
 

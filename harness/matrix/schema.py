@@ -17,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.buildid import is_local, pep440, reported_version
 from harness.fakeapi.scenarios import SCENARIOS as SCENARIO_REGISTRY
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
@@ -56,6 +57,9 @@ def parse_version(text: str) -> str:
     still parse as PEP 440 (:func:`version_key`), because expectations select versions by PEP 440 ranges.
     """
     value = str(text).strip()
+    if is_local(value):  # a build from elsewhere: its reported version must be one too
+        parse_version(reported_version(value))
+        return value
     if _NPM_VERSION.fullmatch(value) is None:
         raise ValueError(f"{value[:40]!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0 "
                          "(or an npm prerelease such as 0.128.0-alpha.1)")
@@ -71,8 +75,9 @@ def parse_version(text: str) -> str:
 
 
 def version_key(version: str) -> Version:
-    """The PEP 440 order of an npm version (``0.128.0-alpha.1`` sorts before ``0.128.0``)."""
-    return Version(version)
+    """The PEP 440 order of an npm version (``0.128.0-alpha.1`` sorts before ``0.128.0``); a local
+    build sorts right after the release of the version it reports (:func:`harness.buildid.pep440`)."""
+    return Version(pep440(version))
 
 
 def check_axis_values(axis: str, values: Iterable[str]) -> None:
@@ -94,6 +99,8 @@ class When(_Strict):
     policies: list[str] | None = None
     sandboxes: list[str] | None = None
     scenarios: list[str] | None = None
+    #: true: only builds from elsewhere (``--versions ./codex``); false: only published releases
+    local: bool | None = None
 
     @field_validator("versions")
     @classmethod
@@ -117,7 +124,9 @@ class When(_Strict):
 
     def matches(self, version: str, credential: str, policy: str, scenario: str | None = None,
                 sandbox: str = DEFAULT_SANDBOX) -> bool:
-        if self.versions is not None and not SpecifierSet(self.versions).contains(version, prereleases=True):
+        if self.local is not None and is_local(version) != self.local:
+            return False
+        if self.versions is not None and not SpecifierSet(self.versions).contains(pep440(version), prereleases=True):
             return False
         if self.credentials is not None and credential not in self.credentials:
             return False

@@ -285,22 +285,23 @@ def _save_all(outcome: Outcome, redactor: Redactor) -> None:
     """The run's artifacts, and what a reproduction needs beyond them: the environment and codex config."""
     transcript = "".join(json.dumps(row) + "\n" for row in outcome.result.transcript)
     _save(outcome, transcript, redactor)
-    (outcome.artifacts / ENV_FILE).write_text(redactor(json.dumps(outcome.env, indent=2)), encoding="utf-8")
+    (outcome.artifacts / ENV_FILE).write_text(redactor.dumps(outcome.env, indent=2), encoding="utf-8")
     if outcome.config_toml is not None:
         (outcome.artifacts / CONFIG_FILE).write_text(redactor(outcome.config_toml), encoding="utf-8")
 
 
 def _save(outcome: Outcome, transcript: str, redactor: Redactor) -> None:
-    """Artifacts for diagnosis; every byte goes through the redactor first."""
+    """Artifacts for diagnosis; every byte goes through the redactor first, JSON through its values (a
+    mask applied to serialised JSON can break it), JSON lines line by line."""
     d = outcome.artifacts
     d.mkdir(parents=True, exist_ok=True)
     seam = outcome.result.seam
     (d / "stdout.jsonl").write_bytes(redactor.bytes(seam.stdout if seam else b""))
     (d / STDERR_FILE).write_bytes(redactor.bytes(seam.stderr if seam else b""))
-    (d / TRANSCRIPT_FILE).write_text(redactor(transcript), encoding="utf-8")
+    (d / TRANSCRIPT_FILE).write_text(redactor.lines(transcript), encoding="utf-8")
 
     def dump(name: str, data: Any) -> None:
-        (d / name).write_text(redactor(json.dumps(data, indent=2, default=str)), encoding="utf-8")
+        (d / name).write_text(redactor.dumps(data, indent=2, default=str), encoding="utf-8")
 
     dump(JOURNAL_FILE, outcome.journal)
     dump(SUMMARY_FILE, outcome.result.summary())

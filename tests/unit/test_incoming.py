@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,4 +159,28 @@ def test_a_bundles_created_time_must_be_a_timestamp_with_a_timezone(tmp_path: Pa
         data["created"] = bad
         path.write_text(json.dumps(data))
         with pytest.raises(UserError, match="created: "):
+            read_bundle(path)
+
+
+def test_a_bundle_of_a_local_build_reads_and_hashes_are_whole(tmp_path: Path) -> None:
+    """A local build (issue 26) has no npm version or integrity; a release must have both. pydantic's
+    ``pattern`` searches, so hashes are checked with fullmatch: one inside other text is refused."""
+    from harness.incoming.bundle import read_bundle
+    from tests.faults.test_hostile_data import bundle_file
+
+    local = "0.999.0-local.bf685caf"
+    cell_id = f"codex{local}-codex-api-key-persistent"
+
+    def to_local(b: dict[str, Any]) -> None:
+        for key in ("cell", "outcome"):
+            b[key].update(version=local, id=cell_id)
+        b["build"].update(version=local, npm_version="", integrity="", tarball="/src/codex")
+        for test in b["outcome"]["tests"]:
+            test["cell"] = cell_id
+
+    assert read_bundle(bundle_file(tmp_path, to_local)).build.version == local
+    for change in ({"binary_sha256": "zz" + "ab" * 32 + "zz"}, {"integrity": "x sha512-" + "A" * 86 + "=="},
+                   {"integrity": ""}, {"npm_version": ""}):
+        path = bundle_file(tmp_path, lambda b, c=change: b["build"].update(c))
+        with pytest.raises(UserError, match="build"):
             read_bundle(path)
