@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 from harness.fakeapi import chatgpt
 from harness.fakeapi import scenarios as sc
+from harness.fakeapi.authhost import HOST as AUTH_HOST
+from harness.fakeapi.authhost import VIA_HEADER, AuthHost
 from harness.fakeapi.journal import Journal, bearer_key, classify, key_fingerprint, utc_now
 
 _ROUTE = re.compile(r"^/s/(?P<scenario>[^/]+)/(?P<tag>[^/]+)(?P<rest>/.*)?$")
@@ -211,7 +213,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_json(200, json.dumps(answer).encode())
             return True
         if rest == "/oauth/token" and self.command == "POST":
-            self.entry["call"] = "POST oauth/token"
+            # a build that cannot be pointed here refreshed at auth.openai.com, which routed it (authhost)
+            via = self.headers.get(VIA_HEADER)
+            self.entry["call"] = f"POST oauth/token via {via}" if via == AUTH_HOST else "POST oauth/token"
             tokens = chatgpt.make_tokens()
             with state.lock:
                 state.valid_keys = state.valid_keys | {tokens["access_token"]}
@@ -308,6 +312,7 @@ class FakeResponsesAPI:
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._auth_host: AuthHost | None = None
 
     def __repr__(self) -> str:  # never the keys themselves
         where = self.base_url if self._server is not None else "not started"
@@ -326,7 +331,20 @@ class FakeResponsesAPI:
         self._thread.start()
         return self
 
+    def serve_auth_host(self, port: int = 443) -> str | None:
+        """Answer ``https://auth.openai.com`` too (:mod:`harness.fakeapi.authhost`); None, or why not."""
+        if self._auth_host is None:
+            self._auth_host = AuthHost(port).start()
+        return self._auth_host.problem
+
+    def route_refresh(self, refresh_token: str, api_root: str) -> None:
+        """A token refresh sent to auth.openai.com with ``refresh_token`` goes to ``{api_root}/oauth/token``."""
+        if self._auth_host is not None:
+            self._auth_host.route(refresh_token, api_root)
+
     def stop(self) -> None:
+        if self._auth_host is not None:
+            self._auth_host.stop()
         """Return promptly: wake hanging handlers, stop accepting, close the listening socket."""
         self._state.stopping.set()
         server, thread = self._server, self._thread

@@ -107,7 +107,9 @@ def credential_context(api: FakeResponsesAPI, redactor: Redactor, home: Path, co
         if kind:
             api.add_valid_key(key, kind=kind)
 
-    return SetupContext(home, codex_home, valid_key, accept, api.provider_url(scenario, tag).removesuffix("/v1"))
+    root = api.provider_url(scenario, tag).removesuffix("/v1")
+    return SetupContext(home, codex_home, valid_key, accept, root,
+                        route_refresh=lambda token: api.route_refresh(token, root))
 
 
 def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: str, workroot: Path, timeout_s: float,

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.fakeapi import chatgpt
+from harness.fakeapi import authhost, chatgpt
 
 #: A key the fake API never accepts.
 INVALID_KEY = "sk-matrix-invalid-0000000000000000"
@@ -35,6 +35,8 @@ class SetupContext:
     valid_key: str
     accept: Callable[[str, str], None] = lambda key, kind: None
     api_root: str = ""
+    #: send a token refresh that reaches auth.openai.com with this refresh token to this run's fake API
+    route_refresh: Callable[[str], None] = lambda refresh_token: None
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,12 @@ def _chatgpt_login(ctx: SetupContext) -> Prepared:
     path = ctx.codex_home / "auth.json"
     path.write_text(json.dumps(chatgpt.auth_json(tokens)), encoding="utf-8")
     os.chmod(path, 0o600)
-    # a refresh (0.80+ when the tokens age) goes to the fake, never to auth.openai.com
+    # a refresh (after a 401, or when the tokens age) goes to the fake: 0.57+ through the override, older
+    # builds to auth.openai.com, which the container answers with the fake world's CA (harness.fakeapi.authhost)
+    ctx.route_refresh(tokens["refresh_token"])
     return Prepared({}, "auth.json of a ChatGPT login (tokens, last_refresh 5 min ago)",
-                    {"CODEX_REFRESH_TOKEN_URL_OVERRIDE": f"{ctx.api_root}/oauth/token"})
+                    {"CODEX_REFRESH_TOKEN_URL_OVERRIDE": f"{ctx.api_root}/oauth/token",
+                     "SSL_CERT_FILE": str(authhost.CA_FILE)})
 
 
 CREDENTIAL_SETUPS: dict[str, CredentialSetup] = {s.name: s for s in (
