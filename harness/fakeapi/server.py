@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 
 from harness.fakeapi import chatgpt
 from harness.fakeapi import scenarios as sc
-from harness.fakeapi.authhost import HOST as AUTH_HOST
-from harness.fakeapi.authhost import VIA_HEADER, AuthHost
 from harness.fakeapi.journal import Journal, bearer_key, classify, key_fingerprint, utc_now
+from harness.fakeapi.realhosts import HOSTS as REAL_HOSTS
+from harness.fakeapi.realhosts import VIA_HEADER, RealHosts
 
 _ROUTE = re.compile(r"^/s/(?P<scenario>[^/]+)/(?P<tag>[^/]+)(?P<rest>/.*)?$")
 _TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # fullmatch
@@ -200,12 +200,12 @@ class _Handler(BaseHTTPRequestHandler):
         with ``call`` naming them. True when answered here."""
         state = self.server.state
         if rest == "/v1/models" and self.command == "GET":
-            self.entry["call"] = "GET models"
+            self.entry["call"] = "GET models" + self._via()
             self.send_json(200, json.dumps({"models": state.models}).encode())
             return True
         if rest.startswith("/backend-api/"):
             path = rest.removeprefix("/backend-api/").split("?")[0]
-            self.entry["call"] = f"{self.command} backend-api/{path}"
+            self.entry["call"] = f"{self.command} backend-api/{path}" + self._via()
             answer = chatgpt.BACKEND_ANSWERS.get(path)
             if answer is None:
                 self.send_json(404, sc.NOT_FOUND_BODY)
@@ -214,8 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if rest == "/oauth/token" and self.command == "POST":
             # a build that cannot be pointed here refreshed at auth.openai.com, which routed it (authhost)
-            via = self.headers.get(VIA_HEADER)
-            self.entry["call"] = f"POST oauth/token via {via}" if via == AUTH_HOST else "POST oauth/token"
+            self.entry["call"] = "POST oauth/token" + self._via()
             tokens = chatgpt.make_tokens()
             with state.lock:
                 state.valid_keys = state.valid_keys | {tokens["access_token"]}
@@ -224,6 +223,11 @@ class _Handler(BaseHTTPRequestHandler):
                            .encode())
             return True
         return False
+
+    def _via(self) -> str:
+        """`` via <host>`` when a real host's stand-in handed this call on (harness.fakeapi.realhosts)."""
+        via = self.headers.get(VIA_HEADER)
+        return f" via {via}" if via in REAL_HOSTS else ""
 
     # -- what a scenario uses (scenarios.Exchange) ---------------------------------------------------
 
@@ -312,7 +316,7 @@ class FakeResponsesAPI:
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._auth_host: AuthHost | None = None
+        self._real_hosts: RealHosts | None = None
 
     def __repr__(self) -> str:  # never the keys themselves
         where = self.base_url if self._server is not None else "not started"
@@ -331,20 +335,21 @@ class FakeResponsesAPI:
         self._thread.start()
         return self
 
-    def serve_auth_host(self, port: int = 443) -> str | None:
-        """Answer ``https://auth.openai.com`` too (:mod:`harness.fakeapi.authhost`); None, or why not."""
-        if self._auth_host is None:
-            self._auth_host = AuthHost(port).start()
-        return self._auth_host.problem
+    def serve_real_hosts(self, port: int = 443) -> str | None:
+        """Answer ``https://auth.openai.com`` and ``https://chatgpt.com`` too (:mod:`harness.fakeapi.realhosts`);
+        None, or why not."""
+        if self._real_hosts is None:
+            self._real_hosts = RealHosts(port).start()
+        return self._real_hosts.problem
 
-    def route_refresh(self, refresh_token: str, api_root: str) -> None:
-        """A token refresh sent to auth.openai.com with ``refresh_token`` goes to ``{api_root}/oauth/token``."""
-        if self._auth_host is not None:
-            self._auth_host.route(refresh_token, api_root)
+    def route_token(self, token: str, api_root: str) -> None:
+        """A call to a real host carrying ``token`` goes to the fake API at ``api_root``."""
+        if self._real_hosts is not None:
+            self._real_hosts.route(token, api_root)
 
     def stop(self) -> None:
-        if self._auth_host is not None:
-            self._auth_host.stop()
+        if self._real_hosts is not None:
+            self._real_hosts.stop()
         """Return promptly: wake hanging handlers, stop accepting, close the listening socket."""
         self._state.stopping.set()
         server, thread = self._server, self._thread

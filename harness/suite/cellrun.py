@@ -109,7 +109,7 @@ def credential_context(api: FakeResponsesAPI, redactor: Redactor, home: Path, co
 
     root = api.provider_url(scenario, tag).removesuffix("/v1")
     return SetupContext(home, codex_home, valid_key, accept, root,
-                        route_refresh=lambda token: api.route_refresh(token, root))
+                        route_token=lambda token: api.route_token(token, root))
 
 
 def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: str, workroot: Path, timeout_s: float,

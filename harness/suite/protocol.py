@@ -37,8 +37,8 @@ CONTAINER_OUT = "/out"
 #: Without it a musl build that looks its host up (0.123-0.14x do, at exit) waits out the resolver's 5 s
 #: timeout against the unreachable nameserver of a network-less container: every run 5 s longer.
 CONTAINER_HOSTNAME = "codex-matrix"
-#: auth.openai.com too: builds before 0.57 refresh a ChatGPT login there only (harness.fakeapi.authhost).
-CONTAINER_HOSTS = {CONTAINER_HOSTNAME: "127.0.0.1", "auth.openai.com": "127.0.0.1"}
+#: and the real hosts some builds hard-code for a ChatGPT login, answered inside (harness.fakeapi.realhosts)
+CONTAINER_HOSTS = {CONTAINER_HOSTNAME: "127.0.0.1", "auth.openai.com": "127.0.0.1", "chatgpt.com": "127.0.0.1"}
 
 #: Files the host writes into, and reads back from, a container's output directory.
 SPEC_FILE = "cells.json"
