@@ -77,7 +77,7 @@ def new_record(version: str, npm_version: str | None) -> dict[str, Any]:
         "cpu": {"prepare_s": None, "runs_s": None},
         "sizes": {"tarball_bytes": None, "tree_bytes": None, "image_bytes": None},
         "binary_relpath": None, "tree_files": [], "image": None,
-        "fingerprint": {}, "cells": {}, "tests": {}, "failures": {}, "recorded_at": None,
+        "fingerprint": {}, "cells": {}, "tests": {}, "failures": {}, "recorded_at": None, "cell_set": "compact",
     }
 
 
@@ -99,8 +99,9 @@ class AtlasLog:
             by_version[data["version"]] = data
         return list(by_version.values())
 
-    def recorded(self) -> set[str]:
-        return {r["version"] for r in self.read()}
+    def recorded(self, cell_set: str | None = None) -> set[str]:
+        """Versions recorded (with ``cell_set``, when given: a release run with another set is not done)."""
+        return {r["version"] for r in self.read() if cell_set is None or r.get("cell_set", "compact") == cell_set}
 
     def append(self, record: Mapping[str, Any]) -> None:
         """One record as one whole line (a torn tail is repaired first: :mod:`harness.jsonlines`), masked

@@ -63,6 +63,7 @@ class AtlasOptions:
     keep_builds: bool = False
     cache_dir: Path | None = None
     workers: int = 8  # lane runs at once in the container: runs mostly wait (startup stalls, timeouts)
+    cells: str = "compact"  # the cell set each release runs (harness.atlas.cells.CELL_SETS)
 
 
 class AtlasReporter(Protocol):
@@ -262,7 +263,8 @@ class Atlas:
         record = prepared.record
         version = prepared.release.version
         assert prepared.image is not None
-        cells = atlas_cells(self.config, version)
+        cells = atlas_cells(self.config, version, self.options.cells)
+        record["cell_set"] = self.options.cells
         options = self.run_options(cells)
         meter = CpuMeter()
         t0 = time.monotonic()
@@ -323,7 +325,7 @@ class Atlas:
     def run(self, releases: Sequence[Release], *, resume: bool) -> AtlasOutcome:
         outcome = AtlasOutcome()
         t_start = time.monotonic()
-        done = self.log.recorded() if resume else set()
+        done = self.log.recorded(self.options.cells) if resume else set()
         todo = [r for r in releases if r.version not in done]
         outcome.skipped = [r.version for r in releases if r.version in done]
         jobs = max(1, self.options.jobs)

@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.atlas.cells import CELL_SETS
 from harness.errors import UserError
 
 DEFAULT_OUT = Path("atlas")
@@ -37,7 +38,11 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=8,
                    help="lane runs at once inside a container (default: 8: runs mostly wait, see the benchmark)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"atlas directory (default: {DEFAULT_OUT}/)")
-    p.add_argument("--resume", action="store_true", help="skip releases already recorded in atlas.jsonl")
+    p.add_argument("--cells", choices=CELL_SETS, default=CELL_SETS[0],
+                   help="cells per release: compact (8 cells, 5 scenarios: a quick pass; the default) or default "
+                        "(matrix.yaml's whole default cell set, as `run --versions V` expands it)")
+    p.add_argument("--resume", action="store_true",
+                   help="skip releases already recorded in atlas.jsonl with the same --cells")
     p.add_argument("--keep-builds", action="store_true",
                    help="keep each release's image and cached tree (default: removed once recorded)")
     p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
@@ -97,6 +102,7 @@ def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) 
     client = daemon()
     base_tag = ensure_base_image(client, progress=RichProgress(console))
     options = AtlasOptions(out_dir=args.out, jobs=args.jobs, keep_builds=args.keep_builds, cache_dir=args.cache_dir,
+                           cells=args.cells,
                            workers=args.workers)
     console.print(f"atlas: {len(releases)} stable releases ({releases[0].version} … {releases[-1].version}) → "
                   f"{args.out / 'atlas.jsonl'}, {args.jobs} build(s) on disk at once")

@@ -91,6 +91,7 @@ class AtlasRecord(Strict):
     failures: dict[Name, dict[Name, Text]] = Field(max_length=1000)
     recorded_at: Name | None
     retried: Flag = False
+    cell_set: Literal["compact", "default"] = "compact"  # older records ran the compact set
 
 
 def read_atlas_log(path: Path) -> list[dict[str, Any]]:

@@ -378,3 +378,28 @@ def test_atlas_timeline_only_rebuilds_from_the_log(tmp_path: Path, capsys: pytes
     assert main(["atlas", "--timeline-only", "--out", str(tmp_path)]) == 0
     assert "wrote" in capsys.readouterr().err
     assert find_fact(json.loads((tmp_path / "atlas.json").read_text()), "flag", "--ephemeral") is not None
+
+
+def test_the_default_cell_set_is_what_run_expands_for_the_release() -> None:
+    from harness.matrix import Selection, select
+
+    config = load_matrix()
+    default = atlas_cells(config, "0.125.0", "default")
+    ran = select(config, Selection(versions="0.125.0"))
+    assert [c.to_json() for c in default] == [c.to_json() for c in ran]  # same cells, expectations and rules
+    assert {s for c in default for s in c.scenarios} == set(config.scenarios)
+    compact = atlas_cells(config, "0.125.0")
+    assert len(compact) == len(CREDENTIALS) * len(POLICIES) < len(default)
+    with pytest.raises(ValueError, match="unknown cell set"):
+        atlas_cells(config, "0.125.0", "huge")
+
+
+def test_resume_skips_only_releases_recorded_with_the_same_cell_set(tmp_path: Path) -> None:
+    log = AtlasLog(tmp_path / "atlas.jsonl")
+    old = new_record("0.99.0", "0.99.0-linux-x64")
+    del old["cell_set"]  # a record written before cell sets: the compact set
+    log.append(old)
+    log.append({**new_record("0.100.0", "0.100.0-linux-x64"), "cell_set": "default"})
+    assert log.recorded("compact") == {"0.99.0"}
+    assert log.recorded("default") == {"0.100.0"}
+    assert log.recorded() == {"0.99.0", "0.100.0"}
