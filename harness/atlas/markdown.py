@@ -92,6 +92,18 @@ def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | No
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(row["counts"].items())) or "did not run"
         race = "; ".join(f"{k} ({', '.join(t)})" for k, t in row.get("race_tests", {}).items()) or "—"
         lines.append(f"| {_link(row['version'])} | {_cell(verdicts)} | {_cell(race)} |")
+    rules = timeline.get("rules") or []
+    if rules:
+        lines += ["", "## Known regressions: claimed vs observed", "",
+                  "Each xfail rule of matrix.yaml: the releases it selects (claimed) and those where its tests "
+                  "failed as it describes (observed). A strict rule must match exactly; a measured rate only stays "
+                  "inside its range.", "",
+                  "| rule | versions | tests | claimed | observed | fixed in | agrees |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in rules:
+            lines.append(f"| {row['rule']} | {_code(row['versions'])} | {_cell(', '.join(row['tests']))} "
+                         f"| {_cell(row['claimed'])} | {_cell(row['observed'])} "
+                         f"| {_cell(', '.join(row['fixed_in']) or '—')} | {'yes' if row['agrees'] else '**NO**'} |")
     unobserved = [r for r in releases if r["status"] != "ok"]
     lines += ["", f"## Not observed ({len(unobserved)})", ""]
     lines += [f"- {_link(r['version'])}: **{_cell(r['status'])}** at {_cell((r['error'] or {}).get('phase'))}: "

@@ -46,6 +46,9 @@ def register(sub: Any) -> None:
     p.add_argument("--keep-builds", action="store_true",
                    help="keep each release's image and cached tree (default: removed once recorded)")
     p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
+    p.add_argument("--matrix", type=Path, default=None,
+                   help="matrix.yaml whose expectations and known regressions apply (default: ./matrix.yaml or the "
+                        "packaged one)")
     p.add_argument("--timeline-only", action="store_true",
                    help="run nothing: rebuild atlas.json/.md/.html from the existing atlas.jsonl")
     p.set_defaults(func=run)
@@ -66,21 +69,39 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--out {out} is a file, not a directory: pass the atlas directory (it is created if absent)")
     console = Console(stderr=True, highlight=False)
     log = AtlasLog(out / LOG_NAME)
+    from harness.matrix import load_matrix
+
+    config = load_matrix(args.matrix)
     if args.timeline_only:
         records = log.read()
         if not records:
             raise UserError(f"{log.path} holds no release: run `codex-matrix atlas` first (or pass its --out)")
-        _print_paths(console, write_timeline(out, records))
-        return 0
+        _print_paths(console, write_timeline(out, records, config=config))
+        return _rules_verdict(console, out)
     log.read()  # a damaged atlas.jsonl is one line now, before any download, image or container
     outcome = _stream(args, since, until, console)
-    paths = write_timeline(out, log.read())
+    paths = write_timeline(out, log.read(), config=config)
     done = f"{len(outcome.recorded)} releases recorded in {outcome.duration_s:.0f} s"
     if outcome.skipped:
         done += f", {len(outcome.skipped)} already recorded (skipped)"
     console.print(done + (" — interrupted: rerun with --resume to continue" if outcome.interrupted else ""))
     _print_paths(console, paths)
-    return 130 if outcome.interrupted else 0
+    return 130 if outcome.interrupted else _rules_verdict(console, out)
+
+
+def _rules_verdict(console: Console, out: Path) -> int:
+    """1 when a known regression's claimed range disagrees with the one the atlas observed (atlas.json)."""
+    import json
+
+    from harness.atlas.rules import disagreements
+
+    rows = json.loads((out / "atlas.json").read_text(encoding="utf-8")).get("rules") or []
+    wrong = disagreements(rows)
+    for row in wrong:
+        console.print(f"atlas: xfail rule {row['rule']} ({row['versions']}) claims {row['claimed']} but the atlas "
+                      f"observed {row['observed']}" + (f", fixed in {', '.join(row['fixed_in'])}" if row['fixed_in']
+                                                        else "") + ": narrow or widen the rule in matrix.yaml")
+    return 1 if wrong else 0
 
 
 def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) -> Any:
@@ -92,7 +113,7 @@ def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) 
     from harness.matrix import load_matrix
     from harness.progress import RichProgress
 
-    config = load_matrix()
+    config = load_matrix(args.matrix)
     registry = npm.registry_url()
     doc = npm.packument(registry)
     releases = stable_releases(doc, registry, since=since, until=until)

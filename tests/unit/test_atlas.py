@@ -403,3 +403,32 @@ def test_resume_skips_only_releases_recorded_with_the_same_cell_set(tmp_path: Pa
     assert log.recorded("compact") == {"0.99.0"}
     assert log.recorded("default") == {"0.100.0"}
     assert log.recorded() == {"0.99.0", "0.100.0"}
+
+
+def test_each_known_regression_shows_the_range_it_claims_beside_the_one_observed(tmp_path: Path) -> None:
+    from harness.atlas.rules import disagreements, rule_rows
+
+    config = load_matrix()
+    race = "test_tool_round_trip[tool-race]"
+
+    def record(version: str, outcome: str) -> dict[str, Any]:
+        tests = {"codex-api-key/ephemeral": {race: outcome, "test_event_grammar[ok]": "pass"}}
+        return {**new_record(version, None), "status": "ok", "tests": tests}
+
+    observed = ["0.116.0", "0.117.0", "0.130.0", "0.145.0", "0.146.0"]
+    truthful = [record("0.116.0", "pass"), record("0.117.0", "xfail"), record("0.130.0", "xfail"),
+                record("0.145.0", "xfail"), record("0.146.0", "pass")]
+    (strict, *_) = rule_rows(config, truthful, observed)
+    assert strict["claimed"] == strict["observed"] == "0.117.0–0.145.0 (3 releases)" and strict["agrees"]
+    fixed_early = [*truthful[:3], record("0.145.0", "xpass"), truthful[4]]
+    (wrong, *_) = rule_rows(config, fixed_early, observed)
+    assert not wrong["agrees"] and wrong["fixed_in"] == ["0.145.0"] and wrong["observed"].startswith("0.117.0–0.130.0")
+    assert disagreements([strict, wrong]) == [wrong]
+    from harness.atlas.markdown import render_markdown
+
+    timeline = {**build_timeline(fixed_early), "rules": [strict, wrong]}
+    markdown = render_markdown(timeline)
+    assert "Known regressions: claimed vs observed" in markdown and "**NO**" in markdown
+    from harness.atlas.html import render_html
+
+    assert "<b class=bad>NO</b>" in render_html(timeline)
