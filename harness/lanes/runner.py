@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -76,9 +77,21 @@ def _tail(data: bytes) -> str:
     return text[-STDERR_TAIL_CHARS:]
 
 
-def _last_line(text: str) -> str:
+#: A stderr line that states an error: ``SyntaxError: …``, ``ValueError: …``, ``thread 'main' panicked at …``.
+_ERROR_LINE = re.compile(r"^(?:Uncaught )?[A-Za-z_][\w.]*(?:Error|Exception|Panic)\b.*|.*\bpanicked at\b.*")
+#: Lines a runtime prints after the error that say nothing about it.
+_NOISE = re.compile(r"^(?:Node\.js v\d|at |\^+$)")
+
+
+def _error_line(text: str) -> str:
+    """The line of ``stderr`` that says what broke: the last error-looking line (Node prints its version
+    after the stack, Python the exception last), else the last line that is not runtime noise."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return first_line(lines[-1]) if lines else "no stderr"
+    for line in reversed(lines):
+        if _ERROR_LINE.match(line):
+            return first_line(line)
+    quiet = [ln for ln in lines if not _NOISE.match(ln)]
+    return first_line(quiet[-1]) if quiet else "no stderr"
 
 
 def run_adapter(argv: Sequence[str], request: AdapterRequest, timeout_s: float, *, lane: str = "",
@@ -129,9 +142,9 @@ def run_adapter(argv: Sequence[str], request: AdapterRequest, timeout_s: float, 
         result = parse_result(bytes(out))
     except ProtocolError as exc:
         if returncode < 0:
-            reason = f"adapter killed by signal {-returncode} ({_last_line(stderr)})"
+            reason = f"adapter killed by signal {-returncode} ({_error_line(stderr)})"
         elif returncode != 0:
-            reason = f"adapter exited {returncode} without a result: {_last_line(stderr)}"
+            reason = f"adapter exited {returncode} without a result: {_error_line(stderr)}"
         else:
             reason = f"adapter result malformed: {exc}"
         return crash(name, reason, **seen)

@@ -105,3 +105,21 @@ def test_an_adapter_that_never_reads_stdin_still_runs(tmp_path: Path) -> None:
     big = AdapterRequest(**{**REQUEST.__dict__, "prompt": "x" * 1_000_000})  # more than a pipe holds
     result = run_adapter(adapter(tmp_path, f"echo '{OK}'"), big, 10)
     assert result.outcome == "ok"
+
+
+@pytest.mark.parametrize(("stderr", "line"), [
+    # Node: the error, a stack, then the runtime's version
+    ("file:///x/lane.mjs:17\n  const e = JSON.parse(l);\n       ^\n\nSyntaxError: Unexpected token 'R', \"Reading\" is "
+     "not valid JSON\n    at JSON.parse (<anonymous>)\n    at file:///x/lane.mjs:17:5\n\nNode.js v20.20.2\n",
+     "SyntaxError: Unexpected token 'R', \"Reading\" is not valid JSON"),
+    # Python: the exception last
+    ("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nKeyError: 'prompt'\n",
+     "KeyError: 'prompt'"),
+    ("thread 'main' panicked at src/main.rs:2:5:\nboom\n", "thread 'main' panicked at src/main.rs:2:5:"),
+    ("usage: lane [-h]\nlane: error: unrecognized arguments\n", "lane: error: unrecognized arguments"),
+    ("", "no stderr"),
+])
+def test_a_crash_names_the_line_that_says_what_broke(tmp_path: Path, stderr: str, line: str) -> None:
+    (tmp_path / "stderr.txt").write_text(stderr)
+    result = run_adapter(adapter(tmp_path, f"cat {tmp_path}/stderr.txt >&2; exit 1"), REQUEST, 10)
+    assert result.error == f"adapter exited 1 without a result: {line}"
