@@ -135,7 +135,7 @@ def provider_config(url: str) -> dict[str, Any]:
 
 
 def run_pair(api: FakeResponsesAPI, sink: Sinkhole, sdk: sdk_cache.CachedSdk, build: builds.CachedBuild, mode: str,
-             scenario: str, timeout_s: float) -> Pair:
+             scenario: str, timeout_s: float, auth_json: bool = False) -> Pair:
     root = Path(tempfile.mkdtemp(prefix="sdk-compat-", dir=Path.home() / ".cache"))  # codex warns under /tmp
     tag = f"{root.name}-{mode}"
     try:
@@ -150,6 +150,8 @@ def run_pair(api: FakeResponsesAPI, sink: Sinkhole, sdk: sdk_cache.CachedSdk, bu
             options["config"] = provider_config(url)
         else:
             (codex_home / "config.toml").write_text(DOCUMENTED_CONFIG, encoding="utf-8")
+        if auth_json:  # the key as `codex login --api-key` stores it: builds 0.36-0.42 read no key from the env
+            (codex_home / "auth.json").write_text(json.dumps({"OPENAI_API_KEY": KEY}), encoding="utf-8")
         proxy = sink.url
         env = {"CODEX_API_KEY": KEY, "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "ALL_PROXY": proxy,
                "https_proxy": proxy, "http_proxy": proxy, "all_proxy": proxy,
@@ -191,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="documented,provider", help="documented, provider or both")
     parser.add_argument("--scenarios", default="ok", help="fake scenarios, e.g. ok,tool")
     parser.add_argument("--timeout", type=float, default=30.0, help="the adapter's budget per run (s)")
+    parser.add_argument("--auth-json", action="store_true",
+                        help="also store the key in CODEX_HOME/auth.json (0.36-0.42 read no key from the env)")
     parser.add_argument("--json", type=Path, help="also write every pair as JSON lines here")
     args = parser.parse_args(argv)
     sdk_versions = [v for v in args.sdk.split(",") if v]
@@ -211,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             for scenario in scenarios:
                 for sdk in sdk_versions:
                     for version in versions:
-                        pair = run_pair(api, sink, sdks[sdk], cached[version], mode, scenario, args.timeout)
+                        pair = run_pair(api, sink, sdks[sdk], cached[version], mode, scenario, args.timeout,
+                                        args.auth_json)
                         pairs.append(pair)
                         if out:
                             out.write(json.dumps(asdict(pair)) + "\n")
