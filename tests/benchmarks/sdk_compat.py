@@ -192,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--versions", required=True, help="comma-separated codex builds")
     parser.add_argument("--mode", default="documented,provider", help="documented, provider or both")
     parser.add_argument("--scenarios", default="ok", help="fake scenarios, e.g. ok,tool")
-    parser.add_argument("--timeout", type=float, default=30.0, help="the adapter's budget per run (s)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="the adapter's budget per run in s (default 60: a build that cannot reach its endpoint "
+                             "gives up after ~25-32 s of retries, which a shorter budget would call a hang)")
     parser.add_argument("--auth-json", action="store_true",
                         help="also store the key in CODEX_HOME/auth.json (0.36-0.42 read no key from the env)")
     parser.add_argument("--json", type=Path, help="also write every pair as JSON lines here")
