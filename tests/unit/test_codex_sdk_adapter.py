@@ -150,11 +150,14 @@ def test_a_stream_without_an_answer_is_silent_empty(tmp_path: Path) -> None:
 
 
 def test_a_codex_that_never_ends_is_a_hang_and_leaves_nothing(tmp_path: Path) -> None:
-    body = lines(STARTED) + f"\necho $$ > {tmp_path}/codex.pid\nexec sleep 60"
+    retry = '{"type":"error","message":"Reconnecting... 2/5 (stream disconnected before completion)"}'
+    body = lines(STARTED, retry) + f"\necho $$ > {tmp_path}/codex.pid\nexec sleep 60"
     t0 = time.monotonic()
     result = run(tmp_path, body, timeout_s=1)
-    assert result.outcome == "hang" and result.events == ("thread.started",)
-    assert "no result from the SDK within 1 s" in (result.error or "")
+    assert result.outcome == "hang" and result.events == ("thread.started", "error")
+    assert result.error == ("no result from the SDK within 1 s (it has no timeout of its own); codex's last error: "
+                            "Reconnecting... 2/5 (stream disconnected before completion)")
+    assert result.extra["last_codex_error"].startswith("Reconnecting... 2/5")
     assert time.monotonic() - t0 < 8
     pid = int((tmp_path / "codex.pid").read_text())
     deadline = time.monotonic() + 3

@@ -28,6 +28,7 @@ const EXIT_RE = /^Codex Exec exited with (?:code (-?\d+)|signal (\w+))/;
 
 let lane = "codex-sdk@unknown";
 const seen = [];
+let lastError = null; // the last error codex reported in the stream (retry notices included)
 let finished = false;
 
 function emit(result) {
@@ -35,7 +36,8 @@ function emit(result) {
   finished = true;
   const doc = {
     protocol: PROTOCOL, lane, events: seen.slice(), thread_id: null, final_text: null, usage: null,
-    exit_code: null, error: null, transcript: null, stderr: null, extra: {}, ...result,
+    exit_code: null, error: null, transcript: null, stderr: null, ...result,
+    extra: { ...(result.extra || {}), last_codex_error: lastError },
   };
   process.stdout.write(JSON.stringify(doc) + "\n", () => process.exit(0));
 }
@@ -107,7 +109,8 @@ async function main() {
   Object.assign(process.env, env);
 
   const timer = setTimeout(() => {
-    emit({ outcome: "hang", error: `no result from the SDK within ${req.timeout_s} s (it has no timeout of its own)`, extra });
+    const last = lastError ? `; codex's last error: ${lastError}` : "";
+    emit({ outcome: "hang", error: `no result from the SDK within ${req.timeout_s} s (it has no timeout of its own)${last}`, extra });
   }, Math.max(1, req.timeout_s * 1000));
 
   let Codex;
@@ -137,6 +140,9 @@ async function main() {
     let turnFailure = null;
     for await (const event of events) {
       seen.push(event && typeof event.type === "string" ? event.type : "(untyped)");
+      const said = event && (event.type === "error" ? event.message
+        : event.item && event.item.type === "error" ? event.item.message : undefined);
+      if (said !== undefined) lastError = firstLine(said);
       if (event.type === "item.completed") {
         if (event.item.type === "agent_message") finalResponse = event.item.text;
         items.push(event.item);
