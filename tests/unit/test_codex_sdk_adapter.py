@@ -191,7 +191,8 @@ def test_bad_requests_are_crashes_with_a_reason(tmp_path: Path, options: dict[st
 
 
 @pytest.mark.parametrize(("version", "via"), [("0.163.0", "--config openai_base_url"),
-                                              ("0.114.0", "env OPENAI_BASE_URL")])
+                                              ("0.114.0", "env OPENAI_BASE_URL"),
+                                              ("0.46.0", "env OPENAI_BASE_URL")])  # no `env` option: process.env
 def test_the_real_sdk_when_cached(tmp_path: Path, version: str, via: str) -> None:
     sdk = sdk_cache.cached(version)
     if sdk is None:
