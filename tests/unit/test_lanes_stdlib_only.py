@@ -9,7 +9,7 @@ import pytest
 
 from tests.unit.test_stdlib_only import _loaded_by
 
-CONTAINER_MODULES = ("harness.lanes", "harness.lanes.protocol", "harness.lanes.runner",
+CONTAINER_MODULES = ("harness.lanes", "harness.lanes.protocol", "harness.lanes.runner", "harness.lanes.catalog",
                      "harness.lanes.python_adapter")
 
 
