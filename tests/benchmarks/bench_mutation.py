@@ -332,11 +332,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if saved is not None:
         saved.mkdir(parents=True, exist_ok=True)
     results: list[tuple[Mutant | None, Verdict, Verdict]] = []
+    snapshot = work / "snapshot"  # taken once: edits to the checkout during the run change no later mutant
+    copy_checkout(snapshot)
     try:
         for mutant in ([None] if not args.no_baseline else []) + mutants:  # type: ignore[operator]
             name = mutant.id if mutant else "baseline"
             copy = work / name
-            copy_checkout(copy)
+            shutil.copytree(snapshot, copy, symlinks=True)
             if mutant is not None:
                 apply(mutant, copy)
             out = (saved / name) if saved is not None else work / f"{name}.out"
