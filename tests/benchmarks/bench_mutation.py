@@ -82,6 +82,9 @@ MUTANTS: tuple[Mutant, ...] = (
       'source: WarningSource = "history" if _HISTORY_STDERR.search(text) else "process"',
       'source: WarningSource = "process"',
       "the ephemeral backfill stderr line attributed to the process, not to history"),
+    M("mapper-thread-id-key", "mapper", "harness/lane/mapper.py",
+      '{"thread_id": _text(obj.get("thread_id")) or None}', '{"thread_id": _text(obj.get("id")) or None}',
+      "the thread id read from a key thread.started does not have"),
     M("mapper-tool-output-key", "mapper", "harness/lane/mapper.py",
       'return _text(item.get("aggregated_output"))', 'return _text(item.get("output"))',
       "a command's output read from a key codex never prints (always empty)"),
@@ -148,6 +151,16 @@ MUTANTS: tuple[Mutant, ...] = (
       'status="running",\n                          warning_source=source, **extra)',
       'status="running",\n                          warning_source="process", **extra)',
       "every warning row projected with source process"),
+    M("projection-model-dropped", "projection", "harness/lane/projection.py",
+      '"model": self.ctx.model or "codex",', '"model": "codex",',
+      "assistant rows name no model although the run configured one"),
+    M("projection-fresh-session-id", "projection", "harness/lane/session.py",
+      "session_id=authority.thread_id or new_id()", "session_id=new_id()",
+      "rows carry a fresh session id instead of codex's thread id"),
+    M("projection-summary-exit-zero", "projection", "harness/lane/session.py",
+      "exit_code=seam.exit_code if seam else None, protocol=mapped.protocol,",
+      "exit_code=0 if seam else None, protocol=mapped.protocol,",
+      "the summary row's exit code is 0 whenever codex ran"),
     # -- reader ---------------------------------------------------------------------------------------
     M("reader-uuid-presence-only", "reader", "harness/lane/reader.py",
       'if not js_truthy(row.get("uuid")):', 'if "uuid" not in row:',
@@ -239,19 +252,51 @@ class Verdict:
     detail: str = ""
 
 
+def _failure_in_suite_logs(out: Path) -> str | None:
+    """The first failing test a container has reported so far (its suite log, after known regressions
+    were applied, so a fail or a strict xpass there is final), else None."""
+    for log in sorted(out.glob("**/suite-log.jsonl")):
+        try:
+            lines = log.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("kind") == "test" and record.get("outcome") in ("fail", "xpass"):
+                return f"{record.get('name')} @ {record.get('cell')}"
+    return None
+
+
 def run_contract(copy: Path, out: Path, args: argparse.Namespace) -> Verdict:
+    """One contract run; with ``--fail-fast`` it is interrupted (Ctrl-C: containers removed) at the first
+    failing test, since one failure kills the mutant (a mutant that makes every run wait for the lane's
+    timeout would otherwise hold the machine for a quarter of an hour)."""
     argv = [sys.executable, "-m", "harness", "run", "--matrix", str(copy / "matrix.yaml"),
             "--versions", args.versions, "--credentials", args.credentials, "--policies", args.policies,
             "--out", str(out), "-j", "1", "--keep", "never"]
     t0 = time.monotonic()
-    proc = subprocess.run(argv, cwd=copy, env=_env(copy), capture_output=True, text=True, preexec_fn=_default_sigint)
+    log = out.parent / f".{out.name}.log"
+    with log.open("w", encoding="utf-8") as sink:
+        proc = subprocess.Popen(argv, cwd=copy, env=_env(copy), stdout=sink, stderr=subprocess.STDOUT,
+                                preexec_fn=_default_sigint)
+        first: str | None = None
+        while proc.poll() is None:
+            time.sleep(2)
+            if args.fail_fast and first is None and (first := _failure_in_suite_logs(out)) is not None:
+                proc.send_signal(signal.SIGINT)
+        returncode = proc.wait()
     seconds = time.monotonic() - t0
-    if proc.returncode == 0:
+    if first is not None:
+        return Verdict("killed", seconds, f"{first} (stopped at the first failure)")
+    if returncode == 0:
         return Verdict("survived", seconds)
-    if proc.returncode == 1:
+    if returncode == 1:
         return Verdict("killed", seconds, _first_failures(out / "results.json"))
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
-    return Verdict("error", seconds, f"exit {proc.returncode}: {tail[0][:200]}")
+    tail = log.read_text(encoding="utf-8").strip().splitlines()[-1:] or [""]
+    return Verdict("error", seconds, f"exit {returncode}: {tail[0][:200]}")
 
 
 def _first_failures(results: Path, limit: int = 3) -> str:
@@ -307,6 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-contract", action="store_true", help="skip the contract selection")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run (not recommended)")
     parser.add_argument("--save", type=Path, help="keep every run's out dir here, and write verdicts.jsonl")
+    parser.add_argument("--fail-fast", action="store_true",
+                        help="stop a mutant's contract run at its first failing test (it is killed then)")
     args = parser.parse_args(argv)
 
     check_mutants(MUTANTS)
