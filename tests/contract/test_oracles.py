@@ -10,13 +10,15 @@ fails these.
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from harness.fakeapi.scenarios import SCENARIOS, SUCCESS_SCENARIOS
 from harness.lane.projection import SUMMARY_SUBTYPE
 from harness.redact import Redactor
-from harness.suite.cellrun import Outcome
+from harness.suite.cellrun import PROMPT, Outcome
 from harness.suite.expectations import expected_history
 from harness.suite.oracle import (
     OPTIONAL_USAGE_KEYS,
@@ -81,9 +83,10 @@ def test_usage_is_what_the_api_sent(outcome: Outcome) -> None:
 @pytest.mark.expects("legacy-fallback")
 @pytest.mark.policies("persistent")
 @pytest.mark.scenarios("ok", "tool")
-def test_legacy_usage_is_what_the_api_sent(outcome: Outcome) -> None:
+def test_legacy_turn_is_what_the_api_sent(outcome: Outcome) -> None:
     """Legacy builds report usage per request (``token_count``); the lane's running total (never
-    authoritative) must still be the API's sum, and the last report, not the first."""
+    authoritative) must still be the API's sum, and the last report, not the first. The reply and each
+    command's output are the API's too."""
     result = outcome.result
     assert result.seam is not None, f"the lane did not run codex: {result.refused}"
     sent = sent_usage(outcome.turns)
@@ -93,6 +96,13 @@ def test_legacy_usage_is_what_the_api_sent(outcome: Outcome) -> None:
     assert usage is not None, "a completed legacy turn with no usage report"
     assert (usage.input, usage.output) == (sent.input, sent.output), (usage, sent)
     assert result.authority.usage_authority == "none"
+    assert result.authority.final_text == sent_reply(outcome.turns)
+    completed = [e.data for e in result.mapped.events if e.kind == "tool_completed"]
+    assert len(completed) == len(sent_tool_calls(outcome.turns))
+    returned = returned_tool_outputs(outcome.turns)
+    for done in completed:
+        output = str(done.get("output", "")).strip()
+        assert output and any(output in text for text in returned), (output, returned)
 
 
 @pytest.mark.expects("native")
@@ -172,6 +182,18 @@ def test_tool_calls_are_what_the_api_asked_and_got(outcome: Outcome) -> None:
         assert any(output in text for text in returned), (
             f"the lane's output {output[:200]!r} is not what codex sent the API: {[t[:200] for t in returned]}")
         assert any(b["content"] == done.get("output") for b in results), f"no tool_result carries {output[:200]!r}"
+    # each command as codex printed it: its command line, and whether it failed
+    items = {str(o["item"].get("id")): o["item"] for o in printed(_stdout(outcome), "item.completed")
+             if isinstance(o.get("item"), dict) and o["item"].get("type") == "command_execution"}
+    by_id = {str(d.get("item_id")): d for d in completed}
+    assert sorted(by_id) == sorted(items), "the lane's commands are not the ones codex printed"
+    for item_id, item in items.items():
+        assert by_id[item_id]["command"] == item.get("command"), (by_id[item_id], item)
+    assert sorted(json.dumps(u["input"]) for u in uses) == sorted(
+        json.dumps({"command": i.get("command")}) for i in items.values()), "tool_use inputs are not codex's commands"
+    errors = [b["is_error"] for b in results]
+    want = [items[i].get("status") != "completed" or items[i].get("exit_code") != 0 for i in by_id]
+    assert sorted(errors) == sorted(want), f"tool_result is_error {errors}, codex printed {want}"
 
 
 def _rollout_truth(data: bytes) -> tuple[str | None, dict | None]:
@@ -212,3 +234,41 @@ def test_hydrated_history_agrees_with_the_api(outcome: Outcome) -> None:
     assert usage is not None, "the rollout has no token_count total"
     got = (usage.get("input_tokens"), usage.get("cached_input_tokens"), usage.get("output_tokens"))
     assert got == (sent.input, sent.cached, sent.output), f"rollout usage {usage}, the API sent {sent}"
+
+
+@pytest.mark.expects("native", "auth-required", "auth-rejected")
+def test_thread_and_envelope_are_the_runs(outcome: Outcome) -> None:
+    """Every row names the thread codex printed (thread.started), the run's working directory and
+    policy as the harness set them, the prompt the harness sent, and the envelope claude_team's readers
+    expect (not a sidechain, an external user, timestamps in order)."""
+    result = outcome.result
+    started = printed(_stdout(outcome), "thread.started")
+    assert started, "codex printed no thread.started"
+    thread_id = started[0].get("thread_id")
+    assert result.authority.thread_id == thread_id
+    rows = outcome.read.kept
+    assert {r["sessionId"] for r in rows} == {thread_id}
+    assert {r["cwd"] for r in rows} == {str(result.request.cwd)}
+    assert all(r["isSidechain"] is False and r["userType"] == "external" for r in rows)
+    stamps = [r["timestamp"] for r in rows]
+    assert stamps == sorted(stamps), "row timestamps go backwards"
+    systems = _rows(outcome, "system")
+    assert all(r["codexNativeThreadId"] == thread_id and r["isMeta"] is False for r in systems)
+    assert {r["codexNativeCompletionPolicy"] for r in systems} == {outcome.cell.policy}
+    prompt = rows[1]
+    assert prompt["type"] == "user" and prompt["message"] == {"role": "user", "content": PROMPT}
+    # the model on assistant rows: the one the harness configured, which is the one codex asked the API for
+    config = tomllib.loads((Path(result.request.codex_home) / "config.toml").read_text(encoding="utf-8"))
+    configured = config.get("model")
+    if configured is not None:
+        assert {e.get("model") for e in outcome.turns} <= {configured}
+    assert {r["message"]["model"] for r in _rows(outcome, "assistant")} <= {configured or "codex"}
+
+
+@pytest.mark.expects("native")
+def test_exit_code_on_the_summary_is_the_process(outcome: Outcome) -> None:
+    """The summary row's exit code is the one the world makes codex (or its wrapper) end with."""
+    want = SCENARIOS[outcome.scenario].outcome.exit_code
+    summary = _summary_row(outcome)
+    assert summary["codexNativeExitCode"] == want
+    assert summary["codexNativeProtocol"] == "thread-events"
