@@ -255,7 +255,11 @@ class Verdict:
 def _failure_in_suite_logs(out: Path) -> str | None:
     """The first failing test a container has reported so far (its suite log, after known regressions
     were applied, so a fail or a strict xpass there is final), else None."""
-    for log in sorted(out.glob("**/suite-log.jsonl")):
+    try:  # the run renames and removes its staging dirs while we look
+        logs = sorted(out.glob("**/suite-log.jsonl"))
+    except OSError:
+        return None
+    for log in logs:
         try:
             lines = log.read_text(encoding="utf-8").splitlines()
         except OSError:
