@@ -418,5 +418,3 @@ SUCCESS_SCENARIOS: tuple[str, ...] = tuple(name for name, s in SCENARIOS.items()
 REACH_SCENARIOS: tuple[str, ...] = ("unknown-item", "tool-timeout", "exit-after-completed", "failed-exit-zero",
                                     "future-events", "discover-env", "discover-explicit", "log-warn",
                                     "tampered-rollout")
-#: Those of them a legacy stream (no turn.completed to exit after, inject before or hydrate) cannot run.
-NEEDS_THREAD_EVENTS: tuple[str, ...] = ("exit-after-completed", "future-events", "tampered-rollout")

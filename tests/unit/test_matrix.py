@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UserError
-from harness.fakeapi.scenarios import NEEDS_THREAD_EVENTS, REACH_SCENARIOS
+from harness.fakeapi.scenarios import REACH_SCENARIOS
 from harness.matrix import (
     CREDENTIALS,
     POLICIES,
@@ -44,12 +44,7 @@ def test_default_matrix_is_the_issue_matrix() -> None:
     cells = expand(config)
     for cell in cells:
         reach = [s for s in cell.scenarios if s in REACH_SCENARIOS]
-        if cell.credential != "codex-api-key":
-            assert reach == [], cell.id
-        elif cell.version == "0.20.0":
-            assert reach == [s for s in REACH_SCENARIOS if s not in NEEDS_THREAD_EVENTS], cell.id
-        else:
-            assert reach == list(REACH_SCENARIOS), cell.id
+        assert reach == (list(REACH_SCENARIOS) if cell.credential == "codex-api-key" else []), cell.id
         assert [s for s in cell.scenarios if s not in REACH_SCENARIOS] == list(config.scenarios), cell.id
     assert len(cells) == 8 * len(CREDENTIALS) * 2
     by_id = {c.id: c for c in cells}
