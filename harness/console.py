@@ -19,7 +19,8 @@ from harness.results import RunResults
 from harness.run import JobRun
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
-from harness.suite.protocol import DEFAULT_SANDBOX
+from harness.suite.policies import POLICIES
+from harness.suite.sandboxes import DEFAULT_SANDBOX, SANDBOX_MODES
 
 STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "red", "xfail": "yellow", "skip": "dim"}
 
@@ -96,10 +97,6 @@ class ConsoleReporter:
                                    "command removes it[/yellow]", soft_wrap=True)
 
 
-POLICY_SHORT = {"ephemeral": "eph", "persistent": "pers"}
-SANDBOX_SHORT = {"read-only": "ro", "workspace-write": "ws"}
-
-
 def legend() -> str:
     """What the grid's symbols and expectation tags mean, from the expectation registry."""
     tags = " · ".join(f"{k.tag} {k.legend}" for k in EXPECTATIONS.values() if k.tag)
@@ -115,9 +112,11 @@ def grid_table(results: RunResults) -> Table:
     table.add_column("version", style="bold", no_wrap=True)
     for credential, policy, sandbox in columns:
         setup = CREDENTIAL_SETUPS.get(credential)
-        header = f"{setup.short if setup else credential}\n{POLICY_SHORT.get(policy, policy)}"
+        entry = POLICIES.get(policy)
+        header = f"{setup.short if setup else credential}\n{entry.short if entry else policy}"
         if sandbox != DEFAULT_SANDBOX:
-            header += f"\n{SANDBOX_SHORT.get(sandbox, sandbox)}"
+            mode = SANDBOX_MODES.get(sandbox)
+            header += f"\n{mode.short if mode else sandbox}"
         table.add_column(header, justify="center", no_wrap=True)
     for version in versions:
         row = [version]

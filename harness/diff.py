@@ -9,10 +9,12 @@ for cells both sides ran, the tests whose outcome changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import UserError
+from harness.mdtext import Markdown
 from harness.results import RunResults
 
 #: Fingerprint lists compared as sets (order kept as observed): key → what the report calls it.
@@ -32,6 +34,8 @@ VALUES: tuple[tuple[str, str], ...] = (
     ("version_line", "version line"),
     ("protocol", "stream protocol"),
     ("session_files", "session files per policy (ok scenario)"),
+    ("command_completion", "command completions printed (tool: answer held; tool-race: 0.3 s command answered "
+                           "at once)"),
 )
 
 TestKey = tuple[str, str, str]  # (credential, policy, test name)
@@ -103,11 +107,14 @@ def diff_sides(a: Side, b: Side) -> dict[str, Any]:
     }
 
 
-def render_markdown(diff: dict[str, Any]) -> str:
+def render_markdown(diff: dict[str, Any], mask: Callable[[str], str] | None = None) -> str:
+    """The diff as Markdown; every value (labels, versions, test names, fingerprint values: they come from
+    results files) is masked, then escaped for its place by :mod:`harness.mdtext`."""
+    md = Markdown(mask)
     old, new = diff["old"], diff["new"]
-    lines = [f"# codex {old['version']} → {new['version']}", ""]
+    lines = [f"# codex {md.text(old['version'])} → {md.text(new['version'])}", ""]
     if old["label"] != old["version"] or new["label"] != new["version"]:
-        lines += [f"from `{old['label']}` to `{new['label']}`", ""]
+        lines += [f"from {md.code(old['label'])} to {md.code(new['label'])}", ""]
     lines += ["## Fingerprint", ""]
     changes = diff["fingerprint"]
     if not changes:
@@ -115,24 +122,26 @@ def render_markdown(diff: dict[str, Any]) -> str:
     names = dict(LISTS + VALUES)
     for key, change in changes.items():
         if "added" in change:
-            parts = [f"+ `{x}`" for x in change["added"]] + [f"− `{x}`" for x in change["removed"]]
-            lines.append(f"- **{names[key]}**: " + ", ".join(parts))
+            parts = [f"+ {md.code(x)}" for x in change["added"]] + [f"− {md.code(x)}" for x in change["removed"]]
+            lines.append(f"- **{md.text(names[key])}**: " + ", ".join(parts))
         else:
-            lines.append(f"- **{names[key]}**: `{_show(change['old'])}` → `{_show(change['new'])}`")
+            lines.append(f"- **{md.text(names[key])}**: {md.code(_show(change['old']))} → "
+                         f"{md.code(_show(change['new']))}")
     lines += ["", "## Contract tests that changed outcome", ""]
     if diff["tests"]:
-        lines += [f"| credential / policy | test | {old['version']} | {new['version']} |", "|---|---|---|---|"]
-        lines += [f"| {t['credential']} / {t['policy']} | `{t['test']}` | {t['old']} | {t['new']} |"
-                  for t in diff["tests"]]
+        lines += [f"| credential / policy | test | {md.cell(old['version'])} | {md.cell(new['version'])} |",
+                  "|---|---|---|---|"]
+        lines += [f"| {md.cell(t['credential'])} / {md.cell(t['policy'])} | {md.code(t['test'], in_table=True)} "
+                  f"| {md.cell(t['old'])} | {md.cell(t['new'])} |" for t in diff["tests"]]
     else:
         lines.append("None: every test both builds ran has the same outcome.")
     if diff["cells"]:
-        lines += ["", "## Cells", "", f"| credential / policy | {old['version']} | {new['version']} | tests run on one "
-                  "side only |", "|---|---|---|---|"]
+        lines += ["", "## Cells", "", f"| credential / policy | {md.cell(old['version'])} | {md.cell(new['version'])} "
+                  "| tests run on one side only |", "|---|---|---|---|"]
         for c in diff["cells"]:
-            lines.append(f"| {c['credential']} / {c['policy']} | {_cell(c['old'])} | {_cell(c['new'])} | "
-                         f"{c['tests_only_old']} only on {old['version']}, {c['tests_only_new']} only on "
-                         f"{new['version']} |")
+            lines.append(f"| {md.cell(c['credential'])} / {md.cell(c['policy'])} | {md.cell(_cell(c['old']))} "
+                         f"| {md.cell(_cell(c['new']))} | {c['tests_only_old']} only on {md.cell(old['version'])}, "
+                         f"{c['tests_only_new']} only on {md.cell(new['version'])} |")
     return "\n".join(lines) + "\n"
 
 

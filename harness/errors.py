@@ -7,10 +7,6 @@ and keeps its traceback. Messages must name the problem *and* the fix, e.g.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 
 class UserError(Exception):
     """A problem with input or environment that the user can fix; message = problem + fix."""
@@ -21,17 +17,6 @@ class UserError(Exception):
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
-
-
-def read_json_file(path: Path, *, missing: str, unreadable: str) -> Any:
-    """The JSON in ``path``, a file the user named; a missing or unreadable one is a one-line
-    UserError whose fix is ``missing`` (it does not exist) or ``unreadable`` (anything else)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path} does not exist: {missing}") from None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {path} ({type(exc).__name__}): {unreadable}") from None
 
 
 #: errno values a user fixes (free space, pick a writable place, fix a path); anything else is a bug.

@@ -60,7 +60,19 @@ def cell_fingerprint(artifacts: Path) -> dict[str, Any]:
         "ok_turn_s": _completed_wall(facts.get("ok")),
         "model_catalog": any_facts.get("model_catalog", []),
         "calls": _union([f.get("calls", []) for f in facts.values()]),
+        "command_completion": {name: command_completion(f) for name, f in facts.items() if command_completion(f)},
+        "tool_turnaround_s": {name: f["tool_turnaround_s"] for name, f in facts.items()
+                              if isinstance(f.get("tool_turnaround_s"), int | float)},
     }
+
+
+def command_completion(facts: dict[str, Any]) -> str | None:
+    """Whether codex printed the end of every command the fake asked for, in a turn that completed:
+    ``printed`` or ``lost`` (None: no tool call, or the turn did not complete)."""
+    calls = facts.get("tool_calls") or 0
+    if not calls or facts.get("thread_status") != "completed":
+        return None
+    return "printed" if len(facts.get("commands") or []) >= calls else "lost"
 
 
 def _completed_wall(ok: dict[str, Any] | None) -> float | None:
@@ -74,6 +86,7 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
     """One fingerprint per build, merged over its cells."""
     builds: dict[str, dict[str, Any]] = {}
     ok_walls: dict[str, list[float]] = {}
+    turnarounds: dict[tuple[str, str], list[float]] = {}
     for result in cells:
         fp = result.fingerprint
         if not fp or fp.get("version_line") is None:
@@ -82,8 +95,13 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
             "version_line": fp["version_line"], "protocol": fp["protocol"], "flags": fp["flags"],
             "event_types": [], "item_types": [], "usage_keys": [], "tools_declared": [], "stderr": [],
             "session_files": {}, "credential_sources_honoured": [], "credential_sources_via_lane": [],
-            "model_catalog": [], "calls_beyond_responses": {},
+            "model_catalog": [], "calls_beyond_responses": {}, "command_completion": {}, "tool_turnaround_s": {},
         })
+        for scenario, seen in (fp.get("command_completion") or {}).items():
+            known = b["command_completion"].get(scenario)
+            b["command_completion"][scenario] = seen if known in (None, seen) else "mixed"
+        for scenario, seconds in (fp.get("tool_turnaround_s") or {}).items():
+            turnarounds.setdefault((result.cell.version, scenario), []).append(seconds)
         if fp.get("calls"):  # e.g. a ChatGPT login refreshes the model catalog and asks ChatGPT's backend
             seen = b["calls_beyond_responses"].get(result.cell.credential, [])
             b["calls_beyond_responses"][result.cell.credential] = _union([seen, fp["calls"]])
@@ -106,4 +124,6 @@ def build_fingerprints(cells: Sequence[CellResult]) -> dict[str, dict[str, Any]]
     for version, b in builds.items():
         walls = ok_walls.get(version)
         b["ok_turn_s"] = round(statistics.median(walls), 2) if walls else None
+    for (version, scenario), seconds in sorted(turnarounds.items()):
+        builds[version]["tool_turnaround_s"][scenario] = round(statistics.median(seconds), 2)
     return builds

@@ -1,6 +1,7 @@
 """The out dir of a run: owned, locked, cleared and written so that nothing is lost and nothing lies.
 
-``run --out DIR`` deletes and rewrites files in DIR, so DIR must be one the tool owns:
+``run --out DIR`` and ``merge … --out DIR`` delete and rewrite files in DIR, so DIR must be one the
+tool owns:
 
 * **Ownership.** ``run`` writes a marker file (:data:`MARKER`, JSON with a schema) into DIR. A DIR that
   is not empty and carries no marker is refused with one line and left untouched — a photo folder
@@ -45,7 +46,7 @@ MARKER_SCHEMA = 1
 TOOL = "codex-native-matrix"
 RAW = "raw"
 LIVE = ".live"
-REPORTS = ("results.json", "junit.xml", "report.md")
+REPORTS = ("results.json", "junit.xml", "report.md", "report.html")
 _SCRATCH_PREFIX = ".reports-"
 # What a codex-matrix out dir written before the marker existed can hold.
 _LEGACY_NAMES = {*REPORTS, RAW, "results.json.tmp"}

@@ -24,23 +24,24 @@ from typing import Any
 import platformdirs
 from packaging.version import Version
 
+from harness.binaries import local
 from harness.binaries import registry as npm
 from harness.errors import UserError
 from harness.matrix.load import clip
 
 CACHE_SCHEMA = 1
 CACHE_NAME = "releases.json"
-_RELEASE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_RELEASE = re.compile(r"(\d+)\.(\d+)\.(\d+)")  # fullmatch
 #: The TypeScript CLI's date-stamped builds (0.1.2504172351 …) have a patch number this big or bigger.
 _DATE_STAMPED_PATCH = 100_000
-_LATEST = re.compile(r"^latest(?:-(\d+))?$")
+_LATEST = re.compile(r"latest(?:-(\d+))?")  # fullmatch
 RELEASE_NOTES = "https://github.com/openai/codex/releases/tag/rust-v{version}"
 COMPARE = "https://github.com/openai/codex/compare/rust-v{old}...rust-v{new}"
 
 
 def is_release(version: str) -> bool:
     """A stable release of the Rust CLI: ``X.Y.Z``, not date-stamped, not a platform build."""
-    m = _RELEASE.match(version)
+    m = _RELEASE.fullmatch(version)
     return m is not None and int(m.group(3)) < _DATE_STAMPED_PATCH
 
 
@@ -199,7 +200,7 @@ def needs_index(item: str) -> bool:
 
 
 def _endpoint(item: str, index: ReleaseIndex, flag: str) -> Release:
-    m = _LATEST.match(item)
+    m = _LATEST.fullmatch(item)
     if m:
         return index.latest(int(m.group(1) or 0), flag)
     if item.startswith("latest"):
@@ -208,8 +209,9 @@ def _endpoint(item: str, index: ReleaseIndex, flag: str) -> Release:
 
 
 def expand_items(items: Sequence[str], load: Callable[[], ReleaseIndex], flag: str = "--versions",
-                 note: Callable[[str], None] | None = None) -> list[str]:
-    """Plain versions as given; ``latest``/``latest-N``/``A..B`` expanded from the release list.
+                 note: Callable[[str], None] | None = None, cache_dir: Path | None = None) -> list[str]:
+    """Plain versions as given; ``latest``/``latest-N``/``A..B`` expanded from the release list; a build
+    from elsewhere (a path, a .tgz, ``@scope/fork@1.2.3``) imported into the build cache as its build id.
 
     A range keeps every stable release between its ends (patch releases included) except those npm
     has no Linux x64 build of, which are left out with a note. The list is loaded at most once.
@@ -218,6 +220,9 @@ def expand_items(items: Sequence[str], load: Callable[[], ReleaseIndex], flag: s
     index: ReleaseIndex | None = None
     out: list[str] = []
     for item in items:
+        if local.is_spec(item):
+            out.append(local.import_build(item, cache_dir=cache_dir).version)
+            continue
         if not needs_index(item):
             out.append(item)
             continue
@@ -240,11 +245,13 @@ def expand_items(items: Sequence[str], load: Callable[[], ReleaseIndex], flag: s
     return list(dict.fromkeys(out))
 
 
-def expand_versions_arg(text: str | None, flag: str = "--versions") -> str | None:
-    """The ``--versions`` flag with its registry items expanded (None and plain lists pass through)."""
+def expand_versions_arg(text: str | None, flag: str = "--versions", cache_dir: Path | None = None) -> str | None:
+    """The ``--versions`` flag with its registry items and local builds expanded (None and plain lists
+    pass through)."""
     if text is None:
         return None
     items = [v.strip() for v in text.split(",") if v.strip()]
-    if not any(needs_index(i) for i in items):
+    if not any(needs_index(i) or local.is_spec(i) for i in items):
         return text
-    return ",".join(expand_items(items, load_index, flag, note=lambda m: print(m, file=sys.stderr)))
+    return ",".join(expand_items(items, load_index, flag, note=lambda m: print(m, file=sys.stderr),
+                                 cache_dir=cache_dir))

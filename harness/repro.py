@@ -24,9 +24,10 @@ from typing import Any
 
 from harness import __version__, assets
 from harness.binaries import CachedBuild
-from harness.errors import UserError, read_json_file
+from harness.errors import UserError
 from harness.redact import Redactor
 from harness.results import CellResult
+from harness.safepath import join_under
 from harness.suite.protocol import CellSpec
 
 KIND = "codex-matrix-repro"
@@ -59,7 +60,11 @@ class BuildIdentity:
                    version_line=build.version_line)
 
     def check(self, build: CachedBuild) -> None:
-        """The fetched build must be the bundle's, byte for byte."""
+        """The fetched build must be the bundle's, byte for byte (and of the version the bundle's cell names,
+        which :mod:`harness.incoming.bundle` checked is this identity's version)."""
+        if (build.version, build.npm_version) != (self.version, self.npm_version or build.npm_version):
+            raise UserError(f"the fetched build is codex-cli {build.npm_version or build.version}, the bundle ran "
+                            f"{self.npm_version or self.version}: replay it with the registry the bundle came from")
         if build.integrity != self.integrity:
             raise UserError(f"npm now serves codex-cli {self.version} with integrity {build.integrity[:24]}…, the "
                             f"bundle ran {self.integrity[:24]}…: the registry or mirror changed the package; "
@@ -87,13 +92,16 @@ def harness_info() -> dict[str, str]:
 
 
 def collect_scenarios(artifacts: Path, scenarios: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """What each scenario's run left, read from the cell's artifact directory."""
+    """What each scenario's run left, read from the cell's artifact directory (a scenario is a name below
+    it, never a path of its own; symlinks are not followed)."""
     out: dict[str, dict[str, Any]] = {}
     for scenario in scenarios:
-        d = artifacts / scenario
+        d = join_under(artifacts, scenario)
         entry: dict[str, Any] = {}
         for key, name in ARTIFACTS.items():
             try:
+                if d is None or (d / name).is_symlink():
+                    raise FileNotFoundError(name)
                 text = (d / name).read_text(encoding="utf-8", errors="replace")[:MAX_TEXT]
             except OSError:
                 entry[key] = None
@@ -148,39 +156,14 @@ class Bundle:
             "outcome": self.outcome, "suite_output": self.suite_output, "scenarios": self.scenarios,
         }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Bundle:
-        return cls(cell=CellSpec.from_json(data["cell"]), build=BuildIdentity(**data["build"]),
-                   image=dict(data["image"]), timeouts=dict(data["timeouts"]), outcome=dict(data["outcome"]),
-                   scenarios=dict(data.get("scenarios") or {}), k_expr=data.get("k_expr"),
-                   argv=list(data.get("argv") or []), suite_output=str(data.get("suite_output") or ""),
-                   harness=dict(data.get("harness") or {}), host=dict(data.get("host") or {}),
-                   created=str(data.get("created") or ""))
-
     def write(self, path: Path, redactor: Redactor | None = None) -> Path:
-        """Atomically, every byte through the redactor."""
+        """Atomically, every string through the redactor before serialising (a mask must not break JSON)."""
         redactor = redactor or Redactor()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(redactor(json.dumps(self.to_json(path.name), indent=1)) + "\n", encoding="utf-8")
+        tmp.write_text(redactor.dumps(self.to_json(path.name), indent=1) + "\n", encoding="utf-8")
         tmp.replace(path)
         return path
-
-    @classmethod
-    def read(cls, path: Path) -> Bundle:
-        data = read_json_file(path, missing="pass a bundle written by `codex-matrix repro CELL`",
-                              unreadable="pass a bundle written by `codex-matrix repro CELL`")
-        if not isinstance(data, dict) or data.get("kind") != KIND:
-            raise UserError(f"{path} is not a repro bundle: pass one written by `codex-matrix repro CELL`")
-        if data.get("schema") != SCHEMA:
-            raise UserError(f"{path} is a repro bundle of schema {data.get('schema')}, this codex-matrix reads "
-                            f"schema {SCHEMA}: replay it with the codex-matrix version that wrote it "
-                            f"({(data.get('harness') or {}).get('version', '?')})")
-        try:
-            return cls.from_json(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{path} is a damaged repro bundle ({type(exc).__name__}: {exc}): write it again "
-                            "with `codex-matrix repro CELL`") from None
 
 
 def host_info(docker_version: str | None) -> dict[str, str]:

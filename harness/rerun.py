@@ -1,7 +1,7 @@
 """``run --rerun-failed``: the cells of an earlier run that missed their expectation, as a selection.
 
 Like Sonobuoy's ``--rerun-failed`` and pytest's ``--last-failed``: the earlier results.json names the
-cells (read through :func:`harness.results.read_results`, the one reader of that file); the current
+cells (read through :func:`harness.incoming.results.read_results`, the one reader of that file); the current
 matrix.yaml gives their expectations, so a rerun after fixing the matrix or the build judges by today's
 rules. The other selection flags still narrow (``--scenarios``; ``-k`` inside the containers).
 """
@@ -13,8 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.incoming.results import read_results
 from harness.matrix import Selection
-from harness.results import RunResults, read_results
+from harness.results import RunResults
 
 
 def missed_ids(results: RunResults) -> list[str]:

@@ -2,19 +2,18 @@
 
 Like tox's journal, exactly one module shapes and writes the results file, so the schema promised to
 users (``schema: 1``; keys never renamed, only added) lives in one place and every value written passes
-the redactor.
+the redactor. Reading one back is :mod:`harness.incoming.results`' job: a results.json may come from
+another machine, so it is checked field by field before anything uses it.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError, read_json_file
 from harness.redact import Redactor
 from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression, TestRecord
 
@@ -148,25 +147,14 @@ class RunResults:
                    timings=data.get("timings") or {})
 
 
-def read_results(path: Path) -> RunResults:
-    """A results.json read back; anything else is a one-line UserError naming the file."""
-    data = read_json_file(path, missing="pass the results.json of an earlier `codex-matrix run`",
-                          unreadable="pass a results.json written by `codex-matrix run`")
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("cells"), list):
-        raise UserError(f"{path} is not a results.json of schema {SCHEMA}: pass one written by `codex-matrix run`")
-    try:
-        return RunResults.from_json(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError(f"{path} is damaged ({type(exc).__name__}: {exc}): rerun `codex-matrix run`") from None
-
-
 def write_results(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> Path:
-    """Write ``results.json`` atomically; the redactor is applied to the serialised text."""
+    """Write ``results.json`` atomically; every string is masked before serialising (never the JSON text,
+    where a mask next to an escaped quote would break the file)."""
     redactor = redactor or Redactor()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(redactor(json.dumps(results.to_json(), indent=2)) + "\n", encoding="utf-8")
+    tmp.write_text(redactor.dumps(results.to_json(), indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from harness.atlas.html import render_html
 from harness.atlas.markdown import render_markdown
+from harness.atlas.rules import rule_rows
 from harness.atlas.timeline import build_timeline
+from harness.matrix.schema import MatrixConfig
 from harness.redact import Redactor
 
 __all__ = ["build_timeline", "write_timeline"]
@@ -34,13 +36,20 @@ def _write(path: Path, text: str) -> Path:
 
 
 def write_timeline(out_dir: Path, records: Iterable[Mapping[str, Any]],
-                   redactor: Redactor | None = None) -> list[Path]:
-    """Write the three timeline files (atomically, through the redactor) and return their paths."""
-    redactor = redactor or Redactor()
-    timeline = build_timeline(records)
+                   redactor: Redactor | None = None, config: MatrixConfig | None = None) -> list[Path]:
+    """Write the three timeline files (atomically) and return their paths.
+
+    The timeline is masked value by value once, before any of them is rendered: a mask applied to the
+    rendered JSON, Markdown or HTML could break the escaping around a secret, or miss one it split.
+    """
+    records = list(records)
+    built = build_timeline(records)
+    if config is not None:  # each known regression's claimed range beside the one observed
+        built["rules"] = rule_rows(config, records, built["observed"])
+    timeline = (redactor or Redactor()).value(built)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
-        _write(out_dir / "atlas.json", redactor(json.dumps(timeline, indent=1, ensure_ascii=False)) + "\n"),
-        _write(out_dir / "atlas.md", redactor(render_markdown(timeline))),
-        _write(out_dir / "atlas.html", redactor(render_html(timeline))),
+        _write(out_dir / "atlas.json", json.dumps(timeline, indent=1, ensure_ascii=False) + "\n"),
+        _write(out_dir / "atlas.md", render_markdown(timeline)),
+        _write(out_dir / "atlas.html", render_html(timeline)),
     ]

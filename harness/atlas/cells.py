@@ -1,4 +1,9 @@
-"""The atlas's compact cell set: enough to fingerprint a release and check the lane contract on it.
+"""The atlas's cell sets: ``compact`` (below) for a quick pass, ``default`` for the whole contract.
+
+``default`` is matrix.yaml's own cell set for the release (every credential setup, policy, sandbox and
+scenario, include/exclude applied), expanded exactly as ``codex-matrix run --versions V`` expands it, so
+the atlas checks what a user of that release would run. ``compact`` is enough to fingerprint a release
+and check the lane contract on it:
 
 Four credential setups (the env keys, codex's own auth.json, none) × both completion policies, each
 running five scenarios: ``ok`` (the turn; with the raw credential probe), ``tool`` and ``tool-race``
@@ -10,17 +15,26 @@ back and a build without ``--ephemeral`` to refuse, exactly as in ``codex-matrix
 
 from __future__ import annotations
 
-from harness.matrix.expand import expectation, known_regressions
+from harness.matrix.expand import expand, expectation, known_regressions
 from harness.matrix.schema import MatrixConfig
+from harness.suite.policies import POLICIES as POLICY_REGISTRY
 from harness.suite.protocol import CellSpec
 
 CREDENTIALS: tuple[str, ...] = ("codex-api-key", "openai-api-key", "auth-json", "none")
-POLICIES: tuple[str, ...] = ("ephemeral", "persistent")
+POLICIES: tuple[str, ...] = tuple(POLICY_REGISTRY)  # every policy
 SCENARIOS: tuple[str, ...] = ("ok", "tool", "tool-race", "unknown-model", "unauthorized")
 
 
-def atlas_cells(config: MatrixConfig, version: str) -> list[CellSpec]:
+#: The cell sets ``atlas --cells`` takes; the first is the default.
+CELL_SETS: tuple[str, ...] = ("compact", "default")
+
+
+def atlas_cells(config: MatrixConfig, version: str, cell_set: str = "compact") -> list[CellSpec]:
     """The cells one release runs, in a stable order, each with the matrix's expectation for it."""
+    if cell_set == "default":
+        return expand(config.model_copy(update={"versions": [version]}))
+    if cell_set != "compact":
+        raise ValueError(f"unknown cell set {cell_set!r}: use one of {', '.join(CELL_SETS)}")
     cells = []
     for credential in CREDENTIALS:
         for policy in POLICIES:

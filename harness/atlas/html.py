@@ -128,7 +128,7 @@ def _race(timeline: Mapping[str, Any]) -> str:
             tip += " — failing: " + ", ".join(row["failing_cells"])
         cells.append(f'<td class={cls} title="{escape(tip)}"></td>')
         labels.append(f'<th class=v>{_a(r["version"])}</th>')
-    return ("<h2>tool-race</h2><p class=muted>Five tool calls in one turn, each follow-up answered at once. Red: in a "
+    return ("<h2>tool-race</h2><p class=muted>A 0.3 s command, its follow-up answered at once. Red: in a "
             "cell, a tool-race test failed that passed under <code>tool</code> (the race); purple: tool turns fail "
             "there anyway; green: all passed; grey: not observed or not run (hover for counts and cells).</p>"
             "<div style='overflow-x:auto'><table class='race grid'>"
@@ -160,6 +160,23 @@ def _cost(timeline: Mapping[str, Any]) -> str:
             f"<th>phases</th></tr>{''.join(rows)}</table>")
 
 
+def _rules(timeline: Mapping[str, Any]) -> str:
+    rows = []
+    for row in timeline.get("rules") or []:
+        verdict = "yes" if row["agrees"] else "<b class=bad>NO</b>"
+        rows.append(f"<tr><td>{row['rule']}</td><td><code>{escape(str(row['versions']))}</code></td>"
+                    f"<td>{escape(', '.join(row['tests']))}</td><td>{escape(row['claimed'])}</td>"
+                    f"<td>{escape(row['observed'])}</td><td>{escape(', '.join(row['fixed_in']) or '—')}</td>"
+                    f"<td>{verdict}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>Known regressions: claimed vs observed</h2><p class=muted>Each xfail rule of matrix.yaml: the "
+            "releases it selects and those where its tests failed as it describes. A strict rule must match "
+            "exactly; a measured rate only stays inside its range.</p><table><tr><th>rule</th><th>versions</th>"
+            "<th>tests</th><th>claimed</th><th>observed</th><th>fixed in</th><th>agrees</th></tr>"
+            f"{''.join(rows)}</table>")
+
+
 def _unobserved(timeline: Mapping[str, Any]) -> str:
     items = [f"<li>{_a(r['version'])}: <b>{escape(r['status'])}</b> at {escape(str((r['error'] or {}).get('phase')))}"
              f": {escape((r['error'] or {}).get('message', ''))}</li>"
@@ -181,6 +198,6 @@ def render_html(timeline: Mapping[str, Any]) -> str:
     intro = (f"<p>{len(releases)} stable releases ({escape(span)}), {len(timeline['observed'])} observed. "
              f"Generated {escape(timeline['generated'])}. A fact <i>appeared</i> in the first observed release that "
              "shows it and <i>went away</i> in the first observed release without it.</p>")
-    body = intro + _known(timeline) + _grid(timeline) + _race(timeline) + _unobserved(timeline) + _cost(timeline) \
-        + _constant(timeline)
+    body = intro + _known(timeline) + _rules(timeline) + _grid(timeline) + _race(timeline) + _unobserved(timeline) \
+        + _cost(timeline) + _constant(timeline)
     return PAGE.substitute(title="codex release atlas", css=CSS, body=body)

@@ -37,7 +37,7 @@ KNOWN: tuple[Known, ...] = (
     Known("`exec_command` tool", "tool", "exec_command", "appeared", "0.99.0"),
     Known("helper `codex-code-mode-host` beside codex", "file", "bin/codex-code-mode-host", "appeared", "0.145.0"),
     Known("`codex-resources/` beside codex", "file", "codex-resources/bwrap", "appeared", "later than 0.130"),
-    Known("`tool-race`: a command's item.completed lost", "test", TOOL_RACE, "range", "0.117.0–0.145.0 (measuring)"),
+    Known("`tool-race`: a command's item.completed lost", "test", TOOL_RACE, "range", "0.117.0–0.145.0 (bisect)"),
 )
 
 

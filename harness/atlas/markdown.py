@@ -3,23 +3,19 @@
 Sections: the releases covered, the known transitions as found, every fact that changed (where it
 appeared and went away, each release linked to its notes), the same as a release-by-release changelog,
 the tool-race outcomes, releases that could not be installed or run, and what each release cost.
+
+Every value from the records (versions, facts, labels, statuses, error messages) is masked and then
+escaped for its place by :mod:`harness.mdtext`: a record is data, and data must not write Markdown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.atlas.known import known_rows
 from harness.atlas.releases import notes_url
-
-
-def _link(version: str | None) -> str:
-    return f"[{version}]({notes_url(version)})" if version else "—"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+from harness.mdtext import Markdown
 
 
 def _s(value: Any) -> str:
@@ -30,18 +26,31 @@ def _mb(value: Any) -> str:
     return f"{int(value) / 1e6:.0f}" if value else "—"
 
 
-def render_markdown(timeline: Mapping[str, Any]) -> str:
+def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | None = None) -> str:
+    """The atlas; ``mask`` (the redactor) is applied to each value before it is escaped."""
+    md = Markdown(mask)
+
+    def _link(version: str | None) -> str:
+        return md.link(version, notes_url(version)) if version else "—"
+
+    def _cell(value: Any) -> str:
+        return md.cell(value)
+
+    def _code(value: Any) -> str:
+        return md.code(value, in_table=True)
+
     releases = timeline["releases"]
     observed = timeline["observed"]
     by_status: dict[str, int] = {}
     for r in releases:
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
-    span = f"{releases[0]['version']} … {releases[-1]['version']}" if releases else "no releases"
+    span = f"{_cell(releases[0]['version'])} … {_cell(releases[-1]['version'])}" if releases else "no releases"
     lines = [
         "# codex release atlas",
         "",
-        f"{len(releases)} stable releases ({span}): " + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
-        + f". {len(observed)} observed. Generated {timeline['generated']}.",
+        f"{len(releases)} stable releases ({span}): "
+        + ", ".join(f"{n} {_cell(s)}" for s, n in sorted(by_status.items()))
+        + f". {len(observed)} observed. Generated {_cell(timeline['generated'])}.",
         "",
         "A fact's *appeared* release is the first observed release that shows it (after the observed "
         "release named in brackets); *went away* is the first observed release without it. Releases that "
@@ -52,40 +61,52 @@ def render_markdown(timeline: Mapping[str, Any]) -> str:
         "| transition | fact | known | found by the atlas |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {_cell(r['what'])} | `{_cell(r['fact'])}` | {r['known']} | {_cell(r['found'])} |"
-              for r in known_rows(timeline)]
+    lines += [f"| {md.ticked(r['what'], in_table=True)} | {_code(r['fact'])} | {_cell(r['known'])} "
+              f"| {_cell(r['found'])} |" for r in known_rows(timeline)]
     changing = [f for f in timeline["facts"] if not f["constant"]]
     lines += ["", f"## Facts that changed ({len(changing)})", "",
               "| kind | fact | appeared | went away |", "|---|---|---|---|"]
     for fact in changing:
         for span_ in fact["spans"]:
-            appeared = (f"{_link(span_['appeared'])} (after {span_['appeared_after']})"
-                        if span_["appeared_after"] else f"≤ {span_['appeared']}")
-            gone = (f"{_link(span_['went_away'])} (last {span_['last_seen']})" if span_["went_away"] else "—")
-            lines.append(f"| {fact['label']} | `{_cell(fact['value'])}` | {appeared} | {gone} |")
+            appeared = (f"{_link(span_['appeared'])} (after {_cell(span_['appeared_after'])})"
+                        if span_["appeared_after"] else f"≤ {_cell(span_['appeared'])}")
+            gone = (f"{_link(span_['went_away'])} (last {_cell(span_['last_seen'])})" if span_["went_away"] else "—")
+            lines.append(f"| {_cell(fact['label'])} | {_code(fact['value'])} | {appeared} | {gone} |")
     lines += ["", "## Release by release", ""]
     for change in timeline["changes"]:
-        lines.append(f"### {_link(change['version'])} (after {change['after']})")
-        lines += [f"- \\+ {item['category']}: `{_cell(item['value'])}`" for item in change["appeared"]]
-        lines += [f"- − {item['category']}: `{_cell(item['value'])}`" for item in change["went_away"]]
+        lines.append(f"### {_link(change['version'])} (after {_cell(change['after'])})")
+        lines += [f"- \\+ {_cell(item['category'])}: {md.code(item['value'])}" for item in change["appeared"]]
+        lines += [f"- − {_cell(item['category'])}: {md.code(item['value'])}" for item in change["went_away"]]
         lines.append("")
     constant = [f for f in timeline["facts"] if f["constant"]]
     counts: dict[str, int] = {}
     for fact in constant:
         counts[fact["label"]] = counts.get(fact["label"], 0) + 1
     lines += [f"## Facts present in every observed release ({len(constant)})", "",
-              ", ".join(f"{label}: {n}" for label, n in counts.items()) or "none", "",
+              ", ".join(f"{_cell(label)}: {n}" for label, n in counts.items()) or "none", "",
               "(listed in atlas.json)", ""]
-    lines += ["## tool-race", "", "5 tool calls in one turn, each follow-up answered at once. *Race* cells: a "
+    lines += ["## tool-race", "", "A 0.3 s command, its follow-up answered at once. *Race* cells: a "
               "`tool-race` test failed that passed under `tool` in the same cell.", "",
               "| release | verdicts per cell | race cells (tests) |", "|---|---|---|"]
     for row in timeline["tool_race"]:
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(row["counts"].items())) or "did not run"
         race = "; ".join(f"{k} ({', '.join(t)})" for k, t in row.get("race_tests", {}).items()) or "—"
-        lines.append(f"| {_link(row['version'])} | {verdicts} | {race} |")
+        lines.append(f"| {_link(row['version'])} | {_cell(verdicts)} | {_cell(race)} |")
+    rules = timeline.get("rules") or []
+    if rules:
+        lines += ["", "## Known regressions: claimed vs observed", "",
+                  "Each xfail rule of matrix.yaml: the releases it selects (claimed) and those where its tests "
+                  "failed as it describes (observed). A strict rule must match exactly; a measured rate only stays "
+                  "inside its range.", "",
+                  "| rule | versions | tests | claimed | observed | fixed in | agrees |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in rules:
+            lines.append(f"| {row['rule']} | {_code(row['versions'])} | {_cell(', '.join(row['tests']))} "
+                         f"| {_cell(row['claimed'])} | {_cell(row['observed'])} "
+                         f"| {_cell(', '.join(row['fixed_in']) or '—')} | {'yes' if row['agrees'] else '**NO**'} |")
     unobserved = [r for r in releases if r["status"] != "ok"]
     lines += ["", f"## Not observed ({len(unobserved)})", ""]
-    lines += [f"- {_link(r['version'])}: **{r['status']}** at {(r['error'] or {}).get('phase')}: "
+    lines += [f"- {_link(r['version'])}: **{_cell(r['status'])}** at {_cell((r['error'] or {}).get('phase'))}: "
               f"{_cell((r['error'] or {}).get('message', ''))}" for r in unobserved] or ["none"]
     cost = timeline["cost"]
     lines += ["", "## Cost per release", "",
@@ -98,12 +119,12 @@ def render_markdown(timeline: Mapping[str, Any]) -> str:
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in releases:
         t, z = r["timings"], r["sizes"]
-        reused = ", ".join(k for k, v in (r.get("reused") or {}).items() if v) or "—"
+        reused = _cell(", ".join(k for k, v in (r.get("reused") or {}).items() if v) or "—")
         lines.append(
-            f"| {_link(r['version'])} | {r['status']} | {_s(t.get('download_s'))} | {_s(t.get('unpack_s'))} | "
+            f"| {_link(r['version'])} | {_cell(r['status'])} | {_s(t.get('download_s'))} | {_s(t.get('unpack_s'))} | "
             f"{_s(t.get('image_s'))} | {_s(t.get('runs_s'))} | {_s(t.get('cleanup_s'))} | {_s(t.get('total_s'))} | "
             f"{_mb(z.get('tarball_bytes'))} | {_mb(z.get('tree_bytes'))} | {_mb(z.get('image_bytes'))} | {reused} | "
-            f"{r['cells_met']}/{r['cells']} |")
+            f"{_cell(r['cells_met'])}/{_cell(r['cells'])} |")
     tot = cost["totals_s"]
     lines.append(f"| **sum** | | {_s(tot['download_s'])} | {_s(tot['unpack_s'])} | {_s(tot['image_s'])} | "
                  f"{_s(tot['runs_s'])} | {_s(tot['cleanup_s'])} | {_s(tot['total_s'])} | | | | | |")

@@ -4,20 +4,22 @@ A line holds everything the timeline needs (the build's fingerprint, its files, 
 every contract test's outcome) and what the release cost (seconds per phase, bytes), so the timeline
 can be rebuilt from the file alone and ``--resume`` only has to read which versions it already holds.
 
-Writing is one ``write`` of a whole line to a file opened ``O_APPEND``: an interrupt lands either
-before or after it. A line torn by a crash (power loss, ``kill -9``) is cut off before the next append
-and skipped by readers, so the file stays valid JSON Lines whatever happened.
+Writing and reading go through :mod:`harness.jsonlines` (shared with ``bisect.jsonl``): one ``write``
+of a whole line to a file opened ``O_APPEND``, so an interrupt lands either before or after it; a line
+torn by a crash (power loss, ``kill -9``) is cut off before the next append and ignored by readers,
+so the file stays valid JSON Lines whatever happened. Records are checked by
+:mod:`harness.incoming.atlaslog` when read.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.atlas.cells import cell_key
+from harness.incoming.atlaslog import read_atlas_log
+from harness.jsonlines import append_line
 from harness.redact import Redactor
 from harness.results import CellResult
 from harness.suite.protocol import FACTS_FILE, Facts
@@ -75,7 +77,7 @@ def new_record(version: str, npm_version: str | None) -> dict[str, Any]:
         "cpu": {"prepare_s": None, "runs_s": None},
         "sizes": {"tarball_bytes": None, "tree_bytes": None, "image_bytes": None},
         "binary_relpath": None, "tree_files": [], "image": None,
-        "fingerprint": {}, "cells": {}, "tests": {}, "failures": {}, "recorded_at": None,
+        "fingerprint": {}, "cells": {}, "tests": {}, "failures": {}, "recorded_at": None, "cell_set": "compact",
     }
 
 
@@ -87,49 +89,21 @@ class AtlasLog:
         self.redactor = redactor or Redactor()
 
     def read(self) -> list[dict[str, Any]]:
-        """Every readable record, the last one per version winning (a rerun replaces its release)."""
+        """Every record, the last one per version winning (a rerun replaces its release).
+
+        Read through :mod:`harness.incoming.atlaslog`: a line that is not a record is a one-line error.
+        """
         by_version: dict[str, dict[str, Any]] = {}
-        try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return []
-        for raw in text.splitlines():
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and isinstance(data.get("version"), str) and data.get("schema") == SCHEMA:
-                by_version.pop(data["version"], None)
-                by_version[data["version"]] = data
+        for data in read_atlas_log(self.path):
+            by_version.pop(data["version"], None)
+            by_version[data["version"]] = data
         return list(by_version.values())
 
-    def recorded(self) -> set[str]:
-        return {r["version"] for r in self.read()}
+    def recorded(self, cell_set: str | None = None) -> set[str]:
+        """Versions recorded (with ``cell_set``, when given: a release run with another set is not done)."""
+        return {r["version"] for r in self.read() if cell_set is None or r.get("cell_set", "compact") == cell_set}
 
     def append(self, record: Mapping[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._repair_tail()
-        line = self.redactor(json.dumps(record, sort_keys=False, ensure_ascii=False)) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _repair_tail(self) -> None:
-        """Cut a torn last line (no newline) so the next record starts on a line of its own."""
-        try:
-            with self.path.open("rb+") as fh:
-                fh.seek(0, os.SEEK_END)
-                size = fh.tell()
-                if size == 0:
-                    return
-                fh.seek(size - 1)
-                if fh.read(1) == b"\n":
-                    return
-                fh.seek(0)
-                data = fh.read()
-                fh.truncate(data.rfind(b"\n") + 1)
-        except FileNotFoundError:
-            return
+        """One record as one whole line (a torn tail is repaired first: :mod:`harness.jsonlines`), masked
+        value by value so it stays JSON."""
+        append_line(self.path, self.redactor.dumps(record, ensure_ascii=False))

@@ -18,7 +18,7 @@ from packaging.version import InvalidVersion, Version
 from harness.binaries import registry as npm
 from harness.errors import UserError
 
-_STABLE = re.compile(r"^\d+\.\d+\.\d+$")
+_STABLE = re.compile(r"\d+\.\d+\.\d+")  # fullmatch
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def stable_releases(doc: dict[str, Any], registry: str, *, since: Version | None
     """Stable releases within ``[since, until]`` (both inclusive), oldest first."""
     found: list[Release] = []
     for version in doc.get("versions", {}):
-        if not _STABLE.match(version):
+        if not _STABLE.fullmatch(version):
             continue
         parsed = Version(version)
         if (since is not None and parsed < since) or (until is not None and parsed > until):

@@ -43,7 +43,7 @@ from harness.images.base import image_exists
 from harness.images.codex import version_tag
 from harness.matrix.schema import MatrixConfig
 from harness.progress import NullProgress
-from harness.run import JobRun, RunOptions, plan_jobs, run_jobs
+from harness.run import JobRun, RunOptions, options_for, plan_jobs, run_jobs
 from harness.suite.protocol import CellSpec
 
 #: Budget for one release's whole contract suite; a healthy release needs well under a minute.
@@ -63,6 +63,7 @@ class AtlasOptions:
     keep_builds: bool = False
     cache_dir: Path | None = None
     workers: int = 8  # lane runs at once in the container: runs mostly wait (startup stalls, timeouts)
+    cells: str = "compact"  # the cell set each release runs (harness.atlas.cells.CELL_SETS)
 
 
 class AtlasReporter(Protocol):
@@ -249,8 +250,8 @@ class Atlas:
         hang_s = self.config.timeouts.hang_s if legacy else max(self.config.timeouts.hang_s, MIN_HANG_S)
         timeouts = self.config.timeouts.model_copy(update={
             "container_s": min(self.config.timeouts.container_s, CONTAINER_BUDGET_S), "hang_s": hang_s})
-        return RunOptions(out_dir=self.options.out_dir, timeouts=timeouts, codex=self.config.codex, jobs=1,
-                          keep="never", workers=self.options.workers)
+        return options_for(self.config, self.options.out_dir, timeouts=timeouts, jobs=1, keep="never",
+                           workers=self.options.workers)
 
     def run_cells(self, prepared: Prepared) -> bool:
         """Run the release's cells in one container; False when interrupted (nothing to record).
@@ -262,7 +263,8 @@ class Atlas:
         record = prepared.record
         version = prepared.release.version
         assert prepared.image is not None
-        cells = atlas_cells(self.config, version)
+        cells = atlas_cells(self.config, version, self.options.cells)
+        record["cell_set"] = self.options.cells
         options = self.run_options(cells)
         meter = CpuMeter()
         t0 = time.monotonic()
@@ -323,7 +325,7 @@ class Atlas:
     def run(self, releases: Sequence[Release], *, resume: bool) -> AtlasOutcome:
         outcome = AtlasOutcome()
         t_start = time.monotonic()
-        done = self.log.recorded() if resume else set()
+        done = self.log.recorded(self.options.cells) if resume else set()
         todo = [r for r in releases if r.version not in done]
         outcome.skipped = [r.version for r in releases if r.version in done]
         jobs = max(1, self.options.jobs)

@@ -24,6 +24,7 @@ from harness.binaries import registry as npm
 from harness.binaries.download import download
 from harness.binaries.extract import extract_linux_x64, locate_binary
 from harness.binaries.tree import FileEntry, file_sha256, scan, tree_digest
+from harness.buildid import is_local
 from harness.errors import UserError, from_os_error
 from harness.progress import NullProgress, Progress
 
@@ -127,6 +128,9 @@ def _fetch(version: str, root: Path, registry: str | None, progress: Progress, v
         if found is not None:
             progress.note(f"cached codex-cli {version} is damaged ({found}); fetching it again")
             _discard_entry(root, version)
+        if is_local(version):
+            raise UserError(f"local build {version} is not in the build cache {root}{' any more' if found else ''}: "
+                            "name its path (or .tgz, or PACKAGE@VERSION) in --versions again")
         base = registry or npm.registry_url()
         base = base if base.endswith("/") else base + "/"
         ref = npm.resolve(packument if packument is not None else npm.packument(base), version, base)

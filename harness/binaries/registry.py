@@ -31,8 +31,8 @@ DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 USER_AGENT = "codex-native-matrix (urllib)"
 TIMEOUT_S = transfer.READ_TIMEOUT_S  # one silent socket read; the whole transfer has a deadline too
 # Platform builds published as versions of the same package; never a version a user asks for.
-_PLATFORM_SUFFIX = re.compile(r"-(linux|darwin|win32)-(x64|arm64)$")
-_VERSION_SHAPE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$")
+_PLATFORM_SUFFIX = re.compile(r"-(linux|darwin|win32)-(x64|arm64)\Z")
+_VERSION_SHAPE = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?")  # fullmatch: "0.117.0\n" is no version
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def check_version_shape(version: str) -> None:
     if _PLATFORM_SUFFIX.search(version):
         base = _PLATFORM_SUFFIX.sub("", version)
         raise UserError(f"{version} names a platform build, not a codex-cli version: pass {base}")
-    if not _VERSION_SHAPE.match(version):
+    if not _VERSION_SHAPE.fullmatch(version):
         raise UserError(f"{version!r} is not a codex-cli version: pass one like 0.117.0")
 
 

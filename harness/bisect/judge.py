@@ -52,13 +52,6 @@ class StepOutcome:
         data["counts"] = asdict(self.counts)
         return {"kind": "step", **data}
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StepOutcome:
-        return cls(version=str(data["version"]), verdict=data["verdict"], counts=RunCounts(**data.get("counts", {})),
-                   detail=str(data.get("detail", "")), reason=str(data.get("reason", "")),
-                   cells=dict(data.get("cells") or {}), duration_s=float(data.get("duration_s") or 0.0),
-                   container_runs=int(data.get("container_runs") or 0), resumed=True)
-
 
 def classify(results: RunResults) -> tuple[RunClass, str]:
     """Whether one run of the step's cells met, missed or could not be judged, with the first reason."""

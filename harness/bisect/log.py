@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.bisect.judge import StepOutcome
+from harness.incoming.bisectlog import read_bisect_log
+from harness.jsonlines import append_line
 
 LOG_NAME = "bisect.jsonl"
 
@@ -23,28 +25,13 @@ class BisectLog:
         self.params = params
 
     def resumable(self) -> list[StepOutcome] | None:
-        """The logged steps when the log is this bisect's (same parameters), else None."""
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except OSError:
+        """The logged steps when the log is this bisect's (same parameters), else None.
+
+        Read through :mod:`harness.incoming.bisectlog`: a damaged line is a one-line error, not a step.
+        """
+        params, steps = read_bisect_log(self.path)
+        if params is None or params != self.params:
             return None
-        records = []
-        for raw in lines:
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                continue  # a line cut short by a kill
-            if isinstance(data, dict):
-                records.append(data)
-        if not records or records[0].get("kind") != "start" or records[0].get("params") != self.params:
-            return None
-        steps = []
-        for data in records[1:]:
-            if data.get("kind") == "step":
-                try:
-                    steps.append(StepOutcome.from_json(data))
-                except (KeyError, TypeError, ValueError):
-                    continue
         return steps
 
     def start(self, header: dict[str, Any]) -> None:
@@ -53,5 +40,5 @@ class BisectLog:
         self.path.write_text(json.dumps({"kind": "start", "params": self.params, **header}) + "\n", encoding="utf-8")
 
     def append(self, record: dict[str, Any]) -> None:
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
+        """One record, on a line of its own even after a kill tore the last one (:mod:`harness.jsonlines`)."""
+        append_line(self.path, json.dumps(record))

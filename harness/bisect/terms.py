@@ -21,7 +21,7 @@ MEETS = frozenset({"good", "fixed", "holds", "works", "working", "passes", "pass
                    "supported"})
 MISSES = frozenset({"bad", "broken", "fails", "fail", "failing", "missed", "misses", "regressed", "refused",
                     "missing", "unsupported", "lost"})
-_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,30}$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,30}")  # fullmatch
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def parse_terms(text: str | None) -> Terms:
     if text is None:
         return Terms()
     words = [w.strip() for w in text.split(",")]
-    if len(words) != 2 or not all(_WORD.match(w) for w in words) or words[0].lower() == words[1].lower():
+    if len(words) != 2 or not all(_WORD.fullmatch(w) for w in words) or words[0].lower() == words[1].lower():
         raise UserError(f"--terms {text!r}: give two different words, OLD,NEW, e.g. good,bad or broken,fixed")
     old, new = words
     lo, ln = old.lower(), new.lower()

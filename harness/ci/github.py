@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness import assets
 from harness.errors import UserError
+from harness.mdtext import open_fence
 from harness.results import CellResult, RunResults
 
 WORKFLOW_IN_CHECKOUT = Path(".github") / "workflows" / "matrix.yml"
@@ -80,5 +81,8 @@ def summary_text(report_md: str) -> str:
     data = report_md.encode("utf-8")
     if len(data) <= SUMMARY_MAX:
         return report_md
-    cut = data[: SUMMARY_MAX - 200].decode("utf-8", errors="ignore")
-    return cut.rsplit("\n", 1)[0] + "\n\n… cut at GitHub's summary size: the full report.md is in the artifact\n"
+    cut = data[: SUMMARY_MAX - 200].decode("utf-8", errors="ignore").rsplit("\n", 1)[0]
+    fence = open_fence(cut)  # a cut inside a message's block would make the notice part of the block
+    if fence is not None:
+        cut += "\n" + fence
+    return cut + "\n\n… cut at GitHub's summary size: the full report.md is in the artifact\n"

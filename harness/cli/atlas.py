@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.atlas.cells import CELL_SETS
 from harness.errors import UserError
 
 DEFAULT_OUT = Path("atlas")
@@ -37,10 +38,17 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=8,
                    help="lane runs at once inside a container (default: 8: runs mostly wait, see the benchmark)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"atlas directory (default: {DEFAULT_OUT}/)")
-    p.add_argument("--resume", action="store_true", help="skip releases already recorded in atlas.jsonl")
+    p.add_argument("--cells", choices=CELL_SETS, default=CELL_SETS[0],
+                   help="cells per release: compact (8 cells, 5 scenarios: a quick pass; the default) or default "
+                        "(matrix.yaml's whole default cell set, as `run --versions V` expands it)")
+    p.add_argument("--resume", action="store_true",
+                   help="skip releases already recorded in atlas.jsonl with the same --cells")
     p.add_argument("--keep-builds", action="store_true",
                    help="keep each release's image and cached tree (default: removed once recorded)")
     p.add_argument("--cache-dir", type=Path, default=None, help="codex build cache (default: user cache dir)")
+    p.add_argument("--matrix", type=Path, default=None,
+                   help="matrix.yaml whose expectations and known regressions apply (default: ./matrix.yaml or the "
+                        "packaged one)")
     p.add_argument("--timeline-only", action="store_true",
                    help="run nothing: rebuild atlas.json/.md/.html from the existing atlas.jsonl")
     p.set_defaults(func=run)
@@ -57,43 +65,65 @@ def run(args: argparse.Namespace) -> int:
     if since is not None and until is not None and since > until:
         raise UserError(f"--since {args.since} is after --until {args.until}: swap them")
     out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a directory: pass the atlas directory (it is created if absent)")
     console = Console(stderr=True, highlight=False)
     log = AtlasLog(out / LOG_NAME)
+    from harness.matrix import load_matrix
+
+    config = load_matrix(args.matrix)
     if args.timeline_only:
         records = log.read()
         if not records:
             raise UserError(f"{log.path} holds no release: run `codex-matrix atlas` first (or pass its --out)")
-        _print_paths(console, write_timeline(out, records))
-        return 0
+        _print_paths(console, write_timeline(out, records, config=config))
+        return _rules_verdict(console, out)
+    log.read()  # a damaged atlas.jsonl is one line now, before any download, image or container
     outcome = _stream(args, since, until, console)
-    paths = write_timeline(out, log.read())
+    paths = write_timeline(out, log.read(), config=config)
     done = f"{len(outcome.recorded)} releases recorded in {outcome.duration_s:.0f} s"
     if outcome.skipped:
         done += f", {len(outcome.skipped)} already recorded (skipped)"
     console.print(done + (" — interrupted: rerun with --resume to continue" if outcome.interrupted else ""))
     _print_paths(console, paths)
-    return 130 if outcome.interrupted else 0
+    return 130 if outcome.interrupted else _rules_verdict(console, out)
+
+
+def _rules_verdict(console: Console, out: Path) -> int:
+    """1 when a known regression's claimed range disagrees with the one the atlas observed (atlas.json)."""
+    import json
+
+    from harness.atlas.rules import disagreements
+
+    rows = json.loads((out / "atlas.json").read_text(encoding="utf-8")).get("rules") or []
+    wrong = disagreements(rows)
+    for row in wrong:
+        console.print(f"atlas: xfail rule {row['rule']} ({row['versions']}) claims {row['claimed']} but the atlas "
+                      f"observed {row['observed']}" + (f", fixed in {', '.join(row['fixed_in'])}" if row['fixed_in']
+                                                        else "") + ": narrow or widen the rule in matrix.yaml")
+    return 1 if wrong else 0
 
 
 def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) -> Any:
     from harness.atlas.releases import stable_releases
     from harness.atlas.runner import Atlas, AtlasOptions, new_atlas_reporter
     from harness.binaries import registry as npm
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
     from harness.images import ensure_base_image
     from harness.matrix import load_matrix
     from harness.progress import RichProgress
 
-    config = load_matrix()
+    config = load_matrix(args.matrix)
     registry = npm.registry_url()
     doc = npm.packument(registry)
     releases = stable_releases(doc, registry, since=since, until=until)
     if not releases:
         raise UserError(f"no stable codex release between {args.since or 'the first'} and {args.until or 'the last'}"
                         ": widen --since/--until")
-    client = docker_client()
+    client = daemon()
     base_tag = ensure_base_image(client, progress=RichProgress(console))
     options = AtlasOptions(out_dir=args.out, jobs=args.jobs, keep_builds=args.keep_builds, cache_dir=args.cache_dir,
+                           cells=args.cells,
                            workers=args.workers)
     console.print(f"atlas: {len(releases)} stable releases ({releases[0].version} … {releases[-1].version}) → "
                   f"{args.out / 'atlas.jsonl'}, {args.jobs} build(s) on disk at once")

@@ -110,7 +110,7 @@ class CellMaker:
 
 @interruptible
 def run(args: argparse.Namespace) -> int:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
     if args.runs < 1 or args.jobs < 1:
         raise UserError("--runs and --jobs take a whole number of at least 1")
@@ -125,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
     versions = [r.version for r in releases]
     params = _params(args, terms, good, bad)
     console = stderr_console()
-    client = docker_client()
     log = BisectLog(args.out / LOG_NAME, params)
-    earlier = log.resumable()
+    earlier = log.resumable()  # a damaged log is a one-line error before anything runs
+    client = daemon()
     if earlier is None:
         log.start({"started": now().isoformat(), "harness_version": __version__, "releases": versions})
         earlier = []
@@ -167,7 +167,7 @@ def _step(version: str, index: ReleaseIndex, cells_for: CellMaker, args: argpars
         return StepOutcome(version, "skip", reason=f"cannot be installed: {exc}",
                            duration_s=time.monotonic() - started)
     with raw_dir() as out:
-        runs = execute(cells, images, out_dir=out, timeouts=config.timeouts, console=console, k_expr=args.k_expr,
+        runs = execute(cells, images, config=config, out_dir=out, console=console, k_expr=args.k_expr,
                        jobs=args.jobs, runs=args.runs)
     return judge_runs(version, runs, terms, duration_s=time.monotonic() - started)
 

@@ -20,9 +20,9 @@ from rich.console import Console
 
 from harness.console import ConsoleReporter
 from harness.interrupts import command_signals
-from harness.matrix import Timeouts, versions_of
+from harness.matrix import MatrixConfig, Timeouts, versions_of
 from harness.results import RunResults
-from harness.run import RunOptions
+from harness.run import options_for
 from harness.run.oneshot import run_cells
 from harness.suite.protocol import CellSpec
 
@@ -66,18 +66,21 @@ def raw_dir(keep: Path | None = None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, out_dir: Path, timeouts: Timeouts,
-            console: Console, k_expr: str | None = None, jobs: int = 1, workers: int = 4,
-            runs: int = 1) -> list[RunResults]:
-    """Run ``cells`` (``runs`` times) in containers, nothing kept; KeyboardInterrupt once they are gone."""
-    options = RunOptions(out_dir=out_dir, timeouts=timeouts, jobs=jobs, keep="never", workers=workers,
-                         k_expr=k_expr)
+def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, config: MatrixConfig, out_dir: Path,
+            console: Console, timeouts: Timeouts | None = None, k_expr: str | None = None, jobs: int = 1,
+            workers: int = 4, runs: int = 1) -> list[RunResults]:
+    """Run ``cells`` (``runs`` times) in containers, nothing kept; KeyboardInterrupt once they are gone.
+
+    ``config`` is the matrix the cells come from: its ``codex:`` settings and timeouts (unless
+    ``timeouts`` replaces them) apply as in ``codex-matrix run``."""
+    options = options_for(config, out_dir, timeouts=timeouts, jobs=jobs, keep="never", workers=workers,
+                          k_expr=k_expr)
     with ConsoleReporter(console) as reporter, command_signals():
         return run_cells(cells, images, options, reporter, runs=runs)
 
 
-def run_versions(cells: Sequence[CellSpec], *, client: Any, timeouts: Timeouts, console: Console,
+def run_versions(cells: Sequence[CellSpec], *, client: Any, config: MatrixConfig, console: Console,
                  out_dir: Path, cache_dir: Path | None = None, **kwargs: Any) -> list[RunResults]:
     """Images for the cells' builds, then :func:`execute`."""
     images = prepare_images(client, versions_of(list(cells)), console, cache_dir)
-    return execute(cells, images, out_dir=out_dir, timeouts=timeouts, console=console, **kwargs)
+    return execute(cells, images, config=config, out_dir=out_dir, console=console, **kwargs)

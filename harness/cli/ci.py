@@ -15,8 +15,8 @@ from pathlib import Path
 
 from harness.ci.github import error_annotations, summary_text, workflow_text
 from harness.errors import UserError
+from harness.incoming.results import read_results
 from harness.merge import results_path
-from harness.results import read_results
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

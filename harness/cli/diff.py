@@ -8,21 +8,23 @@ results.json files (``FILE`` when it holds one build, ``FILE:VERSION`` otherwise
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.binaries import local
 from harness.cli.cellruns import interruptible, raw_dir, run_versions, stderr_console
 from harness.diff import Side, diff_sides, render_markdown, side_of
 from harness.errors import UserError
+from harness.incoming.results import read_results
 from harness.matrix import Selection, load_matrix, parse_version, select
 from harness.matrix.load import clip
 from harness.redact import Redactor
 from harness.releases import expand_items, load_index, needs_index
-from harness.results import RunResults, read_results, write_results
+from harness.results import RunResults, write_results
+from harness.suite.policies import POLICIES
 
 DEFAULT_CREDENTIALS = "codex-api-key"
-DEFAULT_POLICIES = "ephemeral,persistent"
+DEFAULT_POLICIES = ",".join(POLICIES)
 DEFAULT_SCENARIOS = "ok,tool"
 
 
@@ -62,7 +64,7 @@ def _operand(text: str, reuse: RunResults | None) -> Operand:
     path, sep, version = text.rpartition(":")
     if sep and Path(path).is_file():
         return Operand(text, _version(version), read_results(Path(path)), str(Path(path).resolve()))
-    if Path(text).is_file() or text.endswith(".json"):
+    if text.endswith(".json"):
         results = read_results(Path(text))
         builds = list(results.builds)
         if len(builds) != 1:
@@ -76,7 +78,7 @@ def _operand(text: str, reuse: RunResults | None) -> Operand:
 
 
 def _version(text: str) -> str:
-    if needs_index(text):
+    if needs_index(text) or local.is_spec(text):
         [text] = expand_items([text], load_index, flag="diff")
     try:
         return parse_version(text.removeprefix("codex"))
@@ -101,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
                 op.results = fresh
     sides = [_side(op) for op in (a, b)]
     diff = diff_sides(*sides)
-    print(json.dumps(diff, indent=2) if args.json else render_markdown(diff), end="" if not args.json else "\n")
+    redactor = Redactor()  # the results files were masked when written; a hand-edited one may not be
+    print(redactor.dumps(diff, indent=2) if args.json else render_markdown(diff, redactor),
+          end="" if not args.json else "\n")
     return 0
 
 
@@ -112,17 +116,17 @@ def _side(op: Operand) -> Side:
 
 
 def _run(args: argparse.Namespace, versions: list[str]) -> RunResults:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
     config = load_matrix(args.matrix)
     cells = select(config, Selection(versions=",".join(versions), credentials=args.credentials,
                                      policies=args.policies, scenarios=args.scenarios))
     console = stderr_console()
-    client = docker_client()
+    client = daemon()
     console.print(f"diff: running {len(cells)} cells of {', '.join(versions)} "
                   f"({args.credentials}; {args.policies}; {args.scenarios})")
     with raw_dir(args.out / "raw" if args.out else None) as out:
-        [results] = run_versions(cells, client=client, timeouts=config.timeouts, console=console, out_dir=out,
+        [results] = run_versions(cells, client=client, config=config, console=console, out_dir=out,
                                  cache_dir=args.cache_dir, jobs=args.jobs)
     if args.out is not None:
         path = write_results(results, args.out, Redactor())

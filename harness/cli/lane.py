@@ -42,6 +42,7 @@ from harness.lane.mapper import map_stream, warning
 from harness.lane.projection import ProjectionContext, project, to_jsonl
 from harness.lane.reader import read_transcript
 from harness.lane.session import LANE_VERSION, LaneRequest, LaneResult, random_id, run_lane, utc_now
+from harness.suite.policies import DEFAULT_POLICY, POLICIES, is_ephemeral
 
 _STATUS_STYLE = {"completed": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
 
@@ -58,11 +59,12 @@ def register(subparsers: Any) -> None:
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--prompt", required=True, help="the prompt, e.g. 'Reply only with OK'")
     policy = run.add_mutually_exclusive_group()
-    policy.add_argument("--ephemeral", dest="policy", action="store_const", const="ephemeral",
-                        help="completion policy ephemeral (codex --ephemeral; needs codex 0.99+)")
-    policy.add_argument("--persistent", dest="policy", action="store_const", const="persistent",
-                        help="completion policy persistent (the default): history is read back afterwards")
-    run.set_defaults(policy="persistent")
+    for entry in POLICIES.values():  # one flag per registered policy
+        policy.add_argument(f"--{entry.name}", dest="policy", action="store_const", const=entry.name,
+                            help=f"completion policy {entry.name}"
+                                 f"{' (the default)' if entry.name == DEFAULT_POLICY else ''}: {entry.summary}"
+                                 f"{' (needs codex 0.99+)' if entry.ephemeral else ''}")
+    run.set_defaults(policy=DEFAULT_POLICY)
     run.add_argument("--cwd", type=Path, default=None, help="working directory for codex (default: current)")
     run.add_argument("--codex", metavar="PATH", default=None,
                      help="codex binary (default: $CODEX_CLI_PATH, then codex on PATH)")
@@ -84,8 +86,8 @@ def register(subparsers: Any) -> None:
     proj = sub.add_parser("project", help="project a recorded codex --json stream into transcript rows")
     proj.add_argument("events", metavar="EVENTS.jsonl", help="recorded stdout of codex exec --json; '-' = stdin")
     proj.add_argument("--stderr", type=Path, default=None, help="recorded stderr of the same run")
-    proj.add_argument("--policy", choices=("ephemeral", "persistent"), default="persistent",
-                      help="completion policy of the recorded run (default persistent)")
+    proj.add_argument("--policy", choices=tuple(POLICIES), default=DEFAULT_POLICY,
+                      help=f"completion policy of the recorded run (default {DEFAULT_POLICY})")
     proj.add_argument("--exit-code", type=int, default=0, help="exit code of the recorded run (default 0)")
     proj.add_argument("--timed-out", action="store_true", help="the recorded run was killed by a timeout")
     proj.add_argument("--codex-home", metavar="DIR", type=Path, default=None,
@@ -168,7 +170,7 @@ def _run_with_fake_api(args: argparse.Namespace, cwd: Path) -> tuple[LaneResult,
         result = run_lane(_request(args, cwd, codex_home, key, os.environ))
     finally:
         api.stop()
-        keep = result is not None and result.refused is None and (args.keep_home or args.policy == "persistent")
+        keep = result is not None and result.refused is None and (args.keep_home or not is_ephemeral(args.policy))
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
     assert result is not None  # run_lane returned: the only way past the finally without an exception
@@ -232,7 +234,7 @@ def project_command(args: argparse.Namespace) -> int:
     authority = derive_authority(mapped.events, policy=args.policy, exit_code=args.exit_code,
                                  timed_out=args.timed_out, protocol=mapped.protocol)
     events = list(mapped.events)
-    if args.codex_home and args.policy == "persistent" and authority.thread_status == "completed":
+    if args.codex_home and not is_ephemeral(args.policy) and authority.thread_status == "completed":
         hydration = hydrate(args.codex_home, authority.thread_id, final_text=authority.final_text,
                             usage=authority.usage)
         authority = replace(authority, history_completeness=hydration.completeness)

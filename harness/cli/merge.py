@@ -15,10 +15,13 @@ from rich.console import Console
 
 from harness.cli.run import add_selection_args, selection_from
 from harness.console import print_summary
+from harness.errors import from_os_error
 from harness.matrix import apply_shard, load_matrix, select
-from harness.merge import expect_cells, merge_results
+from harness.merge import check_out_dir, copy_artifacts, expect_cells, merged_results, read_inputs
+from harness.outdir import OutDir
+from harness.owner import Owner
 from harness.redact import Redactor
-from harness.report import exit_status, write_reports
+from harness.report import exit_status, report_writers
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,9 +42,17 @@ def run(args: argparse.Namespace) -> int:
     if args.expect:  # read the selection first: a mistake in it must not leave a half-written out dir
         config = load_matrix(args.matrix)
         expected = apply_shard(select(config, selection_from(args)), args.shard, config.timeouts)
-    results = merge_results(args.inputs, args.out)
-    if expected is not None:
-        expect_cells(results, expected)
-    paths = [str(p) for p in write_reports(results, args.out, Redactor())]
+    inputs = read_inputs(args.inputs)
+    in_place = check_out_dir(args.out, inputs)
+    with OutDir.claim(args.out, Owner.current("merge")) as out:
+        if not in_place:  # an input is never inside out (checked above): its files are not touched
+            out.clear_previous()
+        try:
+            results = merged_results(inputs, copy_artifacts(inputs, out.path))
+        except OSError as exc:
+            raise from_os_error(exc, f"copying artifacts into --out {out.path}") or exc from None
+        if expected is not None:
+            expect_cells(results, expected)
+        paths = [str(p) for p in out.publish_reports(report_writers(results, Redactor()))]
     print_summary(Console(), results, paths)
     return exit_status(results)

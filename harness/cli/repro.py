@@ -20,7 +20,8 @@ from rich.console import Console
 from harness.binaries import CachedBuild, fetch
 from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir, stderr_console
 from harness.errors import UserError
-from harness.matrix import Selection, Timeouts, load_matrix, select
+from harness.incoming.bundle import read_bundle
+from harness.matrix import MatrixConfig, Selection, Timeouts, load_matrix, select
 from harness.progress import RichProgress
 from harness.repro import (
     BuildIdentity,
@@ -65,13 +66,13 @@ def run(args: argparse.Namespace) -> int:
     [cell] = select(config, Selection(cells=args.cell, scenarios=args.scenario))
     if args.shell:
         return _shell(args, cell)
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
     console = stderr_console()
-    client = docker_client()
+    client = daemon()
     build = _fetch(cell.version, args.cache_dir, console)
     output = args.output or Path(f"{cell.id}.repro.json")
-    result, bundle = _run(cell, build, client, console, config.timeouts, args.k_expr, args.cache_dir)
+    result, bundle = _run(cell, build, client, console, config, config.timeouts, args.k_expr, args.cache_dir)
     bundle.argv = ["codex-matrix", *sys.argv[1:]] if sys.argv[0].endswith(("codex-matrix", "__main__.py")) else []
     path = bundle.write(output)
     print(f"{cell.id} on {build.version_line or build.version} in {bundle.image['tag']}: {describe(result)}")
@@ -84,12 +85,13 @@ def _fetch(version: str, cache_dir: Path | None, console: Console) -> CachedBuil
         return fetch(version, cache_dir=cache_dir, progress=progress)
 
 
-def _run(cell: CellSpec, build: CachedBuild, client: Any, console: Console, timeouts: Timeouts, k_expr: str | None,
-         cache_dir: Path | None) -> tuple[CellResult, Bundle]:
+def _run(cell: CellSpec, build: CachedBuild, client: Any, console: Console, config: MatrixConfig,
+         timeouts: Timeouts, k_expr: str | None, cache_dir: Path | None) -> tuple[CellResult, Bundle]:
     images = prepare_images(client, [cell.version], console, cache_dir)
     tag = images[cell.version]
     with raw_dir() as out:
-        [results] = execute([cell], images, out_dir=out, timeouts=timeouts, console=console, k_expr=k_expr)
+        [results] = execute([cell], images, config=config, out_dir=out, timeouts=timeouts, console=console,
+                            k_expr=k_expr)
         [result] = results.cells
         job_dir = out / "raw" / cell.version
         try:
@@ -106,21 +108,23 @@ def _run(cell: CellSpec, build: CachedBuild, client: Any, console: Console, time
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
 
-    bundle = Bundle.read(args.bundle)
+    bundle = read_bundle(args.bundle)  # checked whole, the build bound to the cell, before anything runs
+    # the bundle keeps its own timeouts; codex's provider settings come from the matrix, as in every command
+    config = load_matrix(args.matrix)
     console = stderr_console()
     here = harness_info()
     if here != bundle.harness:
         console.print(f"note: the bundle was written by codex-matrix {bundle.harness.get('version')} (code "
                       f"{bundle.harness.get('digest')}); this is {here['version']} (code {here['digest']}): "
                       "the checks may differ")
-    client = docker_client()
-    build = _fetch(bundle.build.version, args.cache_dir, console)
+    client = daemon()
+    build = _fetch(bundle.cell.version, args.cache_dir, console)
     bundle.build.check(build)
     console.print(f"{bundle.build.npm_version or build.version}: integrity and binary sha256 match the bundle")
     timeouts = Timeouts(**bundle.timeouts)
-    result, again = _run(bundle.cell, build, client, console, timeouts, bundle.k_expr, args.cache_dir)
+    result, again = _run(bundle.cell, build, client, console, config, timeouts, bundle.k_expr, args.cache_dir)
     if again.image["tag"] != bundle.image.get("tag"):
         console.print(f"note: image {again.image['tag']} (the bundle ran {bundle.image.get('tag')}): the image "
                       "recipe or base differs")
@@ -139,11 +143,11 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _shell(args: argparse.Namespace, cell: CellSpec) -> int:
-    from harness.docker_env import docker_client
+    from harness.cli.common import daemon
     from harness.run.shell import open_shell
 
     console = stderr_console()
-    client = docker_client()
+    client = daemon()
     images = prepare_images(client, [cell.version], console, args.cache_dir)
     scenario = cell.scenarios[0]
     if len(cell.scenarios) > 1:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from harness.cli.common import key_from_env
 from harness.lane.backends import BACKENDS, BackendDecision, resolve_backend
+from harness.suite.policies import DEFAULT_POLICY, POLICIES
 
 _STATE_STYLE = {
     "ready": "green",
@@ -35,8 +36,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--backend", choices=BACKENDS, default="codex-native",
                         help="requested backend (default: codex-native)")
-    parser.add_argument("--policy", choices=("ephemeral", "persistent"), default="persistent",
-                        help="completion policy the run would use (default: persistent)")
+    parser.add_argument("--policy", choices=tuple(POLICIES), default=DEFAULT_POLICY,
+                        help=f"completion policy the run would use (default: {DEFAULT_POLICY})")
     parser.add_argument("--codex", metavar="PATH", default=None,
                         help="codex binary to use (default: $CODEX_CLI_PATH, then codex on PATH)")
     parser.add_argument("--codex-home", metavar="DIR", type=Path, default=None,

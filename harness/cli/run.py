@@ -14,13 +14,14 @@ from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
 from harness.interrupts import StopRequests
 from harness.matrix import Selection, apply_shard, load_matrix, select, versions_of
+from harness.matrix.schema import AXIS_VALUES
 from harness.outdir import OutDir
 from harness.redact import Redactor
 from harness.releases import expand_versions_arg
-from harness.report import write_junit, write_markdown
+from harness.report import report_writers
 from harness.rerun import rerun_selection
-from harness.results import RunResults, write_results
-from harness.run import RunOptions, plan_jobs, run_jobs
+from harness.results import RunResults
+from harness.run import options_for, plan_jobs, run_jobs
 from harness.run.plan import default_jobs
 
 
@@ -31,11 +32,12 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
                              "else the default matrix this installation ships)")
     parser.add_argument("--versions", help="comma-separated builds, e.g. 0.117.0,0.169.0 (any npm version), "
                         "latest, latest-N (N releases back) or OLD..NEW (the stable releases between, inclusive)")
-    parser.add_argument("--credentials", help="comma-separated credential setups")
-    parser.add_argument("--policies", help="comma-separated completion policies (ephemeral, persistent)")
-    parser.add_argument("--scenarios", help="comma-separated fake-API scenarios")
-    parser.add_argument("--sandboxes", help="comma-separated codex sandbox modes (read-only, workspace-write, "
-                        "danger-full-access; default: matrix.yaml's, danger-full-access)")
+    for flag, axis, what in (("--credentials", "credentials", "credential setups"),
+                             ("--policies", "policies", "completion policies"),
+                             ("--sandboxes", "sandboxes", "codex sandbox modes"),
+                             ("--scenarios", "scenarios", "fake-API scenarios")):
+        parser.add_argument(flag, help=f"comma-separated {what}, any of {', '.join(AXIS_VALUES[axis])} "
+                                       "(default: matrix.yaml's)")
     parser.add_argument("--cells", metavar="ID,…",
                         help="exact cell ids, as results.json, report.md and junit.xml print them")
     parser.add_argument("--shard", metavar="K/N", help="only shard K of N of the selection (one CI job each; "
@@ -43,7 +45,8 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def selection_from(args: argparse.Namespace) -> Selection:
-    return Selection(versions=expand_versions_arg(args.versions), credentials=args.credentials, policies=args.policies,
+    return Selection(versions=expand_versions_arg(args.versions, cache_dir=getattr(args, "cache_dir", None)),
+                     credentials=args.credentials, policies=args.policies,
                      scenarios=args.scenarios, cells=args.cells, sandboxes=args.sandboxes)
 
 
@@ -93,9 +96,8 @@ def run(args: argparse.Namespace) -> int:
         images_started = time.monotonic()
         images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
         images_s = time.monotonic() - images_started
-        options = RunOptions(out_dir=out.path, timeouts=config.timeouts, codex=config.codex,
-                             jobs=args.jobs or default_jobs(),
-                             keep=args.keep, isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
+        options = options_for(config, out.path, jobs=args.jobs or default_jobs(), keep=args.keep,
+                              isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
         jobs = plan_jobs(cells, images, options)
         # from here on Ctrl-C/SIGTERM only ask to stop: containers go, the reports are always written
         with StopRequests(note=_say_stopping) as stop:
@@ -112,16 +114,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _publish(out: OutDir, results: RunResults) -> list[Path]:
     """Write the reports into place (whole or not at all), then show the grid and where they are."""
-    from harness.report.html import write_html
-
-    redactor = Redactor()
     try:
-        paths = out.publish_reports([
-            lambda d: write_results(results, d, redactor),
-            lambda d: write_junit(results, d, redactor),
-            lambda d: write_markdown(results, d, redactor),
-            lambda d: write_html(results, d, redactor),
-        ])
+        paths = out.publish_reports(report_writers(results, Redactor()))
     except UserError:
         print_summary(Console(), results, [])  # the verdict is not lost with the files
         raise

@@ -17,6 +17,8 @@ shape changed across releases (and with model metadata), so the fake reads the r
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -214,6 +216,9 @@ class Scenario:
     ``refuses``: every request is answered 401, whatever the credential.
     ``variant``: how the harness launches codex in this world (None: plainly, found on PATH); the
     contract suite's :mod:`harness.suite.variants` implements each name.
+    ``turn_within_s``: the world holds only when codex ended the turn this soon after the command ended
+    (the journal's ``command_ended_at``; the harness sees the turn end on stdout): a run on a machine
+    too loaded for that is staged again.
     """
 
     name: str
@@ -224,6 +229,21 @@ class Scenario:
     model: str | None = None
     refuses: bool = False
     variant: str | None = None
+    turn_within_s: float | None = None
+
+    def turn_after_command_s(self, journal: Sequence[Mapping[str, Any]], turn_ended_at: float | None) -> float | None:
+        """Seconds from the last command's end to the turn's end (None: no command ended, or no turn end)."""
+        ended = [e["command_ended_at"] for e in journal if isinstance(e.get("command_ended_at"), int | float)]
+        if not ended or turn_ended_at is None:
+            return None
+        return round(turn_ended_at - float(max(ended)), 3)
+
+    def world_held(self, journal: Sequence[Mapping[str, Any]], turn_ended_at: float | None) -> bool:
+        """False when codex ended the turn later than the scenario's world allows (see ``turn_within_s``)."""
+        if self.turn_within_s is None:
+            return True
+        gap = self.turn_after_command_s(journal, turn_ended_at)
+        return gap is None or gap <= self.turn_within_s
 
     @property
     def succeeds(self) -> bool:
@@ -237,9 +257,37 @@ def _ok(ex: Exchange) -> None:
 #: Longest the ``tool`` scenario holds the follow-up answer waiting for codex to print the command's
 #: completion (the harness releases it as soon as the line appears on codex's stdout).
 TOOL_RELEASE_CAP_S = 5.0
-#: Tool calls the ``tool-race`` scenario makes in one turn, each follow-up answered at once: every call
-#: is one more chance for the 0.117–0.145 race (the command's item.completed lost) to show.
-RACE_CALLS = 5
+
+#: How long codex's unified exec (``exec_command``, 0.99+) waits for a command to exit before it
+#: leaves the exit to a background watcher (``EARLY_EXIT_GRACE_PERIOD`` = 150 ms in codex's source).
+#: A command that exits within it gets its ``item.completed`` printed at once; a longer one gets it
+#: from the watcher, which 0.117.0–0.145.0 drop when the model's next answer ends the turn first.
+#: Measured (``tests/benchmarks/race_threshold.py``: host, empty ``HOME``, one codex at a time, the
+#: follow-up answered at once), 0.130.0 at load 3-4: ``sleep 0.05``–``sleep 0.14`` lost 0 of 38 runs,
+#: ``sleep 0.15``–``sleep 0.3`` lost 24 of 24; 0.117.0 and 0.145.0 at load 4-5: ``sleep 0.14`` lost 1
+#: and 3 of 10 (right at the grace, load decides), ``sleep 0.15`` and ``0.3`` lost 10 of 10 each;
+#: 0.99.0, 0.116.0, 0.146.0, 0.160.0, 0.169.0 lost none of 60 each. Answering the follow-up 0.1 s
+#: later (or holding it until the completion is printed, as ``tool`` does) saved it on every build.
+COMPLETION_GRACE_S = 0.15
+#: Duration of the slow commands (``tool``, ``tool-race``): twice the grace, so the command crosses it
+#: on every run whatever the machine's load (load only lengthens a command), and as long as a real
+#: command takes (a login shell reading a profile took 0.11 s here; ``git status``, a build, far more).
+SLOW_COMMAND_S = 0.3
+#: What the slow commands run: wait, then print the marker the contract tests look for and the moment
+#: the command ended (bash's ``$EPOCHREALTIME``), so the fake knows how late its answer came.
+SLOW_SCRIPT = f"sleep {SLOW_COMMAND_S}; echo {TOOL_MARKER} $EPOCHREALTIME"
+#: After a command exits, codex's unified exec drains its output for ``TRAILING_OUTPUT_GRACE`` = 100 ms
+#: before it prints the completion; 0.117–0.145 lose it when the turn ends first. The race is staged
+#: only when the turn ended within this many seconds of the command's end (the fake answers at once;
+#: a quiet machine ends the turn 10-40 ms after the command). On a machine so loaded that codex needs
+#: longer to send the follow-up and read the answer, the completion may be printed: measured at load
+#: 28 on 2 cores, 2 of 48 runs printed it although the fake answered within 25 ms of the command's end.
+AT_ONCE_S = 0.08
+_ENDED = re.compile(re.escape(TOOL_MARKER) + r" (\d{9,11}\.\d+)")
+#: Tool calls the ``tool-race`` scenario makes in one turn: one, since a slow command answered at
+#: once loses its completion on every run of an affected build (a race of the command's duration,
+#: not of machine load).
+RACE_CALLS = 1
 
 
 def tool_outputs(body: Mapping[str, Any]) -> int:
@@ -251,9 +299,25 @@ def tool_outputs(body: Mapping[str, Any]) -> int:
     return sum(1 for item in items if isinstance(item, dict) and item.get("type") in _TOOL_OUTPUT_TYPES)
 
 
-#: What the ``write-file`` scenario's command writes into the run's working directory.
+#: What the ``write-file`` scenario's command writes into the run's working directory: a quick command
+#: (a few ms, far below :data:`COMPLETION_GRACE_S`), so the matrix has the fast side of the grace too.
 WRITE_FILE = "matrix-write.txt"
 WRITE_SCRIPT = f"echo {TOOL_MARKER} > {WRITE_FILE}"
+
+
+def command_ended_at(body: Mapping[str, Any]) -> float | None:
+    """When the newest command in the request's tool outputs ended (epoch seconds it printed), if it did."""
+    ended = _ENDED.findall(json.dumps(body.get("input")))
+    return float(ended[-1]) if ended else None
+
+
+def _note_lag(ex: Exchange) -> None:
+    """Journal when the command ended (``command_ended_at``) and how long after it this answer leaves
+    (``answer_lag_s``)."""
+    ended = command_ended_at(ex.body)
+    if ended is not None:
+        ex.entry["command_ended_at"] = ended
+        ex.entry["answer_lag_s"] = round(time.time() - ended, 3)
 
 
 def _call_or_reply(ex: Exchange, calls: int, script: str | None = None) -> None:
@@ -262,6 +326,7 @@ def _call_or_reply(ex: Exchange, calls: int, script: str | None = None) -> None:
     if shape is not None and script is not None:
         shape = shape.running(script)
     if shape is None:
+        _note_lag(ex)
         item = ex.message()
     else:
         ex.entry["tool_called"] = shape.name
@@ -270,13 +335,13 @@ def _call_or_reply(ex: Exchange, calls: int, script: str | None = None) -> None:
 
 
 def _tool(ex: Exchange) -> None:
-    """First request: call the declared shell tool. The follow-up (it carries the output) is answered
-    only once codex has printed the command's completion (or after TOOL_RELEASE_CAP_S), because
-    0.117–0.145 lose that event when the answer arrives first: a race of the fake's timing, which
-    ``tool-race`` measures on purpose."""
+    """First request: call the declared shell tool with the slow command (:data:`SLOW_SCRIPT`). The
+    follow-up (it carries the output) is answered only once codex has printed the command's completion
+    (or after TOOL_RELEASE_CAP_S), as a real model's latency lets it: 0.117–0.145 lose that event when
+    the answer of a slow command arrives first, which ``tool-race`` tests on purpose."""
     if ex.entry["has_tool_output"]:
         ex.entry["held_s"] = ex.wait_released(TOOL_RELEASE_CAP_S)
-    _call_or_reply(ex, 1)
+    _call_or_reply(ex, 1, SLOW_SCRIPT)
 
 
 def _write_file(ex: Exchange) -> None:
@@ -288,8 +353,9 @@ def _write_file(ex: Exchange) -> None:
 
 
 def _tool_race(ex: Exchange) -> None:
-    """RACE_CALLS tool calls in one turn, every follow-up answered at once."""
-    _call_or_reply(ex, RACE_CALLS)
+    """The slow command (:data:`SLOW_SCRIPT`, past codex's exit grace), its follow-up answered at once:
+    0.117.0–0.145.0 never print its completion (see :data:`COMPLETION_GRACE_S`)."""
+    _call_or_reply(ex, RACE_CALLS, SLOW_SCRIPT)
 
 
 def _flaky_stream(ex: Exchange) -> None:
@@ -373,11 +439,13 @@ def _tool_timeout(ex: Exchange) -> None:
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("ok", _ok, COMPLETED, "one assistant message, then response.completed with usage"),
-    Scenario("tool", _tool, COMPLETED, "the model calls the declared shell tool, then replies"),
+    Scenario("tool", _tool, COMPLETED,
+             f"the model runs `{SLOW_SCRIPT}` through the declared shell tool; the reply waits for its completion"),
     Scenario("write-file", _write_file, COMPLETED,
              f"the model runs `{WRITE_SCRIPT}` through the declared shell tool, then replies"),
     Scenario("tool-race", _tool_race, COMPLETED,
-             f"{RACE_CALLS} shell tool calls in one turn, each follow-up answered at once"),
+             f"the model runs `{SLOW_SCRIPT}` through the declared shell tool and replies at once",
+             turn_within_s=AT_ONCE_S),
     Scenario("unknown-model", _ok, COMPLETED, "an ok turn with a model slug no build knows",
              model=UNKNOWN_SLUG),
     Scenario("flaky-stream", _flaky_stream, COMPLETED,

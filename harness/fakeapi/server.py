@@ -28,10 +28,12 @@ from urllib.parse import urlsplit
 from harness.fakeapi import chatgpt
 from harness.fakeapi import scenarios as sc
 from harness.fakeapi.journal import Journal, bearer_key, classify, key_fingerprint, utc_now
+from harness.fakeapi.realhosts import HOSTS as REAL_HOSTS
+from harness.fakeapi.realhosts import VIA_HEADER, RealHosts
 from harness.fakeapi.sent import error_message, sent_summary, tool_results
 
 _ROUTE = re.compile(r"^/s/(?P<scenario>[^/]+)/(?P<tag>[^/]+)(?P<rest>/.*)?$")
-_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # fullmatch
 _MAX_BODY = 64 * 1024 * 1024  # codex bodies are ~25-50 KB; this only stops a runaway client
 _POLL_S = 0.05
 
@@ -150,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {}
         body: Mapping[str, Any] = payload if isinstance(payload, dict) else {}
         path = urlsplit(self.path).path
-        match = _ROUTE.match(path)
+        match = _ROUTE.fullmatch(path)
         scenario = match["scenario"] if match else None
         key = bearer_key(self.headers.get("Authorization"))
         credential = classify(key, state.valid_keys)
@@ -200,12 +202,12 @@ class _Handler(BaseHTTPRequestHandler):
         with ``call`` naming them. True when answered here."""
         state = self.server.state
         if rest == "/v1/models" and self.command == "GET":
-            self.entry["call"] = "GET models"
+            self.entry["call"] = "GET models" + self._via()
             self.send_json(200, json.dumps({"models": state.models}).encode())
             return True
         if rest.startswith("/backend-api/"):
             path = rest.removeprefix("/backend-api/").split("?")[0]
-            self.entry["call"] = f"{self.command} backend-api/{path}"
+            self.entry["call"] = f"{self.command} backend-api/{path}" + self._via()
             answer = chatgpt.BACKEND_ANSWERS.get(path)
             if answer is None:
                 self.send_json(404, sc.NOT_FOUND_BODY)
@@ -213,7 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_json(200, json.dumps(answer).encode())
             return True
         if rest == "/oauth/token" and self.command == "POST":
-            self.entry["call"] = "POST oauth/token"
+            # a build that cannot be pointed here refreshed at auth.openai.com, which routed it (authhost)
+            self.entry["call"] = "POST oauth/token" + self._via()
             tokens = chatgpt.make_tokens()
             with state.lock:
                 state.valid_keys = state.valid_keys | {tokens["access_token"]}
@@ -222,6 +225,11 @@ class _Handler(BaseHTTPRequestHandler):
                            .encode())
             return True
         return False
+
+    def _via(self) -> str:
+        """`` via <host>`` when a real host's stand-in handed this call on (harness.fakeapi.realhosts)."""
+        via = self.headers.get(VIA_HEADER)
+        return f" via {via}" if via in REAL_HOSTS else ""
 
     # -- what a scenario uses (scenarios.Exchange) ---------------------------------------------------
 
@@ -313,6 +321,7 @@ class FakeResponsesAPI:
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._real_hosts: RealHosts | None = None
 
     def __repr__(self) -> str:  # never the keys themselves
         where = self.base_url if self._server is not None else "not started"
@@ -331,7 +340,21 @@ class FakeResponsesAPI:
         self._thread.start()
         return self
 
+    def serve_real_hosts(self, port: int = 443) -> str | None:
+        """Answer ``https://auth.openai.com`` and ``https://chatgpt.com`` too (:mod:`harness.fakeapi.realhosts`);
+        None, or why not."""
+        if self._real_hosts is None:
+            self._real_hosts = RealHosts(port).start()
+        return self._real_hosts.problem
+
+    def route_token(self, token: str, api_root: str) -> None:
+        """A call to a real host carrying ``token`` goes to the fake API at ``api_root``."""
+        if self._real_hosts is not None:
+            self._real_hosts.route(token, api_root)
+
     def stop(self) -> None:
+        if self._real_hosts is not None:
+            self._real_hosts.stop()
         """Return promptly: wake hanging handlers, stop accepting, close the listening socket."""
         self._state.stopping.set()
         server, thread = self._server, self._thread
@@ -363,7 +386,7 @@ class FakeResponsesAPI:
         """The ``base_url`` for codex's provider config: codex appends ``/responses``."""
         if scenario not in sc.SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}: pick one of {', '.join(sc.SCENARIOS)}")
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise ValueError(f"invalid tag {tag!r}: use 1-128 chars of [A-Za-z0-9._-], starting alphanumeric")
         return f"{self.base_url}/s/{scenario}/{tag}/v1"
 

@@ -84,7 +84,8 @@ def ensure_version_image(client: Any, build: CachedBuild, *, progress: Progress 
             progress.start(f"build {tag}")
             image_id = dockerbuild.build(
                 client, context=context, tag=tag, labels={}, progress=progress,
-                buildargs={"BASE": base_tag, "VERSION": build.version, "BINARY_RELPATH": build.binary_relpath},
+                buildargs={"BASE": base_tag, "VERSION": build.version, "BINARY_RELPATH": build.binary_relpath,
+                           "VERSION_LINE": build.version_line or f"codex-cli {build.version}"},
                 network_mode="none", context_sent=lambda: _sent(context, context_sent),
             )
             progress.done(image_id[:19])

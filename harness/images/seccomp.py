@@ -18,11 +18,10 @@ from typing import Any
 
 from harness.assets import containers_dir
 from harness.errors import UserError
+from harness.suite.sandboxes import SANDBOXED
 
 DEBIAN_DEFAULT = Path("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json")
 BASE_ENV = "CODEX_MATRIX_SECCOMP_BASE"
-#: Sandbox modes that run codex's own sandbox and so need the profile.
-SANDBOXED = frozenset({"read-only", "workspace-write"})
 
 
 def base_profile_path() -> Path:

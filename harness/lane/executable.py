@@ -58,7 +58,7 @@ def parse_version_line(output: str) -> tuple[str | None, str | None]:
     """First ``codex-cli X.Y.Z`` line of ``--version`` output → (line, version); (None, None) if absent."""
     for raw in output.splitlines():
         line = raw.strip()
-        match = _VERSION_LINE.match(line)
+        match = _VERSION_LINE.fullmatch(line)
         if match is not None:
             return line, match["version"]
     return None, None

@@ -33,7 +33,7 @@ from harness.lane.events import Usage
 from harness.lane.mapper import usage_fields
 
 #: Thread ids are UUIDs; anything else must not reach a glob pattern.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")  # fullmatch
 _TEXT_CLIP = 200
 
 
@@ -57,7 +57,7 @@ class RolloutFacts:
 
 def find_rollout(codex_home: Path, thread_id: str) -> Path | None:
     """The newest ``sessions/**/rollout-*<thread_id>*.jsonl`` (names start with a timestamp)."""
-    if not _SAFE_ID.match(thread_id):
+    if not _SAFE_ID.fullmatch(thread_id):
         return None
     matches = sorted((Path(codex_home) / "sessions").glob(f"**/rollout-*{thread_id}*.jsonl"))
     return matches[-1] if matches else None

@@ -214,11 +214,20 @@ def usage_fields(raw: Any) -> dict[str, int] | None:
     return fields
 
 
+#: The warning origin of a tool codex started and never reported finished (see :func:`unreported_tools`).
+UNREPORTED_ORIGIN = "tool-completion-missing"
+#: What the projection answers such a tool with: the outcome is unknown, and why.
+UNREPORTED_RESULT = ("outcome unknown: codex printed item.started for this {kind} but never its "
+                     "item.completed, although the turn ended ({turn})")
+
+
 class _ItemMapper:
     """Item events → normalized events; remembers started tools so a completion always has a start."""
 
     def __init__(self) -> None:
         self.started: set[str] = set()
+        self.completed: set[str] = set()
+        self.commands: dict[str, tuple[str, str]] = {}  # item id → (kind, command) of every started tool
 
     def map(self, event_type: str, obj: dict[str, Any]) -> list[NormalizedEvent]:
         item = obj.get("item")
@@ -249,10 +258,12 @@ class _ItemMapper:
         events: list[NormalizedEvent] = []
         if item_id not in self.started:
             self.started.add(item_id)
+            self.commands[item_id] = (kind, command)
             events.append(NormalizedEvent(
                 "tool_started", {"item_id": item_id, "kind": kind, "command": command, "input": tool_input}
             ))
         if event_type == "item.completed":
+            self.completed.add(item_id)
             events.append(NormalizedEvent("tool_completed", {
                 "item_id": item_id, "kind": kind, "command": command, "output": _tool_output(kind, item),
                 "exit_code": _int_or_none(item.get("exit_code")), "status": _text(item.get("status")) or None,
@@ -420,6 +431,27 @@ class _LegacyMapper:
 # -- entry point -----------------------------------------------------------------------------------
 
 
+def unreported_tools(items: _ItemMapper, turn_end: str | None) -> list[NormalizedEvent]:
+    """A process warning per tool codex started and never reported finished in a turn that ended.
+
+    0.117.0–0.145.0 drop a slow command's ``item.completed`` when the model's answer ends the turn
+    first: the command ran (its output reached the model), but the stream never says how it ended.
+    A reader must not take the silence for success, nor lose the call: the warning says which event
+    is missing, and the projection answers the ``tool_use`` with an error ``tool_result`` that says
+    the outcome is unknown. A run cut short (no turn end) is the timeout's story, not this one.
+    """
+    if turn_end is None:
+        return []
+    events = []
+    for item_id, (kind, command) in items.commands.items():
+        if item_id not in items.completed:
+            event = warning(f"codex never reported the end of {kind} {item_id} ({command}): no item.completed "
+                            f"before {turn_end}; its outcome is unknown", origin=UNREPORTED_ORIGIN)
+            event.data.update(item_id=item_id, tool_result=UNREPORTED_RESULT.format(kind=kind, turn=turn_end))
+            events.append(event)
+    return events
+
+
 def stderr_warnings(stderr: bytes) -> list[NormalizedEvent]:
     """Every non-blank stderr line as a warning; the ephemeral backfill line is a history warning."""
     events = []
@@ -443,6 +475,7 @@ def map_stream(stdout: bytes, stderr: bytes = b"") -> MappedStream:
     if protocol == "legacy":
         events.append(warning(LEGACY_NOTICE, origin="lane"))
     items, legacy = _ItemMapper(), _LegacyMapper()
+    turn_end: str | None = None
     for obj, problem in parsed:
         if problem is not None:
             events.append(problem)
@@ -452,6 +485,9 @@ def map_stream(stdout: bytes, stderr: bytes = b"") -> MappedStream:
             events.extend(legacy.map(obj))
         else:
             events.extend(_map_modern(obj, items, legacy_draft))
+            if obj.get("type") in ("turn.completed", "turn.failed"):
+                turn_end = str(obj["type"])
+    events.extend(unreported_tools(items, turn_end))
     events = supersede_retried(events)
     events.extend(stderr_warnings(stderr))
     return MappedStream(events=tuple(events), protocol=protocol)

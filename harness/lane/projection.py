@@ -32,7 +32,7 @@ Deterministic: the only sources of variation are the injected ``clock`` (one cal
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from typing import Any
 from harness.lane.authority import Authority
 from harness.lane.events import NormalizedEvent, Policy, Usage
 from harness.lane.executable import Executable
+from harness.lane.mapper import UNREPORTED_ORIGIN
 from harness.lane.retries import live
 
 STATUS_SUBTYPE = "codex_native_thread_status"
@@ -184,9 +185,14 @@ class _Tools:
         is_error = (status not in (None, "completed")) or (isinstance(exit_code, int) and exit_code != 0)
         self._answer(item_id, str(data.get("output", "")), is_error)
 
-    def close_all(self, status: str) -> None:
+    def close_all(self, status: str, unreported: Mapping[str, str]) -> None:
+        """Answer every tool still open: one codex reported missing (``unreported``: item id → the
+        mapper's text) says its outcome is unknown; any other did not complete before the thread ended."""
         for item_id in list(self.open):
-            self._answer(item_id, f"no result: the tool call did not complete (thread {status})", True)
+            if item_id in unreported:
+                self._answer(item_id, unreported[item_id], True)
+            else:
+                self._answer(item_id, f"no result: the tool call did not complete (thread {status})", True)
 
     def _answer(self, item_id: str, output: str, is_error: bool) -> None:
         tool_use_id = self.open.pop(item_id)
@@ -212,8 +218,15 @@ def _warning_rows(writer: _Writer, events: Sequence[NormalizedEvent]) -> None:
                           codexNativeRawEvent={"type": raw_type, "payload": event.data.get("payload")})
 
 
+def _unreported(events: Sequence[NormalizedEvent]) -> dict[str, str]:
+    """item id → the tool_result text of each tool codex started and never reported finished."""
+    return {str(e.data["item_id"]): str(e.data.get("tool_result", "")) for e in events
+            if e.kind == "warning" and e.data.get("origin") == UNREPORTED_ORIGIN and "item_id" in e.data}
+
+
 def _assistant_rows(writer: _Writer, events: Sequence[NormalizedEvent], authority: Authority) -> None:
     tools = _Tools(writer)
+    unreported = _unreported(events)
     last_text: dict[str, Any] | None = None
     for event in live(events):
         if event.kind == "assistant_text":
@@ -225,7 +238,7 @@ def _assistant_rows(writer: _Writer, events: Sequence[NormalizedEvent], authorit
             tools.use(event.data)
         elif event.kind == "tool_completed":
             tools.result(event.data)
-    tools.close_all(authority.thread_status)
+    tools.close_all(authority.thread_status, unreported)
     assistants = [r for r in writer.rows if r["type"] == "assistant"]
     if assistants:
         assistants[-1]["message"]["usage"] = anthropic_usage(authority.usage)

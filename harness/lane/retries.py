@@ -3,7 +3,8 @@
 When a response stream breaks after the model's message arrived, codex retries the request and the
 new attempt streams the message again (a new ``agent_message`` item; the same legacy ``msg`` id on
 ≤0.42), with a retry notice in between: a top-level ``error`` event ``Reconnecting... 1/5 (…)``
-(0.60+), ``stream error: …; retrying 1/5 in 200ms…`` (0.44–0.5x), or a legacy ``background_event`` of
+(0.57+), ``Re-connecting... 1/5`` (0.47–0.55, found by running the default cells on builds between the
+default eight), ``stream error: …; retrying 1/5 in 200ms…`` (0.44–0.45), or a legacy ``background_event`` of
 the same text (measured on 0.20.0–0.169.0). A reader of the transcript must see the answer once, so the
 assistant text and reasoning of an attempt that a retry notice ended are marked ``superseded`` (the
 projection leaves them out; the notice's warning keeps their text for forensics). Usage needs no such
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from harness.lane.events import NormalizedEvent
 
 #: Retry notices as codex prints them (top-level ``error`` events, legacy ``background_event``s).
-RETRY_NOTICE = re.compile(r"^Reconnecting\.\.\.|\bretrying \d+/\d+")
+RETRY_NOTICE = re.compile(r"^Re-?connecting\.\.\.|\bretrying \d+/\d+")
 _ATTEMPT_START = frozenset({"turn_started", "tool_completed"})
 _SUPERSEDABLE = frozenset({"assistant_text", "reasoning"})
 

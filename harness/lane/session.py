@@ -6,9 +6,11 @@ that won't start) is not an exception here: it is a :class:`LaneResult` with ``r
 status ``failed`` (the run was asked for and did not happen — "interrupted" would claim it started),
 no usage authority, and a transcript that still parses, so callers report it like any other outcome.
 
-Secrets: the credential's key is masked (with :mod:`harness.redact`, the project's one redaction helper,
-which is standard-library only) in everything mapped from the child's output, so a build that echoes
-its key in an error message can't put it into the transcript, the warnings or the summary.
+Secrets: the credential's key and key-shaped strings are masked (with :mod:`harness.redact`, the
+project's one redaction helper, which is standard-library only) in everything the run keeps from the
+child's output, so a build that echoes its key in an error message can't put it into the transcript,
+the warnings or the summary. The masking runs after the stream was parsed and judged, on values, never
+on the raw lines (:mod:`harness.lane.masking` says why).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from harness.lane.events import NormalizedEvent, Policy
 from harness.lane.executable import Executable, describe_miss, discover_executable
 from harness.lane.hydration import HydrationResult, find_rollout, hydrate
 from harness.lane.mapper import MappedStream, map_stream, warning
+from harness.lane.masking import mask_authority, mask_events, mask_hydration, mask_stream
 from harness.lane.probe import Capabilities, probe
 from harness.lane.projection import ProjectionContext, codex_usage, project
 from harness.lane.seam import SeamRefused, SeamRequest, SeamResult, run_seam
@@ -209,11 +212,14 @@ def run_lane(
     if seam is None or codex_home is None:
         mapped, authority, extra = _refusal(request, refused or "not run")
     else:
-        redact = Redactor([credential.key] if credential.key else [])
-        mapped = map_stream(redact.bytes(seam.stdout), redact.bytes(seam.stderr))
+        # parse and judge what codex printed, then mask what the run keeps (see harness.lane.masking)
+        mapped = map_stream(seam.stdout, seam.stderr)
         authority = derive_authority(mapped.events, policy=request.policy, exit_code=seam.exit_code,
                                      timed_out=seam.timed_out, protocol=mapped.protocol)
         authority, hydration, extra = _history_events(request.policy, authority, codex_home)
+        redact = Redactor([credential.key] if credential.key else [])
+        mapped, authority = mask_stream(mapped, redact), mask_authority(authority, redact)
+        hydration, extra = mask_hydration(hydration, redact), list(mask_events(extra, redact))
     events = (*mapped.events, *extra)
     ctx = ProjectionContext(
         cwd=Path(request.cwd), session_id=authority.thread_id or new_id(), prompt=request.prompt,

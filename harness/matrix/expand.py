@@ -10,7 +10,8 @@ from harness.errors import UserError
 from harness.matrix.load import clip
 from harness.matrix.schema import MatrixConfig, version_key
 from harness.suite.expectations import NATIVE
-from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression
+from harness.suite.protocol import CellSpec, KnownRegression
+from harness.suite.sandboxes import DEFAULT_SANDBOX
 
 _AXES = ("version", "credential", "policy")  # an include must name these to add a cell
 

@@ -134,6 +134,26 @@ def yaml_line(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     return line
 
 
+def _local_builds(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``versions:`` items that name builds from elsewhere (a path, relative to matrix.yaml; a .tgz;
+    ``@scope/fork@1.2.3``) imported into the build cache and replaced by their build ids."""
+    from harness.binaries import local
+
+    versions = data.get("versions")
+    if not isinstance(versions, list) or not any(isinstance(v, str) and local.is_spec(v) for v in versions):
+        return data
+    out = []
+    for item in versions:
+        if isinstance(item, str) and local.is_spec(item):
+            spec = item if local.is_npm_spec(item) else str(path.parent / Path(item).expanduser())
+            try:
+                item = local.import_build(spec).version
+            except UserError as exc:
+                raise UserError(f"{path}: versions: {clip(str(exc).removeprefix('--versions '), 240)}") from None
+        out.append(item)
+    return {**data, "versions": out}
+
+
 def load_matrix(path: Path | None = None) -> MatrixConfig:
     """Read and validate matrix.yaml; any problem becomes one UserError naming file, line and fix."""
     from harness.assets import default_matrix_path
@@ -142,6 +162,7 @@ def load_matrix(path: Path | None = None) -> MatrixConfig:
     data, root = parse_yaml(_read_text(path), path)
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping with at least `versions:`; see the README")
+    data = _local_builds(data, path)
     try:
         return MatrixConfig.model_validate(data)
     except ValidationError as exc:

@@ -1,8 +1,9 @@
 """The matrix.yaml schema: pydantic models whose validators name the problem and the fix.
 
 The axis vocabularies come from their owners (credential setups: :mod:`harness.suite.credentials`,
-scenarios: :mod:`harness.fakeapi.scenarios`, policies: the lane, expectation kinds:
-:mod:`harness.suite.expectations`); this module only checks values against them.
+scenarios: :mod:`harness.fakeapi.scenarios`, policies: :mod:`harness.suite.policies`, sandbox modes:
+:mod:`harness.suite.sandboxes`, expectation kinds: :mod:`harness.suite.expectations`); this module
+only checks values against them.
 """
 
 from __future__ import annotations
@@ -10,23 +11,25 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import Any, get_args
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.buildid import is_local, pep440, reported_version
 from harness.fakeapi.scenarios import SCENARIOS as SCENARIO_REGISTRY
-from harness.lane.events import Policy, SandboxMode
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
+from harness.suite.policies import POLICIES as POLICY_REGISTRY
+from harness.suite.sandboxes import DEFAULT_SANDBOX, SANDBOX_MODES
 
 CREDENTIALS: tuple[str, ...] = tuple(CREDENTIAL_SETUPS)
-POLICIES: tuple[str, ...] = get_args(Policy)
-SANDBOXES: tuple[str, ...] = get_args(SandboxMode)
+POLICIES: tuple[str, ...] = tuple(POLICY_REGISTRY)
+SANDBOXES: tuple[str, ...] = tuple(SANDBOX_MODES)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
-_PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)$")
+_PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)\Z")
 
 
 def _q(value: object, limit: int = 40) -> str:
@@ -42,7 +45,8 @@ AXIS_VALUES: dict[str, tuple[str, ...]] = {
 
 
 # npm's semver: X.Y.Z with an optional prerelease (`-alpha.1`), no leading zeros, no build metadata.
-_NPM_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
+# fullmatch, never match + "$": "$" also matches before a final newline, and "0.117.0\n" is no version.
+_NPM_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?")
 
 
 def parse_version(text: str) -> str:
@@ -53,7 +57,10 @@ def parse_version(text: str) -> str:
     still parse as PEP 440 (:func:`version_key`), because expectations select versions by PEP 440 ranges.
     """
     value = str(text).strip()
-    if _NPM_VERSION.match(value) is None:
+    if is_local(value):  # a build from elsewhere: its reported version must be one too
+        parse_version(reported_version(value))
+        return value
+    if _NPM_VERSION.fullmatch(value) is None:
         raise ValueError(f"{value[:40]!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0 "
                          "(or an npm prerelease such as 0.128.0-alpha.1)")
     if _PLATFORM_BUILD.search(value):
@@ -68,8 +75,9 @@ def parse_version(text: str) -> str:
 
 
 def version_key(version: str) -> Version:
-    """The PEP 440 order of an npm version (``0.128.0-alpha.1`` sorts before ``0.128.0``)."""
-    return Version(version)
+    """The PEP 440 order of an npm version (``0.128.0-alpha.1`` sorts before ``0.128.0``); a local
+    build sorts right after the release of the version it reports (:func:`harness.buildid.pep440`)."""
+    return Version(pep440(version))
 
 
 def check_axis_values(axis: str, values: Iterable[str]) -> None:
@@ -91,6 +99,8 @@ class When(_Strict):
     policies: list[str] | None = None
     sandboxes: list[str] | None = None
     scenarios: list[str] | None = None
+    #: true: only builds from elsewhere (``--versions ./codex``); false: only published releases
+    local: bool | None = None
 
     @field_validator("versions")
     @classmethod
@@ -113,8 +123,10 @@ class When(_Strict):
         return value
 
     def matches(self, version: str, credential: str, policy: str, scenario: str | None = None,
-                sandbox: str = "danger-full-access") -> bool:
-        if self.versions is not None and not SpecifierSet(self.versions).contains(version, prereleases=True):
+                sandbox: str = DEFAULT_SANDBOX) -> bool:
+        if self.local is not None and is_local(version) != self.local:
+            return False
+        if self.versions is not None and not SpecifierSet(self.versions).contains(pep440(version), prereleases=True):
             return False
         if self.credentials is not None and credential not in self.credentials:
             return False
@@ -253,7 +265,7 @@ class MatrixConfig(_Strict):
     versions: list[str]
     credentials: list[str] = Field(default_factory=lambda: list(CREDENTIALS))
     policies: list[str] = Field(default_factory=lambda: list(POLICIES))
-    sandboxes: list[str] = Field(default_factory=lambda: ["danger-full-access"])
+    sandboxes: list[str] = Field(default_factory=lambda: [DEFAULT_SANDBOX])
     scenarios: list[str] = Field(default_factory=lambda: list(SCENARIOS))
     exclude: list[Combination] = Field(default_factory=list)
     include: list[Combination] = Field(default_factory=list)

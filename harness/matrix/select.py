@@ -30,17 +30,20 @@ def split_values(flag: str, value: str | None) -> list[str] | None:
     """
     if value is None:
         return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
+    items = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
     if not items:
         raise UserError(f"{flag} is empty: name at least one value, or leave the flag out to select everything")
     return items
 
 
 def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
-    """Cells narrowed by the command line; a version not in matrix.yaml is added on the fly.
+    """Cells chosen by the command line: each flag names the values of its axis, matrix.yaml's or not.
 
-    Unlisted versions are allowed because reproducing a regression in one specific build is a core use;
-    unknown credential/policy/scenario values are errors because they can only be typos.
+    matrix.yaml's lists are the default selection, not the limit of what can run: any npm version, and
+    any registered credential setup, policy, sandbox mode or scenario (``--scenarios tool-race``, which
+    the default leaves out) is added on the fly, because running one specific value is a core use.
+    Unknown values are errors because they can only be typos. ``include``/``exclude`` and the
+    expectation and xfail rules still apply to what is added, so ``list`` and ``run`` expand alike.
     """
     versions = split_values("--versions", selection.versions)
     credentials = split_values("--credentials", selection.credentials)
@@ -78,12 +81,18 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
     if sandboxes is None and ids is not None:  # an id may name a sandbox mode the default selection leaves out
         named = [s for s in AXIS_VALUES["sandboxes"] if any(i.endswith(f"-{s}") for i in ids)]
         config = config.model_copy(update={"sandboxes": list(dict.fromkeys([*config.sandboxes, *named]))})
+    if scenarios is not None:
+        config = config.model_copy(update={"scenarios": _in_matrix_order(scenarios, config.scenarios)})
     cells = expand(config)
     for attr, values in narrowing.items():
         if values is not None:
             cells = [c for c in cells if getattr(c, attr) in values]
     if versions is not None:
         cells = [c for c in cells if c.version in versions]
+    # an include entry adds its cell whatever the axes list: the flags must still narrow it
+    for field, values in (("credential", credentials), ("policy", policies), ("sandbox", sandboxes)):
+        if values is not None:
+            cells = [c for c in cells if getattr(c, field) in values]
     if ids is not None:
         by_id = {c.id: c for c in cells}
         unknown = [i for i in ids if i not in by_id]
@@ -97,6 +106,12 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
     if not cells:
         raise UserError("the selection matches no cell: widen --versions/--credentials/--policies/--scenarios")
     return cells
+
+
+def _in_matrix_order(chosen: list[str], listed: list[str]) -> list[str]:
+    """``chosen`` with matrix.yaml's values first, in its order (a cell runs them as it always did), then
+    the values it does not list, as typed."""
+    return [*(v for v in listed if v in chosen), *(v for v in dict.fromkeys(chosen) if v not in listed)]
 
 
 def _version_of_id(cell_id: str) -> str:

@@ -5,11 +5,11 @@ Reports are derived only from RunResults, never from the raw container output, s
 is exactly what ``results.json`` says; every file passes the redactor on its way out.
 """
 
-from harness.report.files import exit_status, write_reports
+from harness.report.files import exit_status, report_writers, write_reports
 from harness.report.grid import SYMBOL, cell_label, grid_axes
 from harness.report.html import render_html, write_html
 from harness.report.junit import write_junit
 from harness.report.markdown import render_markdown, write_markdown
 
-__all__ = ["SYMBOL", "cell_label", "exit_status", "grid_axes", "render_html", "render_markdown", "write_html",
-           "write_junit", "write_markdown", "write_reports"]
+__all__ = ["SYMBOL", "cell_label", "exit_status", "grid_axes", "render_html", "render_markdown", "report_writers",
+           "write_html", "write_junit", "write_markdown", "write_reports"]

@@ -3,6 +3,7 @@ results.json, junit.xml, report.md, report.html — with ``run``'s exit status r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.redact import Redactor
@@ -18,6 +19,13 @@ def write_reports(results: RunResults, out_dir: Path, redactor: Redactor | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     return [write_results(results, out_dir, redactor), write_junit(results, out_dir, redactor),
             write_markdown(results, out_dir, redactor), write_html(results, out_dir, redactor)]
+
+
+def report_writers(results: RunResults, redactor: Redactor) -> list[Callable[[Path], Path]]:
+    """One ``writer(directory) -> file`` per report, for :meth:`harness.outdir.OutDir.publish_reports`
+    (which writes them into a scratch dir and renames each into place)."""
+    return [lambda d: write_results(results, d, redactor), lambda d: write_junit(results, d, redactor),
+            lambda d: write_markdown(results, d, redactor), lambda d: write_html(results, d, redactor)]
 
 
 def exit_status(results: RunResults) -> int:

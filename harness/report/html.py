@@ -9,7 +9,8 @@ stderr, plus the resolver decision) is one JSON block that the script renders on
 The evidence is read from each cell's artifacts directory and size-capped so the default matrix stays
 far below 2 MB: every cell gets a share of :data:`DETAIL_BUDGET` (a cell that missed its expectation
 weighs :data:`MISSED_WEIGHT` times more), text is cut with a marker that names the file holding the
-rest. Every string passes the redactor before it is embedded.
+rest. Every string passes the redactor before it is escaped or serialised (never after: a mask on
+escaped HTML or serialised JSON can miss a secret or break the markup around it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from harness.redact import Redactor
 from harness.report.grid import cell_key, column_label, grid_axes
 from harness.results import CellResult, RunResults
+from harness.safepath import join_under
 from harness.suite.expectations import EXPECTATIONS
 from harness.suite.protocol import JOURNAL_FILE, STDERR_FILE, SUMMARY_FILE, TRANSCRIPT_FILE
 
@@ -44,7 +46,10 @@ def _cut(text: str, limit: int = TEXT_MAX) -> str:
 
 
 def _read(path: Path) -> str | None:
+    """At most READ_MAX of a regular file; a symlink (a planted one could lead anywhere) reads as absent."""
     try:
+        if path.is_symlink():
+            return None
         with path.open("rb") as fh:
             data = fh.read(READ_MAX + 1)
     except OSError:
@@ -179,9 +184,11 @@ def cell_evidence(result: CellResult, names: dict[str, int], size: int) -> dict[
         entry: dict[str, Any] = {}
         if scenario in result.lane_s:
             entry["lane_s"] = round(result.lane_s[scenario], 2)
-        if artifacts is not None and (artifacts / scenario).is_dir():
+        # the scenario names a directory below the cell's artifacts, never a path of its own
+        evidence = join_under(artifacts, scenario) if artifacts is not None else None
+        if evidence is not None and evidence.is_dir() and not evidence.is_symlink():
             share = _Budget(max(0, budget.left) // names_left)
-            entry.update(scenario_evidence(artifacts / scenario, share))
+            entry.update(scenario_evidence(evidence, share))
             budget.left -= max(0, budget.left) // names_left - share.left
         names_left -= 1
         scenarios[scenario] = entry
@@ -198,17 +205,6 @@ def cell_budgets(cells: Sequence[CellResult]) -> list[int]:
     weights = [MISSED_WEIGHT if not c.met else 1 for c in cells]
     total = sum(weights) or 1
     return [max(CELL_MIN, min(CELL_MAX, DETAIL_BUDGET * w // total)) for w in weights]
-
-
-def _redacted(value: Any, redactor: Callable[[str], str]) -> Any:
-    """Redact every string of a JSON-able tree (never the serialised text: a mask must not break JSON)."""
-    if isinstance(value, str):
-        return redactor(value)
-    if isinstance(value, list):
-        return [_redacted(v, redactor) for v in value]
-    if isinstance(value, dict):
-        return {redactor(str(k)): _redacted(v, redactor) for k, v in value.items()}
-    return value
 
 
 def fingerprint_changes(builds: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -233,28 +229,34 @@ def fingerprint_changes(builds: dict[str, dict[str, Any]]) -> dict[str, list[str
     return changes
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+#: Mask, then escape, one value at a time.
+Esc = Callable[[object], str]
 
 
-def _checks(name: str, values: Sequence[str]) -> str:
-    boxes = "".join(f'<label><input type="checkbox" data-filter="{name}" value="{_esc(v)}" checked> {_esc(v)}</label>'
+def escaper(mask: Callable[[str], str]) -> Esc:
+    """Each value masked, then HTML-escaped. Masking escaped HTML instead could miss a secret that an
+    entity split (``api_key=&quot;…&quot;``) or eat an entity or a closing tag next to it."""
+    return lambda value: html.escape(mask(str(value)), quote=True)
+
+
+def _checks(name: str, values: Sequence[str], esc: Esc) -> str:
+    boxes = "".join(f'<label><input type="checkbox" data-filter="{name}" value="{esc(v)}" checked> {esc(v)}</label>'
                     for v in values)
     return f'<fieldset><legend>{name}</legend>{boxes}</fieldset>'
 
 
-def _grid(results: RunResults) -> str:
+def _grid(results: RunResults, esc: Esc) -> str:
     versions, columns = grid_axes([r.cell for r in results.cells])
     by_key = {cell_key(r.cell): r for r in results.cells}
-    head = "".join(f'<th data-credential="{_esc(c)}" data-policy="{_esc(p)}">'
-                   + "<br>".join(_esc(x) for x in column_label((c, p, s)).split(" / ")) + "</th>"
+    head = "".join(f'<th data-credential="{esc(c)}" data-policy="{esc(p)}">'
+                   + "<br>".join(esc(x) for x in column_label((c, p, s)).split(" / ")) + "</th>"
                    for c, p, s in columns)
     rows = []
     for version in versions:
         tds = []
         for credential, policy, sandbox in columns:
             r = by_key.get((version, credential, policy, sandbox))
-            coords = f'data-credential="{_esc(credential)}" data-policy="{_esc(policy)}"'
+            coords = f'data-credential="{esc(credential)}" data-policy="{esc(policy)}"'
             if r is None:
                 tds.append(f'<td class="empty" {coords}></td>')
                 continue
@@ -263,16 +265,16 @@ def _grid(results: RunResults) -> str:
             note = kind.label if kind and kind.label else ("" if kind else r.cell.expect)
             title = f"{r.cell.id}: {r.status}, expected {r.cell.expect}"
             tds.append(
-                f'<td class="cell s-{_esc(r.status)}{"" if r.met else " missed"}" {coords} '
-                f'data-status="{_esc(r.status)}" data-id="{_esc(r.cell.id)}" title="{_esc(title)}" tabindex="0">'
-                f'{_esc(r.status)} {passed}/{len(r.tests)}'
-                + (f' <small>{_esc(note)}</small>' if note else "") + "</td>")
-        rows.append(f'<tr data-version="{_esc(version)}"><th>{_esc(version)}</th>{"".join(tds)}</tr>')
+                f'<td class="cell s-{esc(r.status)}{"" if r.met else " missed"}" {coords} '
+                f'data-status="{esc(r.status)}" data-id="{esc(r.cell.id)}" title="{esc(title)}" tabindex="0">'
+                f'{esc(r.status)} {passed}/{len(r.tests)}'
+                + (f' <small>{esc(note)}</small>' if note else "") + "</td>")
+        rows.append(f'<tr data-version="{esc(version)}"><th>{esc(version)}</th>{"".join(tds)}</tr>')
     return (f'<table id="grid"><thead><tr><th>build</th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
-def _fingerprints(builds: dict[str, dict[str, Any]]) -> str:
+def _fingerprints(builds: dict[str, dict[str, Any]], esc: Esc) -> str:
     if not builds:
         return ""
     changes = fingerprint_changes(builds)
@@ -282,10 +284,10 @@ def _fingerprints(builds: dict[str, dict[str, Any]]) -> str:
         cols = [fp.get("protocol"), len(flags), ", ".join(fp.get("event_types", [])),
                 ", ".join(fp.get("usage_keys", [])), ", ".join(fp.get("tools_declared", [])[:8]),
                 ", ".join(fp.get("credential_sources_honoured", [])), fp.get("ok_turn_s")]
-        diff = "".join(f"<li>{_esc(n)}</li>" for n in changes.get(version, []))
+        diff = "".join(f"<li>{esc(n)}</li>" for n in changes.get(version, []))
         change = f"<ul>{diff}</ul>" if diff else ("first build" if version not in changes else "no change")
-        rows.append(f'<tr data-version="{_esc(version)}"><th>{_esc(version)}</th>'
-                    + "".join(f"<td>{_esc('–' if c is None else c)}</td>" for c in cols)
+        rows.append(f'<tr data-version="{esc(version)}"><th>{esc(version)}</th>'
+                    + "".join(f"<td>{esc('–' if c is None else c)}</td>" for c in cols)
                     + f'<td class="changes">{change}</td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ("build", "protocol", "flags", "event types", "usage keys",
                                                "tools declared", "key honoured from", "ok turn s",
@@ -294,12 +296,12 @@ def _fingerprints(builds: dict[str, dict[str, Any]]) -> str:
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
-def _missed(results: RunResults) -> str:
+def _missed(results: RunResults, esc: Esc) -> str:
     bad = [r for r in results.cells if not r.met]
     if not bad:
         return ""
-    items = "".join(f'<li><a href="#{_esc(r.cell.id)}" data-open="{_esc(r.cell.id)}">{_esc(r.cell.id)}</a> — '
-                    f'{_esc(r.status)} (expected {_esc(r.cell.expect)})</li>' for r in bad)
+    items = "".join(f'<li><a href="#{esc(r.cell.id)}" data-open="{esc(r.cell.id)}">{esc(r.cell.id)}</a> — '
+                    f'{esc(r.status)} (expected {esc(r.cell.expect)})</li>' for r in bad)
     return f'<h2>Cells that missed their expectation</h2><ul id="missed">{items}</ul>'
 
 
@@ -307,26 +309,28 @@ def render_html(results: RunResults, redactor: Redactor) -> str:
     cells = results.cells
     names: dict[str, int] = {}
     details = {r.cell.id: cell_evidence(r, names, size) for r, size in zip(cells, cell_budgets(cells), strict=True)}
-    data = _redacted({"names": list(names), "cells": details, "colours": STATUS_COLOUR}, redactor)
+    # every string masked before serialising (never the serialised text: a mask must not break JSON)
+    data = redactor.value({"names": list(names), "cells": details, "colours": STATUS_COLOUR})
+    esc = escaper(redactor)  # the body likewise: each value masked, then escaped
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     versions, columns = grid_axes([r.cell for r in cells])
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
     verdict = ("every cell met its expectation" if results.ok else
                "interrupted: unfinished cells are errors" if results.interrupted else
                "some cells missed their expectation")
-    filters = (_checks("build", versions) + _checks("credential", list(dict.fromkeys(c for c, _, _ in columns)))
-               + _checks("policy", list(dict.fromkeys(p for _, p, _ in columns)))
-               + _checks("status", [s for s in STATUS_COLOUR if any(r.status == s for r in cells)]))
+    filters = (_checks("build", versions, esc)
+               + _checks("credential", list(dict.fromkeys(c for c, _, _ in columns)), esc)
+               + _checks("policy", list(dict.fromkeys(p for _, p, _ in columns)), esc)
+               + _checks("status", [s for s in STATUS_COLOUR if any(r.status == s for r in cells)], esc))
     legend = " ".join(f'<span class="s-{s}">{s}</span>' for s in STATUS_COLOUR)
     body = (
         f'<h1>codex-native matrix</h1><p id="verdict" class="{"ok" if results.ok else "bad"}">'
-        f'{len(cells)} cells, started {_esc(results.started.isoformat(timespec="seconds"))}, took '
-        f'{results.duration_s:.0f} s: {_esc(summary)} — {_esc(verdict)}</p>'
+        f'{len(cells)} cells, started {esc(results.started.isoformat(timespec="seconds"))}, took '
+        f'{results.duration_s:.0f} s: {esc(summary)} — {esc(verdict)}</p>'
         f'<div id="filters">{filters}</div><p class="legend">{legend} · n/m = tests passed / run · '
-        f'click a cell for its evidence</p>{_grid(results)}<section id="details" hidden></section>'
-        f'{_missed(results)}{_fingerprints(results.builds)}'
+        f'click a cell for its evidence</p>{_grid(results, esc)}<section id="details" hidden></section>'
+        f'{_missed(results, esc)}{_fingerprints(results.builds, esc)}'
     )
-    body = redactor(body)  # the data block is redacted string by string above: a mask must not break JSON
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>codex-native matrix report</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_static("report.css")}'
             f'</style></head><body>{body}<script id="cell-data" type="application/json">{payload}</script>'

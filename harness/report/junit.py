@@ -9,9 +9,12 @@ What the file promises, and how:
   unknown), a cell with no tests gets an ``<error>`` testcase, and a status still left without one
   gets a ``cell-status`` error. ``fail`` is a ``<failure>``, ``error`` an ``<error>``, ``xpass`` (a strict
   known regression that passed) a ``<failure>``; ``xfail`` and ``skip`` are ``<skipped>``.
-* **Any text can be written.** Every name, message and property value passes the redactor, then
-  :func:`bin_xml_escape`: characters XML 1.0 cannot carry (ANSI escapes, other C0 controls, DEL, lone
-  surrogates) are shown as ``#xNN``, as pytest's junitxml does.
+* **Any text can be written.** Every name, classname, type, message and property value passes the
+  redactor, then :func:`bin_xml_escape`: characters XML 1.0 cannot carry (ANSI escapes, other C0
+  controls, DEL, lone surrogates) are shown as ``#xNN``, as pytest's junitxml does. A shard's fields
+  (cell ids, statuses, the unfinished reason) come from other machines, so the tree gets a last pass
+  (:func:`writable`) that escapes every attribute and text whatever built it: one forgotten field
+  can't make the file ill-formed.
 * **It validates against Jenkins' junit-10.xsd** (the schema pytest targets; vendored in
   ``tests/unit/data``): ``<testsuites>`` carries only name/tests/failures/errors/time (no ``skipped``),
   times are plain decimals.
@@ -85,12 +88,12 @@ class _Suite:
 
     def case(self, name: str, time_s: float, verdict: str | None = None, kind: str = "",
              message: str = "") -> None:
-        case = ET.Element("testcase", {"name": self.text(name), "classname": classname(self.result.cell.id),
+        case = ET.Element("testcase", {"name": self.text(name), "classname": self.text(classname(self.result.cell.id)),
                                        "time": _seconds(time_s)})
         if verdict is not None:
             body = self.text(message)
             first = next((line.strip() for line in body.splitlines() if line.strip()), kind)[:_MESSAGE_MAX]
-            node = ET.SubElement(case, verdict, {"type": kind, "message": first})
+            node = ET.SubElement(case, verdict, {"type": self.text(kind), "message": first})
             node.text = body or None
             self.counts[verdict] += 1
         self.cases.append(case)
@@ -138,6 +141,18 @@ class _Suite:
         return suite
 
 
+def writable(root: ET.Element) -> ET.Element:
+    """Every attribute value, text and tail of the tree through :func:`bin_xml_escape` (idempotent)."""
+    for node in root.iter():
+        for key, value in node.attrib.items():
+            node.set(key, bin_xml_escape(value))
+        if node.text is not None:
+            node.text = bin_xml_escape(node.text)
+        if node.tail is not None:
+            node.tail = bin_xml_escape(node.tail)
+    return root
+
+
 def _cell_suite(r: CellResult, text: Text) -> _Suite:
     suite = _Suite(r, text)
     for t in r.tests:
@@ -176,5 +191,5 @@ def write_junit(results: RunResults, out_dir: Path, redactor: Redactor) -> Path:
     root.extend(s.element(timestamp) for s in suites)
     ET.indent(root)
     path = out_dir / "junit.xml"
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    ET.ElementTree(writable(root)).write(path, encoding="utf-8", xml_declaration=True)
     return path

@@ -1,11 +1,17 @@
-"""``report.md``: the grid, the cells that missed, known regressions, expectations, build fingerprints."""
+"""``report.md``: the grid, the cells that missed, known regressions, expectations, build fingerprints.
+
+Every value (ids, statuses, messages, fingerprint values: much of it from shards other jobs wrote) is
+masked, then escaped for its place by :mod:`harness.mdtext`; only this module's own words are raw.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from harness.mdtext import Markdown
 from harness.redact import Redactor
 from harness.report.grid import SYMBOL, Column, cell_key, cell_label, column_label, grid_axes
 from harness.results import CellResult, RunResults
@@ -13,7 +19,9 @@ from harness.results import CellResult, RunResults
 _CELL_HOME = re.compile(r"/var/tmp/cnm/\S+?/codex-home")
 
 
-def render_markdown(results: RunResults) -> str:
+def render_markdown(results: RunResults, mask: Callable[[str], str] | None = None) -> str:
+    """The report; ``mask`` (the redactor) is applied to each value before it is escaped."""
+    md = Markdown(mask)
     cells = [r.cell for r in results.cells]
     by_key = {cell_key(r.cell): r for r in results.cells}
     versions, columns = grid_axes(cells)
@@ -29,26 +37,26 @@ def render_markdown(results: RunResults) -> str:
         "",
         "## Grid",
         "",
-        "| version | " + " | ".join(column_label(c) for c in columns) + " |",
+        "| version | " + " | ".join(md.cell(column_label(c)) for c in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for version in versions:
-        row = [f"`{version}`"]
+        row = [md.code(version, in_table=True)]
         for column in columns:
             r = by_key.get((version, *column))
-            row.append(cell_label(r) if r else "")
+            row.append(md.cell(cell_label(r)) if r else "")
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "Legend: " + ", ".join(f"{v} {k}" for k, v in SYMBOL.items())
               + "; n/m = tests passed / run; a note names a non-native expectation.", ""]
-    lines += _resolver_grid(results, versions, columns, by_key)
-    lines += _problems(results)
-    lines += _expectations(results)
-    lines += _fingerprints(results)
+    lines += _resolver_grid(results, versions, columns, by_key, md)
+    lines += _problems(results, md)
+    lines += _expectations(results, md)
+    lines += _fingerprints(results, md)
     return "\n".join(lines) + "\n"
 
 
 def _resolver_grid(results: RunResults, versions: list[str], columns: list[Column],
-                   by_key: dict[tuple[str, str, str, str], CellResult]) -> list[str]:
+                   by_key: dict[tuple[str, str, str, str], CellResult], md: Markdown) -> list[str]:
     """What backend resolution decided in each cell's container, with its real binary."""
     if not any(r.resolver for r in results.cells):
         return []
@@ -58,16 +66,16 @@ def _resolver_grid(results: RunResults, versions: list[str], columns: list[Colum
         "codex-native requested with `CODEX_NATIVE_LANE=1` and the cell's credential setup, against the "
         "container's real binary: native state → backend used.",
         "",
-        "| version | " + " | ".join(column_label(c) for c in columns) + " |",
+        "| version | " + " | ".join(md.cell(column_label(c)) for c in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for version in versions:
-        row = [f"`{version}`"]
+        row = [md.code(version, in_table=True)]
         for column in columns:
             r = by_key.get((version, *column))
             decision = r.resolver if r else None
             if decision:
-                row.append(f"{decision.get('native', {}).get('state')} → {decision.get('resolved')}")
+                row.append(md.cell(f"{decision.get('native', {}).get('state')} → {decision.get('resolved')}"))
             else:
                 row.append("")
         lines.append("| " + " | ".join(row) + " |")
@@ -76,37 +84,37 @@ def _resolver_grid(results: RunResults, versions: list[str], columns: list[Colum
         for r in results.cells if r.resolver and r.resolver.get("native", {}).get("state") != "ready"
     )
     if reasons:
-        lines += ["", "Reasons given:", ""] + [f"- {reason}" for reason in list(reasons)[:12]]
+        lines += ["", "Reasons given:", ""] + [f"- {md.text(reason)}" for reason in list(reasons)[:12]]
     return [*lines, ""]
 
 
-def _problems(results: RunResults) -> list[str]:
+def _problems(results: RunResults, md: Markdown) -> list[str]:
     bad = [r for r in results.cells if not r.met]
     xf = [r for r in results.cells if any(t.outcome in ("xfail", "xpass") for t in r.tests)]
     lines: list[str] = []
     if bad:
         lines += ["## Cells that missed their expectation", ""]
         for r in bad:
-            lines.append(f"### `{r.cell.id}` — {r.status} (expected {r.cell.expect})")
+            lines.append(f"### {md.code(r.cell.id)} — {md.text(r.status)} (expected {md.text(r.cell.expect)})")
             for t in r.tests:
                 if t.outcome in ("fail", "error"):
-                    lines.append(f"- `{t.name}`: {t.message or t.outcome}")
+                    lines.append(f"- {md.code(t.name)}: {md.text(t.message or t.outcome)}")
             if r.message:
-                lines += ["", "```", r.message.strip(), "```"]
+                lines += ["", *md.fence(r.message.strip()), ""]
             if r.artifacts:
-                lines.append(f"- artifacts: `{r.artifacts}`")
-            lines.append(f"- reproduce: `{repro_command(r)}`")
+                lines.append(f"- artifacts: {md.code(r.artifacts)}")
+            lines.append(f"- reproduce: {md.code(repro_command(r))}")
             lines.append("")
     if xf:
         groups: dict[tuple[str, str, str], list[str]] = {}
         for r in xf:
             for t in r.tests:
                 if t.outcome in ("xfail", "xpass"):
-                    groups.setdefault((t.outcome, t.name, t.message), []).append(f"`{r.cell.id}`")
+                    groups.setdefault((t.outcome, t.name, t.message), []).append(md.code(r.cell.id))
         lines += ["## Known regressions (xfail)", ""]
         for (outcome, name, message), cells in groups.items():
             verdict = "xfail" if outcome == "xfail" else "**passed — looks fixed**"
-            lines.append(f"- `{name}` {verdict} in {len(cells)} cells: {message}")
+            lines.append(f"- {md.code(name)} {verdict} in {len(cells)} cells: {md.text(message)}")
             lines.append(f"  - {', '.join(cells)}")
         lines.append("")
     return lines
@@ -119,17 +127,17 @@ def repro_command(result: CellResult) -> str:
     return f"codex-matrix repro {result.cell.id}" + (f" --scenario {','.join(scenarios)}" if scenarios else "")
 
 
-def _expectations(results: RunResults) -> list[str]:
+def _expectations(results: RunResults, md: Markdown) -> list[str]:
     reasons = dict.fromkeys((r.cell.expect, r.cell.expect_reason) for r in results.cells
                             if r.cell.expect != "native")
     if not reasons:
         return []
     lines = ["## Expectations", ""]
-    lines += [f"- **{expect}**: {reason}" for expect, reason in reasons]
+    lines += [f"- **{md.text(expect)}**: {md.text(reason)}" for expect, reason in reasons]
     return [*lines, ""]
 
 
-def _fingerprints(results: RunResults) -> list[str]:
+def _fingerprints(results: RunResults, md: Markdown) -> list[str]:
     if not results.builds:
         return []
     lines = [
@@ -137,24 +145,31 @@ def _fingerprints(results: RunResults) -> list[str]:
         "",
         "| build | protocol | exec flags | events | items | usage keys | tools declared | session files "
         "(eph/pers) | credentials the build honours | via the lane | ok turn s (median) | stderr (normalised) "
-        "| calls beyond /responses | model catalog |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| calls beyond /responses | model catalog | command completions (turnaround s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for version, b in results.builds.items():
         files = b.get("session_files", {})
         flags = [f for f in b.get("flags", []) if f not in ("--help", "--version")]
-        stderr = "; ".join(s.replace("|", "\\|")[:80] for s in b.get("stderr", [])[:4])
-        lines.append(
-            f"| `{version}` | {b.get('protocol')} | {len(flags)} ({_short(flags)}) "
-            f"| {', '.join(b.get('event_types', []))} | {', '.join(b.get('item_types', []))} "
-            f"| {', '.join(b.get('usage_keys', []))} | {', '.join(b.get('tools_declared', [])[:6])} "
-            f"| {files.get('ephemeral', '–')}/{files.get('persistent', '–')} "
-            f"| {', '.join(b.get('credential_sources_honoured', []))} "
-            f"| {', '.join(b.get('credential_sources_via_lane', []))} "
-            f"| {'–' if b.get('ok_turn_s') is None else b['ok_turn_s']} | {stderr} "
-            f"| {_calls(b.get('calls_beyond_responses') or {})} | {len(b.get('model_catalog', []))} slugs |"
-        )
+        stderr = "; ".join(str(s)[:80] for s in b.get("stderr", [])[:4])
+        cols = [
+            b.get("protocol"), f"{len(flags)} ({_short(flags)})", ", ".join(b.get("event_types", [])),
+            ", ".join(b.get("item_types", [])), ", ".join(b.get("usage_keys", [])),
+            ", ".join(b.get("tools_declared", [])[:6]), f"{files.get('ephemeral', '–')}/{files.get('persistent', '–')}",
+            ", ".join(b.get("credential_sources_honoured", [])), ", ".join(b.get("credential_sources_via_lane", [])),
+            "–" if b.get("ok_turn_s") is None else b["ok_turn_s"], stderr,
+            _calls(b.get("calls_beyond_responses") or {}), f"{len(b.get('model_catalog', []))} slugs",
+            _completions(b),
+        ]
+        lines.append(f"| {md.code(version, in_table=True)} | " + " | ".join(md.cell(c) for c in cols) + " |")
     return [*lines, ""]
+
+
+def _completions(build: dict[str, Any]) -> str:
+    """Per tool scenario: did codex print every command's end, and the command's turnaround."""
+    seconds = build.get("tool_turnaround_s") or {}
+    return "; ".join(f"{scenario} {seen}" + (f" ({seconds[scenario]})" if scenario in seconds else "")
+                     for scenario, seen in (build.get("command_completion") or {}).items()) or "–"
 
 
 def _calls(by_credential: dict[str, list[str]]) -> str:
@@ -169,6 +184,7 @@ def _short(flags: Sequence[str]) -> str:
 
 
 def write_markdown(results: RunResults, out_dir: Path, redactor: Redactor) -> Path:
+    """Each value is masked before escaping; the final pass over the text is a net for a value missed."""
     path = out_dir / "report.md"
-    path.write_text(redactor(render_markdown(results)), encoding="utf-8")
+    path.write_text(redactor(render_markdown(results, redactor)), encoding="utf-8")
     return path

@@ -3,6 +3,6 @@ and ``harvest`` (what a container left behind → cell results)."""
 
 from harness.run.containers import JobRun, Reporter, run_jobs
 from harness.run.harvest import JobEnd, harvest
-from harness.run.plan import JobPlan, RunOptions, plan_jobs
+from harness.run.plan import JobPlan, RunOptions, options_for, plan_jobs
 
-__all__ = ["JobEnd", "JobPlan", "JobRun", "Reporter", "RunOptions", "harvest", "plan_jobs", "run_jobs"]
+__all__ = ["JobEnd", "JobPlan", "JobRun", "Reporter", "RunOptions", "harvest", "options_for", "plan_jobs", "run_jobs"]

@@ -235,6 +235,7 @@ def suite_container(plan: JobPlan, name: str, labels_: dict[str, str], options: 
     kwargs: dict[str, Any] = {
         "network": "none", "labels": labels_, "init": True, "working_dir": "/tmp", "auto_remove": True,
         "security_opt": seccomp.security_opt({c.sandbox for c in plan.cells}),
+        "hostname": protocol.CONTAINER_HOSTNAME, "extra_hosts": protocol.CONTAINER_HOSTS,
     }
     if not copy:
         kwargs["mounts"] = _mounts(live)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from harness.matrix import Timeouts
-from harness.matrix.schema import CodexSettings
+from harness.matrix.schema import CodexSettings, MatrixConfig
 from harness.suite.protocol import CellSpec
 
 Keep = Literal["failing", "always", "never"]
@@ -26,6 +26,21 @@ class RunOptions:
     isolation: Isolation = "version"
     workers: int | None = None  # compute lane runs at once in a container (None: the suite sizes it)
     k_expr: str | None = None  # pytest -k for the contract tests
+
+
+def options_for(config: MatrixConfig, out_dir: Path, *, timeouts: Timeouts | None = None, jobs: int = 1,
+                keep: Keep = "failing", isolation: Isolation = "version", workers: int | None = None,
+                k_expr: str | None = None) -> RunOptions:
+    """The options of every command that runs cells (run, repro, diff, bisect, atlas), from matrix.yaml.
+
+    The one place a command turns a matrix into run options, so what the file says about every run
+    (its ``codex:`` provider settings, its timeouts) cannot be dropped by one command: repro, diff and
+    bisect once ran with the built-in ``codex:`` defaults whatever the file said. ``timeouts`` replaces
+    the file's only where a command has its own (a repro bundle's, the atlas's bounds).
+    """
+    return RunOptions(out_dir=out_dir, timeouts=config.timeouts if timeouts is None else timeouts,
+                      codex=config.codex, jobs=jobs, keep=keep, isolation=isolation, workers=workers,
+                      k_expr=k_expr)
 
 
 def default_jobs() -> int:

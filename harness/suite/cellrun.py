@@ -82,6 +82,9 @@ class Outcome:
     facts: Facts = field(default_factory=Facts)
     cwd_files: list[str] = field(default_factory=list)  # what the run left in its working directory
     variant: VariantSetup | None = None  # how the harness launched codex, when not plainly (scenario's variant)
+    env: dict[str, str] = field(default_factory=dict)  # the cell's environment for codex (saved redacted)
+    config_toml: str | None = None  # codex's config.toml as the run had it
+    turn_ended_at: float | None = None  # epoch seconds the turn's end reached the lane (CompletionWatch)
 
     @property
     def turns(self) -> list[dict[str, Any]]:
@@ -106,7 +109,9 @@ def credential_context(api: FakeResponsesAPI, redactor: Redactor, home: Path, co
         if kind:
             api.add_valid_key(key, kind=kind)
 
-    return SetupContext(home, codex_home, valid_key, accept, api.provider_url(scenario, tag).removesuffix("/v1"))
+    root = api.provider_url(scenario, tag).removesuffix("/v1")
+    return SetupContext(home, codex_home, valid_key, accept, root,
+                        route_token=lambda token: api.route_token(token, root))
 
 
 def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: str, workroot: Path, timeout_s: float,
@@ -182,15 +187,23 @@ class CompletionWatch:
     """
 
     _MARKERS = ((b'"item.completed"', b'"command_execution"'), (b'"exec_command_end"',))
+    _TURN_END = (b'"turn.completed"', b'"turn.failed"')
 
     def __init__(self, api: FakeResponsesAPI, tag: str) -> None:
         self.api, self.tag, self.pending = api, tag, b""
+        self.turn_ended_at: float | None = None  # epoch seconds the turn's end reached the lane
 
     def __call__(self, chunk: bytes) -> None:
         *lines, self.pending = (self.pending + chunk).split(b"\n")
         for line in lines:
             if any(all(m in line for m in markers) for markers in self._MARKERS):
                 self.api.release(self.tag)
+            if self.turn_ended_at is None and any(m in line for m in self._TURN_END):
+                self.turn_ended_at = time.time()
+
+
+#: How often a run whose fake world did not hold (``Scenario.world_held``) is staged in all.
+STAGINGS = 3
 
 
 def run_cell_scenario(
@@ -199,8 +212,31 @@ def run_cell_scenario(
     provider_settings: Mapping[str, int] | None = None, raw_api_saw: Callable[[], list[str]] | None = None,
 ) -> Outcome:
     """One lane run of ``scenario`` in ``cell``; the ok scenario also reports ``raw_api_saw()`` (the
-    build's bare credential probe, run once per build and credential by the caller)."""
-    tag = f"{cell.id}.{scenario}"
+    build's bare credential probe, run once per build and credential by the caller).
+
+    A scenario whose world rests on the fake's timing (``tool-race``: an answer at once) is staged again,
+    up to :data:`STAGINGS` times, when the machine was too loaded for the fake to keep that timing: its
+    verdict must come from the world it names, not from the load. ``facts.world_held`` says if it did."""
+    for staging in range(1, STAGINGS + 1):
+        tag = f"{cell.id}.{scenario}" + (f".{staging}" if staging > 1 else "")
+        outcome = _run_once(cell, scenario, tag, api=api, valid_key=valid_key, workroot=workroot, out_dir=out_dir,
+                            timeouts=timeouts, redactor=redactor, model=model, provider_settings=provider_settings,
+                            raw_api_saw=raw_api_saw)
+        outcome.facts.stagings = staging
+        world = SCENARIOS[scenario]
+        outcome.facts.turn_after_command_s = world.turn_after_command_s(outcome.journal, outcome.turn_ended_at)
+        outcome.facts.world_held = world.world_held(outcome.journal, outcome.turn_ended_at)
+        if outcome.facts.world_held:
+            break
+    _save_all(outcome, redactor)
+    return outcome
+
+
+def _run_once(
+    cell: CellSpec, scenario: str, tag: str, *, api: FakeResponsesAPI, valid_key: str, workroot: Path,
+    out_dir: Path, timeouts: SuiteTimeouts, redactor: Redactor, model: ModelChoice,
+    provider_settings: Mapping[str, int] | None, raw_api_saw: Callable[[], list[str]] | None,
+) -> Outcome:
     work = workroot / cell.id / scenario
     shutil.rmtree(work, ignore_errors=True)
     home, codex_home, cwd = work / "home", work / "codex-home", work / "cwd"
@@ -213,10 +249,11 @@ def run_cell_scenario(
                                                                              valid_key, scenario, tag))
     env = {"PATH": RUN_PATH, "HOME": str(home), "CODEX_HOME": str(codex_home), "LANG": "C.UTF-8", **prepared.env}
     timeout_s = timeout_for(cell, scenario, timeouts)
+    watch = CompletionWatch(api, tag)
     request = LaneRequest(
         prompt=PROMPT, cwd=cwd, policy=cell.policy,  # type: ignore[arg-type]
         codex_home=codex_home, env=env, config_overrides=config_overrides(cell), timeout_s=timeout_s,
-        stdout_observer=CompletionWatch(api, tag), extra_env={**provider_env(url, version), **prepared.child_env},
+        stdout_observer=watch, extra_env={**provider_env(url, version), **prepared.child_env},
     )
     request, variant = apply_variant(SCENARIOS[scenario].variant, request, work, shutil.which("codex", path=RUN_PATH))
     started = time.monotonic()
@@ -242,26 +279,34 @@ def run_cell_scenario(
     outcome.cwd_files = outcome.facts.cwd_files
     if scenario == "ok" and raw_api_saw is not None:
         outcome.facts.raw_api_saw = raw_api_saw()
-    _save(outcome, transcript, redactor)
-    # what a reproduction needs beyond the lane's own artifacts: the cell's environment and codex config
-    (outcome.artifacts / ENV_FILE).write_text(redactor(json.dumps(env, indent=2)), encoding="utf-8")
+    outcome.env = env
+    outcome.turn_ended_at = watch.turn_ended_at
     with contextlib.suppress(OSError):  # evidence only: never let it fail a run
-        config = (codex_home / "config.toml").read_text(encoding="utf-8")
-        (outcome.artifacts / CONFIG_FILE).write_text(redactor(config), encoding="utf-8")
+        outcome.config_toml = (codex_home / "config.toml").read_text(encoding="utf-8")
     return outcome
 
 
+def _save_all(outcome: Outcome, redactor: Redactor) -> None:
+    """The run's artifacts, and what a reproduction needs beyond them: the environment and codex config."""
+    transcript = "".join(json.dumps(row) + "\n" for row in outcome.result.transcript)
+    _save(outcome, transcript, redactor)
+    (outcome.artifacts / ENV_FILE).write_text(redactor.dumps(outcome.env, indent=2), encoding="utf-8")
+    if outcome.config_toml is not None:
+        (outcome.artifacts / CONFIG_FILE).write_text(redactor(outcome.config_toml), encoding="utf-8")
+
+
 def _save(outcome: Outcome, transcript: str, redactor: Redactor) -> None:
-    """Artifacts for diagnosis; every byte goes through the redactor first."""
+    """Artifacts for diagnosis; every byte goes through the redactor first, JSON through its values (a
+    mask applied to serialised JSON can break it), JSON lines line by line."""
     d = outcome.artifacts
     d.mkdir(parents=True, exist_ok=True)
     seam = outcome.result.seam
     (d / "stdout.jsonl").write_bytes(redactor.bytes(seam.stdout if seam else b""))
     (d / STDERR_FILE).write_bytes(redactor.bytes(seam.stderr if seam else b""))
-    (d / TRANSCRIPT_FILE).write_text(redactor(transcript), encoding="utf-8")
+    (d / TRANSCRIPT_FILE).write_text(redactor.lines(transcript), encoding="utf-8")
 
     def dump(name: str, data: Any) -> None:
-        (d / name).write_text(redactor(json.dumps(data, indent=2, default=str)), encoding="utf-8")
+        (d / name).write_text(redactor.dumps(data, indent=2, default=str), encoding="utf-8")
 
     dump(JOURNAL_FILE, outcome.journal)
     dump(SUMMARY_FILE, outcome.result.summary())

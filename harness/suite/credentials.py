@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.fakeapi import chatgpt
+from harness.fakeapi import chatgpt, realhosts
 
 #: A key the fake API never accepts.
 INVALID_KEY = "sk-matrix-invalid-0000000000000000"
@@ -35,6 +35,8 @@ class SetupContext:
     valid_key: str
     accept: Callable[[str, str], None] = lambda key, kind: None
     api_root: str = ""
+    #: send a call to a real host (auth.openai.com, chatgpt.com) carrying this token to this run's fake API
+    route_token: Callable[[str], None] = lambda token: None
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,14 @@ def _chatgpt_login(ctx: SetupContext) -> Prepared:
     path = ctx.codex_home / "auth.json"
     path.write_text(json.dumps(chatgpt.auth_json(tokens)), encoding="utf-8")
     os.chmod(path, 0o600)
-    # a refresh (0.80+ when the tokens age) goes to the fake, never to auth.openai.com
+    # a refresh (after a 401, or when the tokens age) goes to the fake: 0.57+ through the override, older
+    # builds to auth.openai.com; 0.104-0.110 fetch models from chatgpt.com: the container answers both
+    # with the fake world's CA (harness.fakeapi.realhosts)
+    for name in ("refresh_token", "access_token"):
+        ctx.route_token(tokens[name])
     return Prepared({}, "auth.json of a ChatGPT login (tokens, last_refresh 5 min ago)",
-                    {"CODEX_REFRESH_TOKEN_URL_OVERRIDE": f"{ctx.api_root}/oauth/token"})
+                    {"CODEX_REFRESH_TOKEN_URL_OVERRIDE": f"{ctx.api_root}/oauth/token",
+                     "SSL_CERT_FILE": str(realhosts.CA_FILE)})
 
 
 CREDENTIAL_SETUPS: dict[str, CredentialSetup] = {s.name: s for s in (

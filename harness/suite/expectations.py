@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.suite.policies import is_ephemeral
+
 
 @dataclass(frozen=True)
 class ExpectationKind:
@@ -41,7 +43,7 @@ EXPECTATIONS: dict[str, ExpectationKind] = {k.name: k for k in (
 
 def expected_history(policy: str, status: str) -> set[str]:
     """History completeness a run may truthfully claim."""
-    if policy == "ephemeral":
+    if is_ephemeral(policy):
         return {"live-only"}
     if status == "completed":
         return {"hydrated"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from harness.lane.session import LaneResult
@@ -74,6 +75,22 @@ def _stream_shapes(stdout: bytes) -> tuple[list[str], list[str], list[str]]:
     return event_types, item_types, usage_keys
 
 
+def tool_turnaround_s(journal: Sequence[dict[str, Any]]) -> float | None:
+    """Seconds from the first request the fake answered with a tool call to the next one carrying a
+    tool output (journal times, ms resolution); None when the turn had no such pair."""
+    call = next((i for i, e in enumerate(journal) if e.get("tool_called")), None)
+    if call is None:
+        return None
+    follow = next((e for e in journal[call + 1:] if e.get("has_tool_output")), None)
+    if follow is None:
+        return None
+    try:
+        start, end = datetime.fromisoformat(journal[call]["time"]), datetime.fromisoformat(follow["time"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
 def facts_of(result: LaneResult, *, journal: Sequence[dict[str, Any]], session_files: int, credential_setup: str,
              wall_s: float, model: str | None, model_source: str | None, model_catalog: Sequence[str],
              sandbox: str | None = None, cwd_files: Sequence[str] = ()) -> Facts:
@@ -101,4 +118,6 @@ def facts_of(result: LaneResult, *, journal: Sequence[dict[str, Any]], session_f
         commands=command_items(seam.stdout if seam else b""),
         cwd_files=sorted(cwd_files),
         calls=[str(e["call"]) for e in journal if e.get("call")],
+        tool_calls=sum(1 for e in journal if e.get("tool_called")),
+        tool_turnaround_s=tool_turnaround_s(journal),
     )

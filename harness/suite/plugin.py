@@ -121,6 +121,7 @@ class ContractSuite:
         self.model = learn_model()
         warm_lane_caches()
         self.api = FakeResponsesAPI(valid_keys=[valid_key]).start()
+        self.api.serve_real_hosts()  # auth.openai.com, chatgpt.com: hard-coded by some builds' ChatGPT login
         api = self.api
         # a ChatGPT-login build refreshes its model catalog from the provider: it gets its own entry back
         api.set_models([self.model.entry] if self.model.entry else [])

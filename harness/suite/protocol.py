@@ -25,12 +25,20 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from harness.suite.sandboxes import DEFAULT_SANDBOX as DEFAULT_SANDBOX  # re-exported: cell ids use it
+
 SCHEMA = 2
 
 #: Inside the container: where the package and the contract suite are mounted, and the output dir.
 CONTAINER_PACKAGE_ROOT = "/cnm"
 CONTAINER_SUITE_DIR = "/cnm/contract"
 CONTAINER_OUT = "/out"
+#: The run containers' hostname, resolvable through their /etc/hosts as any real machine's own name is.
+#: Without it a musl build that looks its host up (0.123-0.14x do, at exit) waits out the resolver's 5 s
+#: timeout against the unreachable nameserver of a network-less container: every run 5 s longer.
+CONTAINER_HOSTNAME = "codex-matrix"
+#: and the real hosts some builds hard-code for a ChatGPT login, answered inside (harness.fakeapi.realhosts)
+CONTAINER_HOSTS = {CONTAINER_HOSTNAME: "127.0.0.1", "auth.openai.com": "127.0.0.1", "chatgpt.com": "127.0.0.1"}
 
 #: Files the host writes into, and reads back from, a container's output directory.
 SPEC_FILE = "cells.json"
@@ -107,7 +115,7 @@ class CellSpec:
     expect: str = "native"
     expect_reason: str = ""
     known: Mapping[str, KnownRegression] = field(default_factory=dict)  # scenario -> regression
-    sandbox: str = "danger-full-access"  # codex's sandbox_mode
+    sandbox: str = DEFAULT_SANDBOX  # codex's sandbox_mode
 
     @property
     def id(self) -> str:
@@ -135,10 +143,6 @@ class CellSpec:
             known={s: KnownRegression.from_json(r) for s, r in (data.get("known") or {}).items()},
             sandbox=data.get("sandbox", DEFAULT_SANDBOX),
         )
-
-
-#: The sandbox mode of a cell whose id names none: codex's sandbox off (the container is the boundary).
-DEFAULT_SANDBOX = "danger-full-access"
 
 
 def cell_id(version: str, credential: str, policy: str, sandbox: str = DEFAULT_SANDBOX) -> str:
@@ -323,6 +327,13 @@ class Facts:
     commands: list[dict[str, Any]] = field(default_factory=list)  # each command item's status/exit_code/output
     cwd_files: list[str] = field(default_factory=list)  # files in the working directory after the run
     calls: list[str] = field(default_factory=list)  # requests beyond POST /responses, e.g. "GET models"
+    tool_calls: int = 0  # shell tool calls the fake model made
+    #: seconds from the fake's tool call to codex's follow-up carrying the output: how long the command
+    #: took as codex ran it (the 150 ms exit grace of 0.99+ decides how its completion is printed)
+    tool_turnaround_s: float | None = None
+    stagings: int = 1  # runs it took to stage the scenario's world (see Scenario.turn_within_s)
+    turn_after_command_s: float | None = None  # from the last command's end to the turn's end on stdout
+    world_held: bool = True  # False: even the last staging missed the scenario's timing (machine overloaded)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

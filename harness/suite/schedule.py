@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from harness.fakeapi.scenarios import SCENARIOS
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
+from harness.suite.policies import is_ephemeral
 from harness.suite.protocol import CellSpec
 
 #: Compute lane runs in flight per core. A run's CPU hardly depends on the machine (0.15-0.2 s: codex
@@ -56,7 +57,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 def mostly_waits(cell: CellSpec, scenario: str) -> bool:
     """True when the contract expects this (cell, scenario) to end only by the lane's timeout."""
-    if cell.policy == "ephemeral" and cell.expect in _REFUSES_EPHEMERAL:
+    if is_ephemeral(cell.policy) and cell.expect in _REFUSES_EPHEMERAL:
         return False
     spec = SCENARIOS[scenario]
     setup = CREDENTIAL_SETUPS[cell.credential]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from harness.buildid import reported_version
 from harness.fakeapi.scenarios import SUCCESS_SCENARIOS
 from harness.suite.cellrun import REPLY, Outcome
 
@@ -49,8 +50,9 @@ def test_executable_identity(outcome: Outcome) -> None:
     assert exe is not None, "no codex found on PATH"
     assert exe.path == "/usr/local/bin/codex"
     assert exe.source == "system-path"
-    assert exe.version_line == f"codex-cli {outcome.cell.version}"
-    assert exe.version == outcome.cell.version
+    reported = reported_version(outcome.cell.version)  # a local build's id carries its content hash too
+    assert exe.version_line == f"codex-cli {reported}"
+    assert exe.version == reported
 
 
 @pytest.mark.expects("native")

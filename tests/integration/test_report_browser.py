@@ -2,8 +2,9 @@
 evidence, the filters hide what they should, and the page's script raises no error.
 
 The page records every script error on ``<html data-js-errors>`` and sets ``data-ready`` once set up;
-``--dump-dom`` prints the DOM after the load, so both can be read back. Skips when chromium is not
-installed (``apt-get install chromium``), except under CI=true, where .ci/bootstrap installs it.
+``--dump-dom`` prints the DOM after the load, so both can be read back. ``.ci/bootstrap`` installs
+chromium on every machine, so a missing browser fails the test wherever it should be there (under
+CI=true, or in the .venv that bootstrap made); only a hand-made environment skips it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,12 +27,22 @@ CELLS = [CellSpec("0.117.0", "codex-api-key", "persistent", ("ok", "tool")),
          CellSpec("0.169.0", "codex-api-key", "persistent", ("ok", "tool"))]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bootstrapped() -> bool:
+    """True when this interpreter is the .venv that .ci/bootstrap made (it writes the stamp last)."""
+    venv = ROOT / ".venv"
+    return Path(sys.prefix).resolve() == venv.resolve() and (venv / ".codex-matrix-installed").is_file()
+
+
 def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium missing under CI=true: .ci/bootstrap installs it (apt-get install chromium)")
-        pytest.skip("no headless browser: apt-get install chromium")
+        if os.environ.get("CI") or bootstrapped():
+            pytest.fail("chromium missing, yet .ci/bootstrap installs it: rerun bash .ci/bootstrap "
+                        "(or apt-get install chromium)")
+        pytest.skip("no headless browser: run bash .ci/bootstrap (it installs chromium)")
     return found
 
 

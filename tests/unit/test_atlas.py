@@ -378,3 +378,59 @@ def test_atlas_timeline_only_rebuilds_from_the_log(tmp_path: Path, capsys: pytes
     assert main(["atlas", "--timeline-only", "--out", str(tmp_path)]) == 0
     assert "wrote" in capsys.readouterr().err
     assert find_fact(json.loads((tmp_path / "atlas.json").read_text()), "flag", "--ephemeral") is not None
+
+
+def test_the_default_cell_set_is_what_run_expands_for_the_release() -> None:
+    from harness.matrix import Selection, select
+
+    config = load_matrix()
+    default = atlas_cells(config, "0.125.0", "default")
+    ran = select(config, Selection(versions="0.125.0"))
+    assert [c.to_json() for c in default] == [c.to_json() for c in ran]  # same cells, expectations and rules
+    from harness.fakeapi.scenarios import REACH_SCENARIOS  # run on the codex-api-key cells (matrix.yaml include)
+
+    assert {s for c in default for s in c.scenarios} == set(config.scenarios) | set(REACH_SCENARIOS)
+    compact = atlas_cells(config, "0.125.0")
+    assert len(compact) == len(CREDENTIALS) * len(POLICIES) < len(default)
+    with pytest.raises(ValueError, match="unknown cell set"):
+        atlas_cells(config, "0.125.0", "huge")
+
+
+def test_resume_skips_only_releases_recorded_with_the_same_cell_set(tmp_path: Path) -> None:
+    log = AtlasLog(tmp_path / "atlas.jsonl")
+    old = new_record("0.99.0", "0.99.0-linux-x64")
+    del old["cell_set"]  # a record written before cell sets: the compact set
+    log.append(old)
+    log.append({**new_record("0.100.0", "0.100.0-linux-x64"), "cell_set": "default"})
+    assert log.recorded("compact") == {"0.99.0"}
+    assert log.recorded("default") == {"0.100.0"}
+    assert log.recorded() == {"0.99.0", "0.100.0"}
+
+
+def test_each_known_regression_shows_the_range_it_claims_beside_the_one_observed(tmp_path: Path) -> None:
+    from harness.atlas.rules import disagreements, rule_rows
+
+    config = load_matrix()
+    race = "test_tool_round_trip[tool-race]"
+
+    def record(version: str, outcome: str) -> dict[str, Any]:
+        tests = {"codex-api-key/ephemeral": {race: outcome, "test_event_grammar[ok]": "pass"}}
+        return {**new_record(version, None), "status": "ok", "tests": tests}
+
+    observed = ["0.116.0", "0.117.0", "0.130.0", "0.145.0", "0.146.0"]
+    truthful = [record("0.116.0", "pass"), record("0.117.0", "xfail"), record("0.130.0", "xfail"),
+                record("0.145.0", "xfail"), record("0.146.0", "pass")]
+    (strict, *_) = rule_rows(config, truthful, observed)
+    assert strict["claimed"] == strict["observed"] == "0.117.0–0.145.0 (3 releases)" and strict["agrees"]
+    fixed_early = [*truthful[:3], record("0.145.0", "xpass"), truthful[4]]
+    (wrong, *_) = rule_rows(config, fixed_early, observed)
+    assert not wrong["agrees"] and wrong["fixed_in"] == ["0.145.0"] and wrong["observed"].startswith("0.117.0–0.130.0")
+    assert disagreements([strict, wrong]) == [wrong]
+    from harness.atlas.markdown import render_markdown
+
+    timeline = {**build_timeline(fixed_early), "rules": [strict, wrong]}
+    markdown = render_markdown(timeline)
+    assert "Known regressions: claimed vs observed" in markdown and "**NO**" in markdown
+    from harness.atlas.html import render_html
+
+    assert "<b class=bad>NO</b>" in render_html(timeline)

@@ -17,6 +17,7 @@ from harness.bisect.bisector import Bisector
 from harness.bisect.log import BisectLog
 from harness.cli.main import main
 from harness.errors import UserError
+from harness.incoming.bisectlog import StepLine
 from harness.results import CellResult, RunResults, now
 from harness.suite.protocol import CellSpec, TestRecord
 from tests.unit.test_releases import packument, registry  # noqa: F401 (a fixture)
@@ -31,7 +32,7 @@ def oracle(first_new: int, skips: frozenset[int] = frozenset()) -> Callable[[str
         i = VERSIONS.index(version)
         step.calls.append(version)  # type: ignore[attr-defined]
         verdict = "skip" if i in skips else "new" if i >= first_new else "old"
-        return StepOutcome(version, verdict, RunCounts(met=verdict == "old", missed=verdict == "new"),  # type: ignore[arg-type]
+        return StepOutcome(version, verdict, RunCounts(met=int(verdict == "old"), missed=int(verdict == "new")),  # type: ignore[arg-type]
                            container_runs=1)
 
     step.calls = []  # type: ignore[attr-defined]
@@ -207,7 +208,7 @@ def test_an_interrupted_bisect_resumes_from_its_log(tmp_path: Path) -> None:
 def test_step_log_lines_round_trip() -> None:
     step = StepOutcome("0.130.0", "new", RunCounts(met=2, missed=1), "a: b", cells={"c": "fail"}, duration_s=3.5,
                        container_runs=3)
-    back = StepOutcome.from_json(json.loads(json.dumps(step.to_json())))
+    back = StepLine.model_validate(json.loads(json.dumps(step.to_json()))).outcome()
     assert back.resumed and (back.version, back.verdict, back.counts, back.cells, back.container_runs) == (
         "0.130.0", "new", RunCounts(met=2, missed=1), {"c": "fail"}, 3)
 
@@ -218,10 +219,12 @@ def test_step_log_lines_round_trip() -> None:
 @pytest.fixture
 def cli_env(registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
     import harness.docker_env
+    import harness.orphans
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("NPM_CONFIG_REGISTRY", registry)
     monkeypatch.setattr(harness.docker_env, "docker_client", lambda: None)
+    monkeypatch.setattr(harness.orphans, "reap", lambda client: "")  # no daemon, so no orphans
     return tmp_path / "out"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,22 @@ def test_no_docker_daemon_says_how_to_start_one(monkeypatch: pytest.MonkeyPatch,
     assert main(["run", "--versions", "0.117.0", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "no Docker daemon answers" in err and "dockerd" in err
+
+
+def test_list_and_run_take_values_matrix_yaml_leaves_out(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`run --scenarios tool-race --versions 0.130.0` once failed with "the selection matches no cell"
+    while matrix.yaml left tool-race out; a sandbox mode outside the default selection is the same case."""
+    matrix = tmp_path / "matrix.yaml"
+    matrix.write_text("versions: [0.117.0]\ncredentials: [none]\npolicies: [persistent]\nscenarios: [ok]\n"
+                      "xfail:\n  - {when: {versions: '>=0.117,<0.146', scenarios: [tool-race]}, reason: race}\n",
+                      encoding="utf-8")
+    assert main(["list", "--matrix", str(matrix), "--scenarios", "tool-race", "--versions", "0.130.0",
+                 "--credentials", "codex-api-key", "--sandboxes", "read-only", "--format", "json"]) == 0
+    cells = json.loads(capsys.readouterr().out)
+    assert [(c["id"], c["scenarios"]) for c in cells] == [
+        ("codex0.130.0-codex-api-key-persistent-read-only", ["tool-race"])]
+    assert all("tool-race" in c["known"] for c in cells)  # the file's rules apply to what was added
 
 
 def test_list_formats(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.fakeapi import SCENARIOS, FakeResponsesAPI, write_codex_config
-from harness.fakeapi.scenarios import TOOL_MARKER
+from harness.fakeapi.scenarios import SLOW_SCRIPT
 
 KEY = "sk-test-fakeapi-0123456789abcdef"
 USAGE = {
@@ -119,19 +119,19 @@ def test_reply_text_is_configurable() -> None:
     [
         (
             {"type": "function", "name": "shell"},
-            {"type": "function_call", "name": "shell", "args": {"command": ["echo", "matrix-tool-ok"]}},
+            {"type": "function_call", "name": "shell", "args": {"command": ["bash", "-lc", SLOW_SCRIPT]}},
         ),
         (
             {"type": "function", "name": "exec_command"},
-            {"type": "function_call", "name": "exec_command", "args": {"cmd": "echo matrix-tool-ok"}},
+            {"type": "function_call", "name": "exec_command", "args": {"cmd": SLOW_SCRIPT}},
         ),
         (
             {"type": "function", "name": "shell_command"},
-            {"type": "function_call", "name": "shell_command", "args": {"command": "echo matrix-tool-ok"}},
+            {"type": "function_call", "name": "shell_command", "args": {"command": SLOW_SCRIPT}},
         ),
         (
             {"type": "local_shell"},
-            {"type": "local_shell_call", "name": "local_shell", "args": {"command": ["echo", "matrix-tool-ok"]}},
+            {"type": "local_shell_call", "name": "local_shell", "args": {"command": ["bash", "-lc", SLOW_SCRIPT]}},
         ),
     ],
 )
@@ -310,7 +310,7 @@ def test_journal_entry_fields_and_no_raw_key(api: FakeResponsesAPI) -> None:
         "sent": {"response_id": entry["sent"]["response_id"], "usage": USAGE, "items": [{
             "type": "function_call", "id": entry["sent"]["items"][0]["id"], "name": "shell",
             "call_id": entry["sent"]["items"][0]["call_id"],
-            "arguments": json.dumps({"command": ["echo", TOOL_MARKER]})}]},
+            "arguments": json.dumps({"command": ["bash", "-lc", SLOW_SCRIPT]})}]},
     }
     stamp = datetime.fromisoformat(entry["time"])
     assert stamp.utcoffset() == timedelta(0)
@@ -581,3 +581,25 @@ def test_tool_race_counts_the_calls_of_a_stored_conversation(api: FakeResponsesA
         previous = events[0]["response"]["id"]
         replies.append(events[1]["item"]["type"])
     assert replies == ["function_call"] * RACE_CALLS + ["message"]
+
+
+def test_race_follow_up_journals_when_the_command_ended_and_how_late_the_answer_left(api: FakeResponsesAPI) -> None:
+    """tool-race's world is 'answered at once': the command prints its end time, the fake journals it."""
+    ended = time.time() - 0.02
+    body = dict(SHELL_BODY)
+    output = f"Process exited with code 0\nOutput:\nmatrix-tool-ok {ended:.6f}\n"
+    body["input"] = [*SHELL_BODY["input"], {"type": "function_call_output", "call_id": "c", "output": output}]
+    post(api.provider_url("tool-race", "t9"), body).events()
+    (entry,) = api.journal("t9")
+    assert entry["command_ended_at"] == pytest.approx(ended, abs=1e-5)
+    assert 0.02 <= entry["answer_lag_s"] < 1.0
+
+
+def test_race_world_holds_only_when_the_turn_ended_within_the_trailing_grace() -> None:
+    race = SCENARIOS["tool-race"]
+    journal = [{"tool_called": "exec_command"}, {"has_tool_output": True, "command_ended_at": 1000.0}]
+    assert race.world_held(journal, 1000.03)
+    assert not race.world_held(journal, 1000.0 + race.turn_within_s + 0.01)
+    assert race.turn_after_command_s(journal, 1000.25) == 0.25
+    assert race.world_held(journal, None)  # no turn end seen: nothing to judge the timing by
+    assert SCENARIOS["tool"].world_held(journal, 1005.0)  # a held answer has no timing to keep

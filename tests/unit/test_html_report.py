@@ -8,9 +8,10 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
+from harness.incoming.results import read_results
 from harness.redact import Redactor
 from harness.report.html import DETAIL_BUDGET, fingerprint_changes, render_html
-from harness.results import RunResults, now, read_results
+from harness.results import RunResults, now
 from harness.suite.protocol import TRANSCRIPT_FILE, CellSpec
 from tests.unit.outdirs import make_out
 
@@ -138,3 +139,46 @@ def test_fingerprint_changes_between_neighbouring_builds() -> None:
         "0.130.0": ["flags: +--ignore-user-config"],
         "0.169.0": ['protocol: "thread-events" → "legacy"', "flags: −--json"],
     }
+
+
+class _Cells(HTMLParser):
+    """Each <td>'s text, and how many <td> opened and closed."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.opened = self.closed = 0
+        self.texts: list[str] = []
+        self._in = False
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "td":
+            self.opened += 1
+            self._in = True
+            self.texts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self.closed += 1
+            self._in = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.texts[-1] += data
+
+
+def test_body_values_are_masked_before_escaping(tmp_path: Path) -> None:
+    """Masking escaped HTML ate the ``</td>`` after ``api_key=abcd`` on main; with the mask's value now
+    stopping at ``&`` and ``<`` it would have missed ``OPENAI_API_KEY=&quot;…&quot;``: mask, then escape."""
+    results = make_out(tmp_path, [CellSpec("0.117.0", "codex-api-key", "persistent", ("ok",))])
+    build = next(iter(results.builds.values()))
+    build["protocol"] = "api_key=abcd"
+    build["tools_declared"] = ['echo "api_key=efgh1234"', 'export OPENAI_API_KEY="ijkl5678"', "<b>bold</b>"]
+    page = render_html(results, Redactor())
+    body = page.split('<script id="cell-data"')[0]
+    cells = _Cells(body)
+    assert cells.opened == cells.closed
+    assert "api_key=***" in cells.texts
+    assert 'echo "api_key=***", export OPENAI_API_KEY="***", <b>bold</b>' in cells.texts
+    assert "abcd" not in page and "efgh1234" not in page and "ijkl5678" not in page

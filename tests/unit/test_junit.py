@@ -253,3 +253,27 @@ def test_cell_whose_tests_k_deselected_is_skipped_not_an_error(tmp_path: Path, s
     schema.validate(str(path))
     suite = suite_of(path)
     assert counts(suite) == (1, 0, 0, 1) and verdicts(suite) == {"no-tests": "skipped"}
+
+
+def test_shard_fields_with_control_characters_stay_well_formed(tmp_path: Path, schema: xmlschema.XMLSchema) -> None:
+    """Issue 27, cause 9: a merged shard's fields reach ``classname`` and ``type=``, which skipped the escaper."""
+    hostile = '\x1b[31m\x00"q\'<b>&amp;\x7f'
+    spec = CellSpec("0.117.0", f"codex{hostile}key", "persistent", ("ok",))
+    result = CellResult(spec, status=f"error{hostile}", unfinished=f"died{hostile}", planned=2,
+                        message=f"container {hostile} gone", fingerprint={"protocol": hostile},
+                        tests=[TestRecord(spec.id, f"test_a{hostile}[ok]", "ok", "fail", hostile, 0.1)])
+    path = write(tmp_path, result)
+    schema.validate(str(path))
+    suite = suite_of(path)  # an XML parser: raises on any character XML 1.0 forbids
+    shown = '#x1B[31m#x00"q\'<b>&amp;#x7F'
+    assert suite.get("name") == f"codex0.117.0-codex{shown}key-persistent"
+    cases = suite.findall("testcase")
+    assert {c.get("classname") for c in cases} == {f"codex-native-matrix.codex0_117_0-codex{shown}key-persistent"}
+    failure = suite.find("testcase/failure")
+    assert failure is not None and failure.text == shown
+    errors = [e for e in suite.iter("error")]
+    assert errors and {e.get("type") for e in errors} == {f"died{shown}"}
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["status"] == f"error{shown}" and props["unfinished"] == f"died{shown}"
+    assert props["protocol"] == shown
+    assert "\x1b" not in path.read_text(encoding="utf-8")

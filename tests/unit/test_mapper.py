@@ -61,6 +61,15 @@ RETRY_0_44 = _lines(
     b'{"type":"item.completed","item":{"id":"item_1","type":"agent_message","text":"attempt 2"}}',
     b'{"type":"turn.completed","usage":{"input_tokens":11,"cached_input_tokens":3,"output_tokens":7}}',
 )
+#: codex 0.50.0, flaky-stream (matrix default cells, codex-api-key/persistent): "Re-connecting..." (0.47-0.55).
+RETRY_0_50 = _lines(
+    b'{"type":"thread.started","thread_id":"01a248df-0dfb-7ee1-90dd-c676bcfb6d0a"}',
+    b'{"type":"turn.started"}',
+    b'{"type":"item.completed","item":{"id":"item_0","type":"agent_message","text":"attempt 1"}}',
+    b'{"type":"error","message":"Re-connecting... 1/1"}',
+    b'{"type":"item.completed","item":{"id":"item_1","type":"agent_message","text":"attempt 2"}}',
+    b'{"type":"turn.completed","usage":{"input_tokens":11,"cached_input_tokens":3,"output_tokens":7}}',
+)
 #: codex 0.42.0 --experimental-json, tool scenario: the draft format (session.created, item_type).
 DRAFT_0_42 = _lines(
     b'{"type":"session.created","session_id":"01a20eb8-5e13-74c1-bba9-6e872e1f6c16"}',
@@ -221,7 +230,8 @@ def test_protocol_detection() -> None:
 # -- retries and cumulative usage ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stream_bytes", [RETRY_0_44, RETRY_0_117], ids=["codex-0.44.0", "codex-0.117.0"])
+@pytest.mark.parametrize("stream_bytes", [RETRY_0_44, RETRY_0_50, RETRY_0_117],
+                         ids=["codex-0.44.0", "codex-0.50.0", "codex-0.117.0"])
 def test_retry_supersedes_the_cut_attempt_and_makes_the_notice_a_warning(stream_bytes: bytes) -> None:
     stream = map_stream(stream_bytes)
     texts = [(e.data["text"], bool(e.data.get("superseded"))) for e in of(stream, "assistant_text")]

@@ -38,9 +38,9 @@ def test_default_matrix_is_the_issue_matrix() -> None:
     assert config.versions == ["0.20.0", "0.44.0", "0.80.0", "0.98.0", "0.117.0", "0.130.0", "0.142.0", "0.169.0"]
     assert set(config.credentials) == set(CREDENTIALS)  # every registered setup runs by default
     assert tuple(config.policies) == POLICIES
-    # every registered scenario runs by default except tool-race, which measures a timing race on purpose,
-    # and the worlds that reach the lane's rarer paths, which run on the codex-api-key cells only
-    assert tuple(config.scenarios) == tuple(s for s in SCENARIOS if s != "tool-race" and s not in REACH_SCENARIOS)
+    # every registered scenario runs by default (tool-race too: one deterministic run a cell), except the
+    # worlds that reach the lane's rarer paths, which run on the codex-api-key cells only
+    assert tuple(config.scenarios) == tuple(s for s in SCENARIOS if s not in REACH_SCENARIOS)
     cells = expand(config)
     for cell in cells:
         reach = [s for s in cell.scenarios if s in REACH_SCENARIOS]
@@ -145,9 +145,47 @@ def test_selection_narrows_and_accepts_unlisted_versions(tmp_path: Path) -> None
     assert all(c.scenarios == ("ok",) for c in cells)
 
 
+def test_flags_accept_any_registered_value_not_only_matrix_yaml_ones(tmp_path: Path) -> None:
+    """As --versions takes any npm release, the other axes take any registered value (issue 25)."""
+    config = load_matrix(write(tmp_path, BASE.replace("[codex-api-key, none]", "[codex-api-key]") + """\
+expectations:
+  - {when: {credentials: [none]}, expect: auth-required, reason: no key}
+xfail:
+  - when: {scenarios: [tool-race]}
+    reason: a race
+"""))
+    cells = select(config, Selection(versions="0.117.0", credentials="auth-json,none", policies="persistent",
+                                     sandboxes="read-only", scenarios="tool-race,ok"))
+    assert [c.id for c in cells] == ["codex0.117.0-auth-json-persistent-read-only",
+                                     "codex0.117.0-none-persistent-read-only"]
+    assert all(c.scenarios == ("ok", "tool-race") for c in cells)  # matrix.yaml's first, in its order
+    assert all(set(c.known) == {"tool-race"} for c in cells)  # the rules apply to what was added
+    assert [c.expect for c in cells] == ["native", "auth-required"]
+
+
+def test_flags_narrow_cells_that_include_adds(tmp_path: Path) -> None:
+    config = load_matrix(write(tmp_path, BASE + """\
+include:
+  - {version: 0.117.0, credential: auth-json, policy: ephemeral, sandbox: workspace-write}
+"""))
+    assert "codex0.117.0-auth-json-ephemeral-workspace-write" in [c.id for c in select(config, Selection())]
+    for selection in (Selection(credentials="none"), Selection(policies="persistent"),
+                      Selection(sandboxes="danger-full-access")):
+        ids = [c.id for c in select(config, selection)]
+        assert "codex0.117.0-auth-json-ephemeral-workspace-write" not in ids, selection
+
+
+def test_a_value_named_twice_runs_once(tmp_path: Path) -> None:
+    cells = select(load_matrix(write(tmp_path, BASE)), Selection(versions="0.117.0", credentials="none,none",
+                                                               policies="persistent", scenarios="ok,ok"))
+    assert [(c.id, c.scenarios) for c in cells] == [("codex0.117.0-none-persistent", ("ok",))]
+
+
 @pytest.mark.parametrize(
     ("selection", "fragment"),
     [
+        (Selection(sandboxes="none"), "--sandboxes: unknown value 'none': use one of read-only, "),
+        (Selection(scenarios="tool-rac"), "use one of ok, tool, write-file, tool-race, "),
         (Selection(credentials="nobody"), "--credentials: unknown value 'nobody'"),
         (Selection(policies="sometimes"), "--policies: unknown value 'sometimes'"),
         (Selection(scenarios="explode"), "--scenarios: unknown value 'explode'"),

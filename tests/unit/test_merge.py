@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli.main import main
-from harness.results import RunResults, read_results
+from harness.incoming.results import read_results
+from harness.results import RunResults
 from harness.suite.protocol import CellSpec
 from tests.unit.outdirs import later, make_out
 

@@ -254,3 +254,48 @@ def test_a_retried_stream_projects_one_reply(recorded: str) -> None:
     assert authority.final_text == "OK"
     if authority.usage is not None:
         assert (authority.usage.input, authority.usage.output) == (11, 7)  # counted once
+
+
+# -- a command codex started and never reported finished ------------------------------------------------
+# Recorded from codex-cli 0.130.0 (tests/fixtures/codex-0.130.0/tool-race-*): `sleep 0.3; echo …` run
+# through exec_command, the follow-up answered at once; the command's item.completed never came.
+
+
+@pytest.mark.parametrize("case", ["tool-race-ephemeral", "tool-race-persistent"])
+def test_unreported_completion_is_an_unknown_outcome_not_a_dangling_call(case: str) -> None:
+    events, authority, _, rows = recorded("0.130.0", case)
+    assert authority.thread_status == "completed"
+    assert [e.kind for e in events if e.kind.startswith("tool_")] == ["tool_started"]  # the loss itself
+    warnings = [e.data for e in events if e.kind == "warning" and e.data.get("origin") == "tool-completion-missing"]
+    assert len(warnings) == 1 and warnings[0]["source"] == "process"
+    assert "item.completed" in warnings[0]["text"] and "sleep 0.3" in warnings[0]["text"]
+
+    read = read_transcript(to_jsonl(rows))
+    assert read.dropped == []  # claude_team's rules keep every row
+    uses = [b for r in read.kept if r["type"] == "assistant" for b in r["message"]["content"]
+            if b.get("type") == "tool_use"]
+    results = [b for r in read.kept if r["type"] == "user" and isinstance(r["message"]["content"], list)
+               for b in r["message"]["content"] if b.get("type") == "tool_result"]
+    assert len(uses) == 1 and [r["tool_use_id"] for r in results] == [uses[0]["id"]]
+    assert results[0]["is_error"] is True
+    assert results[0]["content"].startswith("outcome unknown") and "item.completed" in results[0]["content"]
+    warning_rows = [r for r in read.kept if r.get("subtype") == "codex_native_warning"]
+    assert any("item.completed" in r["content"] and r["codexNativeWarningSource"] == "process" for r in warning_rows)
+    # the reply after the command is still the turn's answer
+    assert authority.final_text == "OK"
+
+
+def test_a_reported_completion_adds_no_unknown_outcome() -> None:
+    events, _, _, rows = recorded("0.130.0", "tool-ephemeral")
+    assert not [e for e in events if e.data.get("origin") == "tool-completion-missing"]
+    results = [b for r in rows if r["type"] == "user" and isinstance(r["message"]["content"], list)
+               for b in r["message"]["content"] if b.get("type") == "tool_result"]
+    assert results and all(not r["content"].startswith("outcome unknown") for r in results)
+
+
+def test_a_run_cut_short_is_not_an_unreported_completion() -> None:
+    """No turn end (the timeout killed codex mid-command): the tool did not complete, nothing is 'unknown'."""
+    stdout = (FIXTURES / "codex-0.130.0" / "tool-race-ephemeral.stdout.jsonl").read_bytes()
+    cut = b"".join(line for line in stdout.splitlines(keepends=True) if b"turn.completed" not in line)
+    stream = map_stream(cut)
+    assert not [e for e in stream.events if e.data.get("origin") == "tool-completion-missing"]

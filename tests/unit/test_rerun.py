@@ -9,11 +9,12 @@ import pytest
 
 from harness.cli.main import main
 from harness.errors import UserError
+from harness.incoming.results import read_results
 from harness.matrix import Selection
 from harness.report import render_markdown
 from harness.report.markdown import repro_command
 from harness.rerun import missed_ids, rerun_selection
-from harness.results import CellResult, RunResults, now, read_results, write_results
+from harness.results import CellResult, RunResults, now, write_results
 from harness.suite.protocol import CellSpec, KnownRegression, TestRecord
 
 MET = CellSpec("0.117.0", "codex-api-key", "persistent", ("ok", "tool"))
@@ -44,9 +45,9 @@ def test_results_json_reads_back_what_was_written(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "fragment"), [
     (None, "does not exist"),
-    ("{not json", "cannot read"),
+    ("{not json", "is not valid JSON"),
     ('{"schema": 9, "cells": []}', "is not a results.json of schema 1"),
-    ('{"schema": 1, "cells": [{"id": "x"}], "started": "2026-01-01T00:00:00+00:00"}', "is damaged"),
+    ('{"schema": 1, "cells": [{"id": "x"}], "started": "2026-01-01T00:00:00+00:00"}', "cells[0].version: Field"),
 ])
 def test_unreadable_results_are_one_line_errors(tmp_path: Path, content: str | None, fragment: str) -> None:
     path = tmp_path / "results.json"

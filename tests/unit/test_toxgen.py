@@ -4,6 +4,8 @@ any published build (toxfile.py), with the arguments after `--` handed to `codex
 from __future__ import annotations
 
 import configparser
+import fnmatch
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +60,26 @@ def test_any_build_is_an_env_and_posargs_reach_the_run() -> None:
 def test_unknown_env_names_are_still_refused() -> None:
     proc = _tox_config("-e", "codexlatest", "-k", "commands")
     assert proc.returncode != 0 and "codexlatest" in proc.stdout + proc.stderr
+
+
+#: CODEX_MATRIX_* names in harness/ that no codex-matrix process reads: the workflow's install command
+#: (harness/ci/github.py writes it into the workflow; the CI job's shell reads it).
+NOT_READ_BY_THE_CODE = {"CODEX_MATRIX_INSTALL"}
+
+
+def _variables_the_code_reads() -> set[str]:
+    names: set[str] = set()
+    for path in (ROOT / "harness").rglob("*.py"):
+        names |= set(re.findall(r"\bCODEX_MATRIX_[A-Z0-9_]+\b", path.read_text(encoding="utf-8")))
+    return names - NOT_READ_BY_THE_CODE
+
+
+def test_tox_passes_every_codex_matrix_variable_the_code_reads() -> None:
+    """tox runs commands in a clean environment: a setting it drops is silently ignored (issue 25)."""
+    passed = _tox()["testenv"]["pass_env"].split()
+    read = _variables_the_code_reads()
+    assert {"CODEX_MATRIX_CACHE", "CODEX_MATRIX_TRANSFER"} <= read  # the scan finds what it must
+    missing = sorted(v for v in read if not any(fnmatch.fnmatchcase(v, p) for p in passed))
+    assert not missing, f"add {', '.join(missing)} to [testenv] pass_env in tox.ini"
+    stale = sorted(p for p in passed if p.startswith("CODEX_MATRIX_") and not fnmatch.filter(read, p))
+    assert not stale, f"tox.ini passes {', '.join(stale)}, which nothing in harness/ reads: remove it"

