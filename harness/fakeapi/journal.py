@@ -11,7 +11,9 @@ never answered), ``credential`` (``none|valid|invalid``), ``credential_sha256`` 
 ``tool_called`` (the shell tool the ``tool`` scenario called, else None), ``user_agent``, ``originator``,
 ``time`` (ISO-8601 UTC), ``attempt`` (1 for a tag's first request, 2 for the next…), ``completed`` (the
 answer carried ``response.completed``), ``held_s`` (how long the ``tool`` follow-up was held). Request
-bodies are not stored.
+bodies are not stored. What the fake *sent* (``sent``: response id, usage, output items; ``error``) and the
+tool results codex sent back (``tool_results``) are described in :mod:`harness.fakeapi.sent`: they are
+the contract suite's oracle.
 """
 
 from __future__ import annotations

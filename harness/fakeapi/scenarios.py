@@ -214,6 +214,8 @@ class Scenario:
     ``waits``: the fake never answers, so the run lasts until the lane's (short) hang timeout.
     ``model``: the slug the run uses instead of the one learned from the build (None: the learned one).
     ``refuses``: every request is answered 401, whatever the credential.
+    ``variant``: how the harness launches codex in this world (None: plainly, found on PATH); the
+    contract suite's :mod:`harness.suite.variants` implements each name.
     ``turn_within_s``: the world holds only when codex ended the turn this soon after the command ended
     (the journal's ``command_ended_at``; the harness sees the turn end on stdout): a run on a machine
     too loaded for that is staged again.
@@ -226,6 +228,7 @@ class Scenario:
     waits: bool = False
     model: str | None = None
     refuses: bool = False
+    variant: str | None = None
     turn_within_s: float | None = None
 
     def turn_after_command_s(self, journal: Sequence[Mapping[str, Any]], turn_ended_at: float | None) -> float | None:
@@ -391,6 +394,49 @@ def _hang(ex: Exchange) -> None:
     ex.hang()
 
 
+# -- worlds that reach the lane's rarer paths on purpose (issue 28) ----------------------------------
+#
+# Each is one more entry at the end of the registry. Some need the harness to launch codex differently
+# (a wrapper in front of the real build, another way to find it, another log level): their ``variant``
+# names that, and :mod:`harness.suite.variants` implements it, so the fake's side stays plain HTTP.
+
+#: An output item type no build knows: the ``unknown-item`` scenario sends it beside its message.
+UNKNOWN_ITEM_TYPE = "matrix_future_item"
+#: Exit code of the wrapper in front of codex in ``exit-after-completed``: not codex's own (0 or 1).
+WRAPPER_EXIT = 3
+#: What the ``tool-timeout`` command writes into the run's working directory: the shell's pid, its
+#: background child's pid and the shell's process group, so the contract can check each one is gone.
+TIMEOUT_PIDS = "matrix-timeout.pids"
+TIMEOUT_SCRIPT = f"sleep 300 & echo $$ $! $(cut -d' ' -f5 /proc/$$/stat) > {TIMEOUT_PIDS}; wait"
+#: Extra call arguments that keep the command a running tool call past the lane's timeout: the shell
+#: tools' own command timeout (10 s by default in older builds) and exec_command's yield time.
+_LONG_CALL = {"timeout_ms": 120_000, "yield_time_ms": 30_000}
+
+
+def _unknown_item(ex: Exchange) -> None:
+    """An ok turn whose response also carries an output item of a type no build knows."""
+    item = {"type": UNKNOWN_ITEM_TYPE, "id": ex.new_id("fut"), "status": "completed",
+            "summary": "an output item type from a future API"}
+    ex.send_sse(turn_events(ex.new_id("resp"), [item, ex.message()]))
+
+
+def _tool_timeout(ex: Exchange) -> None:
+    """Call the shell tool with a command that starts a child and waits for it; never answer the
+    follow-up, so the lane's timeout ends the run while the command and its child may still run."""
+    if ex.entry["has_tool_output"]:
+        ex.hang()
+        return
+    shape = pick_shell_tool(ex.body)
+    if shape is None:
+        ex.send_sse(turn_events(ex.new_id("resp"), [ex.message()]))
+        return
+    shape = shape.running(TIMEOUT_SCRIPT)
+    key = "timeout_ms" if shape.name in ("shell", "container.exec", "shell_command", "local_shell") else "yield_time_ms"
+    shape = ShellTool(shape.name, shape.kind, {**shape.arguments, key: _LONG_CALL[key]})
+    ex.entry["tool_called"] = shape.name
+    ex.send_sse(turn_events(ex.new_id("resp"), [tool_call_item(shape, ex.new_id("fc"), ex.new_id("call"))]))
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("ok", _ok, COMPLETED, "one assistant message, then response.completed with usage"),
     Scenario("tool", _tool, COMPLETED,
@@ -410,5 +456,33 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("rate-limited", _rate_limited, FAILED, "every request gets HTTP 429 with retry-after, retries included"),
     Scenario("disconnect", _disconnect, FAILED, "every stream ends before response.completed, retries included"),
     Scenario("hang", _hang, INTERRUPTED, "the request is never answered", waits=True),
+    Scenario("unknown-item", _unknown_item, COMPLETED,
+             f"an ok turn whose response also carries an output item of type {UNKNOWN_ITEM_TYPE!r}"),
+    Scenario("tool-timeout", _tool_timeout, INTERRUPTED,
+             "the model runs a command that starts a child and waits; the follow-up is never answered",
+             waits=True),
+    Scenario("exit-after-completed", _ok, TurnOutcome("failed", WRAPPER_EXIT, "live-turn-completed"),
+             f"an ok turn, run through a wrapper that exits {WRAPPER_EXIT} after codex exited 0",
+             variant="wrap-exit"),
+    Scenario("failed-exit-zero", _refuse, TurnOutcome("failed", 0, "none"),
+             "every request is refused (401), run through a wrapper that exits 0 after codex exited",
+             refuses=True, variant="wrap-exit-zero"),
+    Scenario("future-events", _ok, COMPLETED,
+             "an ok turn, run through a wrapper that adds an event type and an item type no build prints",
+             variant="wrap-inject"),
+    Scenario("discover-env", _ok, COMPLETED, "an ok turn; the lane finds codex through CODEX_CLI_PATH",
+             variant="discover-env"),
+    Scenario("discover-explicit", _ok, COMPLETED, "an ok turn; the lane is given codex's path explicitly",
+             variant="discover-explicit"),
+    Scenario("log-warn", _ok, COMPLETED, "an ok turn with RUST_LOG=warn (builds then log warnings on stderr)",
+             variant="log-warn"),
+    Scenario("tampered-rollout", _ok, COMPLETED,
+             "an ok turn, run through a wrapper that appends another final text and cached count to the rollout",
+             variant="wrap-tamper"),
 )}
 SUCCESS_SCENARIOS: tuple[str, ...] = tuple(name for name, s in SCENARIOS.items() if s.succeeds)
+#: The worlds that reach the lane's rarer paths (issue 28): matrix.yaml runs them on the codex-api-key
+#: cells only, since what they reach does not depend on the credential.
+REACH_SCENARIOS: tuple[str, ...] = ("unknown-item", "tool-timeout", "exit-after-completed", "failed-exit-zero",
+                                    "future-events", "discover-env", "discover-explicit", "log-warn",
+                                    "tampered-rollout")

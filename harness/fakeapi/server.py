@@ -30,6 +30,7 @@ from harness.fakeapi import scenarios as sc
 from harness.fakeapi.journal import Journal, bearer_key, classify, key_fingerprint, utc_now
 from harness.fakeapi.realhosts import HOSTS as REAL_HOSTS
 from harness.fakeapi.realhosts import VIA_HEADER, RealHosts
+from harness.fakeapi.sent import error_message, sent_summary, tool_results
 
 _ROUTE = re.compile(r"^/s/(?P<scenario>[^/]+)/(?P<tag>[^/]+)(?P<rest>/.*)?$")
 _TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # fullmatch
@@ -167,6 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
             "model": model if isinstance(model, str) else None,
             "tools": sc.declared_tool_names(body),
             "has_tool_output": sc.has_tool_output(body),
+            "tool_results": tool_results(body),
             "tool_called": None,
             "user_agent": self.headers.get("User-Agent"),
             "originator": self.headers.get("originator"),
@@ -268,6 +270,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_json(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
         self.entry["status"] = status
+        if status >= 400:
+            self.entry["error"] = error_message(body)
         self.server.state.journal.append(self.entry)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -288,6 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
                 break
         self.entry["status"] = 200
         self.entry["completed"] = any(e.get("type") == "response.completed" for e in events)
+        self.entry["sent"] = sent_summary(events)
         self.server.state.journal.append(self.entry)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

@@ -20,6 +20,11 @@ Why each rule:
   would leave them running and holding the pipes open. The leader is not reaped until the group has
   been killed, so its pid (= the group id) cannot be reused by an unrelated process in between.
   Survivors of a normal exit are killed too: everything in the group belongs to this run.
+* **On a timeout, the tool commands' groups too**: codex runs each tool command in a process group of
+  its own (measured on 0.117.0 and 0.169.0: the shell's pgid is its own pid), so a kill of codex's
+  group leaves a running command and its children alive (a ``sleep`` outlived the run, orphaned). While
+  codex still runs, its descendants are found through ``/proc`` parent links, and each descendant's
+  group is killed with codex's (:mod:`harness.lane.proctree`).
 * **stdout and stderr drained by threads**: a child blocked writing a full stderr pipe while we wait
   on stdout (or the reverse) is a deadlock, and codex can write megabytes to either.
 """
@@ -42,6 +47,7 @@ from harness.lane.credentials import Credential
 from harness.lane.events import Policy
 from harness.lane.executable import Executable, parse_version
 from harness.lane.probe import THREAD_EVENTS_SINCE, Capabilities, probe
+from harness.lane.proctree import descendant_groups
 
 #: PATH the child gets unless ``extra_env`` names one: enough for the shells codex runs as tools.
 DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -81,6 +87,8 @@ class SeamResult:
     stderr: bytes
     duration_s: float
     started_at: str
+    #: The child's pid, which is also the id of the process group the seam killed at the end.
+    pid: int | None = None
 
 
 class SeamRefused(Exception):
@@ -175,6 +183,12 @@ def _kill_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
+def _kill_tree(pid: int, groups: set[int], sig: int) -> None:
+    """Signal the leader's group and every group a descendant of the leader was seen in."""
+    for pgid in {pid, *groups}:
+        _kill_group(pgid, sig)
+
+
 def run_seam(req: SeamRequest) -> SeamResult:
     """Run once; ``exit_code`` None and ``timed_out`` True when the hard timeout killed the group."""
     caps = req.capabilities if req.capabilities is not None else probe(req.executable)
@@ -207,10 +221,12 @@ def run_seam(req: SeamRequest) -> SeamResult:
     for reader in readers:
         reader.start()
     timed_out = not _wait_exit(proc.pid, t0 + max(req.timeout_s, 0.0))
-    if timed_out:
-        _kill_group(proc.pid, signal.SIGTERM)
+    groups: set[int] = set()
+    if timed_out:  # codex still runs: its descendants can still be found through their parent links
+        groups = descendant_groups(proc.pid)
+        _kill_tree(proc.pid, groups, signal.SIGTERM)
         _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S)
-    _kill_group(proc.pid, signal.SIGKILL)  # leftovers of a normal exit, or whatever ignored SIGTERM
+    _kill_tree(proc.pid, groups, signal.SIGKILL)  # leftovers of a normal exit, or whatever ignored SIGTERM
     returncode = proc.wait()
     drain_deadline = time.monotonic() + DRAIN_GRACE_S
     for reader in readers:
@@ -227,4 +243,5 @@ def run_seam(req: SeamRequest) -> SeamResult:
         stderr=bytes(err),
         duration_s=round(duration, 3),
         started_at=started_at,
+        pid=proc.pid,
     )

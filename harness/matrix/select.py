@@ -70,18 +70,23 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
         extra = [v for v in versions if v not in config.versions]
         if extra:
             config = config.model_copy(update={"versions": [*config.versions, *extra]})
-    if credentials is not None:
-        config = config.model_copy(update={"credentials": credentials})
-    if policies is not None:
-        config = config.model_copy(update={"policies": policies})
-    if sandboxes is not None:
-        config = config.model_copy(update={"sandboxes": sandboxes})
-    elif ids is not None:  # an id may name a sandbox mode the default selection leaves out
+    # The axes are widened (a value matrix.yaml leaves out may be asked for) and the cells filtered after
+    # expansion, not the axes replaced before it: an `include` naming a credential (or policy, sandbox)
+    # must still match its combinations, else selecting another credential makes it "match nothing".
+    narrowing = {"credential": credentials, "policy": policies, "sandbox": sandboxes}
+    for axis, values in (("credentials", credentials), ("policies", policies), ("sandboxes", sandboxes)):
+        if values is not None:
+            current = getattr(config, axis)
+            config = config.model_copy(update={axis: [*values, *(v for v in current if v not in values)]})
+    if sandboxes is None and ids is not None:  # an id may name a sandbox mode the default selection leaves out
         named = [s for s in AXIS_VALUES["sandboxes"] if any(i.endswith(f"-{s}") for i in ids)]
         config = config.model_copy(update={"sandboxes": list(dict.fromkeys([*config.sandboxes, *named]))})
     if scenarios is not None:
         config = config.model_copy(update={"scenarios": _in_matrix_order(scenarios, config.scenarios)})
     cells = expand(config)
+    for attr, values in narrowing.items():
+        if values is not None:
+            cells = [c for c in cells if getattr(c, attr) in values]
     if versions is not None:
         cells = [c for c in cells if c.version in versions]
     # an include entry adds its cell whatever the axes list: the flags must still narrow it

@@ -43,6 +43,7 @@ from harness.suite.protocol import (
     SuiteTimeouts,
     scenario_dir,
 )
+from harness.suite.variants import VariantSetup, apply_variant
 
 PROMPT = "Reply only with OK"
 #: How long the bare credential probe keeps codex after the API saw its request (a retry would show).
@@ -80,6 +81,7 @@ class Outcome:
     artifacts: Path
     facts: Facts = field(default_factory=Facts)
     cwd_files: list[str] = field(default_factory=list)  # what the run left in its working directory
+    variant: VariantSetup | None = None  # how the harness launched codex, when not plainly (scenario's variant)
     env: dict[str, str] = field(default_factory=dict)  # the cell's environment for codex (saved redacted)
     config_toml: str | None = None  # codex's config.toml as the run had it
     turn_ended_at: float | None = None  # epoch seconds the turn's end reached the lane (CompletionWatch)
@@ -253,6 +255,7 @@ def _run_once(
         codex_home=codex_home, env=env, config_overrides=config_overrides(cell), timeout_s=timeout_s,
         stdout_observer=watch, extra_env={**provider_env(url, version), **prepared.child_env},
     )
+    request, variant = apply_variant(SCENARIOS[scenario].variant, request, work, shutil.which("codex", path=RUN_PATH))
     started = time.monotonic()
     result = run_lane(request)
     wall = time.monotonic() - started
@@ -266,7 +269,7 @@ def _run_once(
     outcome = Outcome(
         cell=cell, scenario=scenario, result=result, journal=journal, session_files=files,
         read=read_transcript(transcript), resolver=decision, credential_setup=prepared.how, wall_s=wall,
-        timeout_s=timeout_s, artifacts=scenario_dir(out_dir, cell.id, scenario),
+        timeout_s=timeout_s, artifacts=scenario_dir(out_dir, cell.id, scenario), variant=variant,
     )
     sent = next((e["model"] for e in journal if e.get("model")), None)
     outcome.facts = facts_of(

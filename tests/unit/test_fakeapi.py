@@ -300,12 +300,17 @@ def test_journal_entry_fields_and_no_raw_key(api: FakeResponsesAPI) -> None:
         "model": "gpt-fake",
         "tools": ["shell", "web_search"],
         "has_tool_output": False,
+        "tool_results": [],
         "tool_called": "shell",
         "user_agent": "codex_exec/9.9.9 (test)",
         "originator": "codex_exec",
         "time": entry["time"],
         "attempt": 1,
         "completed": True,
+        "sent": {"response_id": entry["sent"]["response_id"], "usage": USAGE, "items": [{
+            "type": "function_call", "id": entry["sent"]["items"][0]["id"], "name": "shell",
+            "call_id": entry["sent"]["items"][0]["call_id"],
+            "arguments": json.dumps({"command": ["bash", "-lc", SLOW_SCRIPT]})}]},
     }
     stamp = datetime.fromisoformat(entry["time"])
     assert stamp.utcoffset() == timedelta(0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UserError
+from harness.fakeapi.scenarios import REACH_SCENARIOS
 from harness.matrix import (
     CREDENTIALS,
     POLICIES,
@@ -37,9 +38,14 @@ def test_default_matrix_is_the_issue_matrix() -> None:
     assert config.versions == ["0.20.0", "0.44.0", "0.80.0", "0.98.0", "0.117.0", "0.130.0", "0.142.0", "0.169.0"]
     assert set(config.credentials) == set(CREDENTIALS)  # every registered setup runs by default
     assert tuple(config.policies) == POLICIES
-    # every registered scenario runs by default (tool-race too: one deterministic run a cell)
-    assert tuple(config.scenarios) == tuple(SCENARIOS)
+    # every registered scenario runs by default (tool-race too: one deterministic run a cell), except the
+    # worlds that reach the lane's rarer paths, which run on the codex-api-key cells only
+    assert tuple(config.scenarios) == tuple(s for s in SCENARIOS if s not in REACH_SCENARIOS)
     cells = expand(config)
+    for cell in cells:
+        reach = [s for s in cell.scenarios if s in REACH_SCENARIOS]
+        assert reach == (list(REACH_SCENARIOS) if cell.credential == "codex-api-key" else []), cell.id
+        assert [s for s in cell.scenarios if s not in REACH_SCENARIOS] == list(config.scenarios), cell.id
     assert len(cells) == 8 * len(CREDENTIALS) * 2
     by_id = {c.id: c for c in cells}
     assert by_id["codex0.20.0-codex-api-key-persistent"].expect == "legacy-fallback"

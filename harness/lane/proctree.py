@@ -1,0 +1,67 @@
+"""A running process's descendants and their process groups, read from ``/proc`` (Linux).
+
+Why: codex gives each tool command a process group of its own, so killing codex's group on a timeout
+does not reach a command that still runs (see :mod:`harness.lane.seam`). The seam asks here, while codex
+is still alive, which groups its descendants are in, and kills those too.
+
+Only parent links are followed: a process that a descendant double-forked away (re-parented to init
+before the snapshot) is not found, but it stays in its group, which is found through the descendant
+that created it as long as one member of that group is still a descendant. Where ``/proc`` is missing
+(not Linux) the answer is empty and the seam kills codex's own group only, as before.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PROC = Path("/proc")
+
+
+def _stat(pid: str) -> tuple[int, int] | None:
+    """(ppid, pgid) of ``pid`` from ``/proc/<pid>/stat``; None when it is gone or unreadable."""
+    try:
+        text = (_PROC / pid / "stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # the command name (field 2) is in parentheses and may hold spaces or ')': split after the last ')'
+    fields = text.rpartition(")")[2].split()
+    try:
+        return int(fields[1]), int(fields[2])
+    except (IndexError, ValueError):
+        return None
+
+
+def process_table() -> dict[int, tuple[int, int]]:
+    """pid → (ppid, pgid) of every process visible now; empty without ``/proc``."""
+    try:
+        names = os.listdir(_PROC)
+    except OSError:
+        return {}
+    table = {}
+    for name in names:
+        if name.isdigit() and (entry := _stat(name)) is not None:
+            table[int(name)] = entry
+    return table
+
+
+def descendants(pid: int, table: dict[int, tuple[int, int]] | None = None) -> set[int]:
+    """Every process whose chain of parents leads to ``pid`` (``pid`` itself excluded)."""
+    table = process_table() if table is None else table
+    children: dict[int, list[int]] = {}
+    for child, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(child)
+    found: set[int] = set()
+    todo = list(children.get(pid, ()))
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return found
+
+
+def descendant_groups(pid: int) -> set[int]:
+    """The process groups of ``pid``'s descendants (its own group included when one of them is in it)."""
+    table = process_table()
+    return {table[p][1] for p in descendants(pid, table) if p in table}
