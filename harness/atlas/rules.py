@@ -23,10 +23,14 @@ from typing import Any
 from harness.matrix.schema import MatrixConfig, XFailRule
 
 
-def _covered(rule: XFailRule, test: str, scenario: str, credential: str, policy: str, version: str) -> bool:
+def _covered(config: MatrixConfig, rule: XFailRule, test: str, scenario: str, credential: str, policy: str,
+             version: str) -> bool:
+    """The rule applies to this test: it names it, and it is the first rule matching the cell and scenario
+    (as the matrix applies them: harness.matrix.expand.known_regressions)."""
     if rule.tests is not None and test not in rule.tests:
         return False
-    return rule.when.matches(version, credential, policy, scenario)
+    first = next((r for r in config.xfail if r.when.matches(version, credential, policy, scenario)), None)
+    return first is rule
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -55,7 +59,7 @@ def rule_rows(config: MatrixConfig, records: Sequence[Mapping[str, Any]],
                 credential, _, policy = str(key).partition("/")
                 for name, outcome in (tests or {}).items():
                     test, scenario = _split(str(name))
-                    if not _covered(rule, test, scenario, credential, policy, version):
+                    if not _covered(config, rule, test, scenario, credential, policy, version):
                         continue
                     matched = True
                     if outcome == "xfail":
