@@ -107,6 +107,10 @@ def test_timeout_kills_the_command_and_its_children(outcome: Outcome) -> None:
     result = outcome.result
     if result.seam is None:
         pytest.skip(f"the lane refused the run: {result.refused}")
+    refused = [e for e in outcome.turns if e.get("status") == 401]
+    if refused and len(refused) == len(outcome.turns):  # 0.36-0.42 read no key from the environment
+        pytest.skip(f"the API refused every request ({refused[0].get('credential')} credential): this build never "
+                    "got to call the tool, so there was no command to time out")
     assert any(e.get("tool_called") for e in outcome.turns), "the fake model never called a tool"
     pids_file = Path(result.request.cwd) / TIMEOUT_PIDS
     assert pids_file.is_file(), f"codex never ran the command ({TIMEOUT_PIDS} missing): nothing was killed"
