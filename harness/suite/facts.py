@@ -7,13 +7,13 @@ stderr lines, …), never what a table says a build should do.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from harness.lane.session import LaneResult
+from harness.suite.oracle import stdout_objects
 from harness.suite.protocol import Facts
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -28,22 +28,11 @@ def normalize_stderr_line(line: str) -> str:
     return _PATH.sub("<tmp>", line).strip()
 
 
-def _json_objects(stdout: bytes) -> Iterator[dict[str, Any]]:
-    """The JSON objects of codex's ``--json`` stdout, one per line; other lines are skipped."""
-    for raw in stdout.splitlines():
-        try:
-            obj = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            yield obj
-
-
 def command_items(stdout: bytes) -> list[dict[str, Any]]:
     """Each completed command as codex printed it: item id, status, exit code, output (cut to 200 chars);
     legacy ``exec_command_end`` messages likewise."""
     out: list[dict[str, Any]] = []
-    for obj in _json_objects(stdout):
+    for obj in stdout_objects(stdout):
         item, msg = obj.get("item"), obj.get("msg")
         if obj.get("type") == "item.completed" and isinstance(item, dict) and item.get("type") == "command_execution":
             out.append({"id": item.get("id"), "status": item.get("status"), "exit_code": item.get("exit_code"),
@@ -59,7 +48,7 @@ def _stream_shapes(stdout: bytes) -> tuple[list[str], list[str], list[str]]:
     event_types: list[str] = []
     item_types: list[str] = []
     usage_keys: list[str] = []
-    for obj in _json_objects(stdout):
+    for obj in stdout_objects(stdout):
         msg = obj.get("msg")
         etype = msg.get("type") if isinstance(msg, dict) else obj.get("type")
         if isinstance(etype, str) and etype not in event_types:
