@@ -100,8 +100,8 @@ class _Fingerprint(Strict):
         return self
 
 
-class CellFingerprintModel(_Fingerprint):
-    """What :func:`harness.fingerprint.cell_fingerprint` writes; merge builds build fingerprints from it."""
+class _BuildFacts(_Fingerprint):
+    """The facts a cell's and a build's fingerprint share (same keys, same types)."""
 
     version_line: Name | None = None
     protocol: Name | None = None
@@ -112,6 +112,11 @@ class CellFingerprintModel(_Fingerprint):
     tools_declared: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
     stderr: list[Text] = Field(default_factory=list, max_length=MAX_TESTS)
     session_files: dict[Name, Count] = Field(default_factory=dict, max_length=MAX_TESTS)
+
+
+class CellFingerprintModel(_BuildFacts):
+    """What :func:`harness.fingerprint.cell_fingerprint` writes; merge builds build fingerprints from it."""
+
     credential_setup: Name | None = None
     api_saw: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
     raw_api_saw: list[Name] | None = Field(default=None, max_length=MAX_TESTS)
@@ -122,18 +127,9 @@ class CellFingerprintModel(_Fingerprint):
     tool_turnaround_s: dict[Name, Seconds] = Field(default_factory=dict, max_length=MAX_TESTS)
 
 
-class BuildFingerprintModel(_Fingerprint):
+class BuildFingerprintModel(_BuildFacts):
     """What :func:`harness.fingerprint.build_fingerprints` writes (results.json ``builds``, atlas records)."""
 
-    version_line: Name | None = None
-    protocol: Name | None = None
-    flags: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    event_types: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    item_types: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    usage_keys: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    tools_declared: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    stderr: list[Text] = Field(default_factory=list, max_length=MAX_TESTS)
-    session_files: dict[Name, Count] = Field(default_factory=dict, max_length=MAX_TESTS)
     credential_sources_honoured: list[Name] = Field(default_factory=list, max_length=100)
     credential_sources_via_lane: list[Name] = Field(default_factory=list, max_length=100)
     model_catalog: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)

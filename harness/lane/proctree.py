@@ -12,10 +12,33 @@ that created it as long as one member of that group is still a descendant. Where
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from pathlib import Path
 
 _PROC = Path("/proc")
+_POLL_S = 0.01
+
+
+def exited(pid: int) -> bool:
+    """True once ``pid`` has exited; WNOWAIT leaves it a zombie so its pid (the group id) stays ours."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def wait_exit(pid: int, deadline: float) -> bool:
+    """Poll until ``pid`` exits (True) or ``deadline`` (monotonic) passes (False); it is not reaped."""
+    while not exited(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_POLL_S)
+    return True
+
+
+def kill_group(pgid: int, sig: int) -> None:
+    """Signal a process group; one already gone (or not ours) is no error."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
 
 
 def _stat(pid: str) -> tuple[int, int] | None:

@@ -47,7 +47,7 @@ from harness.lane.credentials import Credential
 from harness.lane.events import Policy
 from harness.lane.executable import Executable, parse_version
 from harness.lane.probe import THREAD_EVENTS_SINCE, Capabilities, probe
-from harness.lane.proctree import descendant_groups
+from harness.lane.proctree import descendant_groups, kill_group, wait_exit
 
 #: PATH the child gets unless ``extra_env`` names one: enough for the shells codex runs as tools.
 DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -58,7 +58,6 @@ TERM_GRACE_S = 2.0
 #: Seconds to wait for the reader threads once the group is gone (a process that escaped the group with
 #: its own setsid could keep a pipe open forever; we then return what was read).
 DRAIN_GRACE_S = 2.0
-_POLL_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -165,28 +164,10 @@ def _drain(stream: IO[bytes], sink: bytearray, observer: Callable[[bytes], None]
                 observer(chunk)
 
 
-def _exited(pid: int) -> bool:
-    """True once ``pid`` has exited; WNOWAIT leaves it a zombie so its pid (the group id) stays ours."""
-    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-
-
-def _wait_exit(pid: int, deadline: float) -> bool:
-    while not _exited(pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(_POLL_S)
-    return True
-
-
-def _kill_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
 def _kill_tree(pid: int, groups: set[int], sig: int) -> None:
     """Signal the leader's group and every group a descendant of the leader was seen in."""
     for pgid in {pid, *groups}:
-        _kill_group(pgid, sig)
+        kill_group(pgid, sig)
 
 
 def run_seam(req: SeamRequest) -> SeamResult:
@@ -220,12 +201,12 @@ def run_seam(req: SeamRequest) -> SeamResult:
     ]
     for reader in readers:
         reader.start()
-    timed_out = not _wait_exit(proc.pid, t0 + max(req.timeout_s, 0.0))
+    timed_out = not wait_exit(proc.pid, t0 + max(req.timeout_s, 0.0))
     groups: set[int] = set()
     if timed_out:  # codex still runs: its descendants can still be found through their parent links
         groups = descendant_groups(proc.pid)
         _kill_tree(proc.pid, groups, signal.SIGTERM)
-        _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S)
+        wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S)
     _kill_tree(proc.pid, groups, signal.SIGKILL)  # leftovers of a normal exit, or whatever ignored SIGTERM
     returncode = proc.wait()
     drain_deadline = time.monotonic() + DRAIN_GRACE_S

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import IO
 
+from harness.lane.proctree import kill_group, wait_exit
 from harness.lanes.protocol import AdapterRequest, AdapterResult, ProtocolError, crash, first_line, parse_result
 
 #: Seconds between SIGTERM to the group and SIGKILL.
@@ -38,7 +39,6 @@ TERM_GRACE_S = 2.0
 DRAIN_GRACE_S = 2.0
 #: stderr kept on a result (the end of it: where an exception's message is).
 STDERR_TAIL_CHARS = 8000
-_POLL_S = 0.01
 
 
 def _drain(stream: IO[bytes], sink: bytearray) -> None:
@@ -52,24 +52,6 @@ def _feed(stream: IO[bytes], data: bytes) -> None:
         stream.write(data)
     with contextlib.suppress(OSError):
         stream.close()
-
-
-def _exited(pid: int) -> bool:
-    """True once ``pid`` has exited; WNOWAIT leaves it a zombie so its pid (the group id) stays ours."""
-    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-
-
-def _wait_exit(pid: int, deadline: float) -> bool:
-    while not _exited(pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(_POLL_S)
-    return True
-
-
-def _kill_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 def _tail(data: bytes) -> str:
@@ -120,11 +102,11 @@ def run_adapter(argv: Sequence[str], request: AdapterRequest, timeout_s: float, 
     ]
     for thread in threads:
         thread.start()
-    timed_out = not _wait_exit(proc.pid, t0 + max(timeout_s, 0.0))
+    timed_out = not wait_exit(proc.pid, t0 + max(timeout_s, 0.0))
     if timed_out:
-        _kill_group(proc.pid, signal.SIGTERM)
-        _wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S)
-    _kill_group(proc.pid, signal.SIGKILL)  # leftovers of a normal exit (codex under an SDK that returned)
+        kill_group(proc.pid, signal.SIGTERM)
+        wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S)
+    kill_group(proc.pid, signal.SIGKILL)  # leftovers of a normal exit (codex under an SDK that returned)
     returncode = proc.wait()
     deadline = time.monotonic() + DRAIN_GRACE_S
     for thread in threads:
