@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
-from harness.errors import UserError
-from harness.incoming.fields import loads_line, read_bounded, shown
 
 
 def repair_tail(path: Path) -> None:
@@ -49,29 +45,3 @@ def append_line(path: Path, line: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def read_lines(path: Path, *, fix: str) -> list[tuple[int, Any]]:
-    """(line number, JSON value) of every whole line; [] when the file does not exist.
-
-    The last line is ignored when it has no newline (torn by a kill); any other line that is not UTF-8
-    JSON is a UserError naming the file and the line, whose fix is ``fix``.
-    """
-    if not path.exists():
-        return []
-    data = read_bounded(path, what="a log written by codex-matrix", fix=fix)
-    lines = data.split(b"\n")
-    lines.pop()  # after the last newline: empty, or a torn line
-    out: list[tuple[int, Any]] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UserError(f"{shown(path)} line {number} is not UTF-8 text: {fix}") from None
-        try:
-            out.append((number, loads_line(text)))
-        except (ValueError, RecursionError):
-            raise UserError(f"{shown(path)} line {number} is not a JSON record: {fix}") from None
-    return out

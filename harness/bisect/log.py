@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.bisect.judge import StepOutcome
-from harness.incoming.bisectlog import read_bisect_log
+from harness.bisect.judge import RunCounts, StepOutcome
+from harness.incoming.bisectlog import StepLine, read_bisect_log
 from harness.jsonlines import append_line
 
 LOG_NAME = "bisect.jsonl"
@@ -32,7 +32,7 @@ class BisectLog:
         params, steps = read_bisect_log(self.path)
         if params is None or params != self.params:
             return None
-        return steps
+        return [step_outcome(line) for line in steps]
 
     def start(self, header: dict[str, Any]) -> None:
         """A new log (replacing another bisect's)."""
@@ -42,3 +42,10 @@ class BisectLog:
     def append(self, record: dict[str, Any]) -> None:
         """One record, on a line of its own even after a kill tore the last one (:mod:`harness.jsonlines`)."""
         append_line(self.path, json.dumps(record))
+
+
+def step_outcome(line: StepLine) -> StepOutcome:
+    """A logged step as the bisect carries it on (``resumed``: it ran in an earlier invocation)."""
+    return StepOutcome(version=line.version, verdict=line.verdict, counts=RunCounts(**line.counts.model_dump()),
+                       detail=line.detail, reason=line.reason, cells=dict(line.cells),
+                       duration_s=line.duration_s, container_runs=line.container_runs, resumed=True)

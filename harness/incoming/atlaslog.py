@@ -26,10 +26,10 @@ from harness.incoming.fields import (
     Text,
     Unfinished,
     Version,
+    read_lines,
     validate,
 )
 from harness.incoming.results import BuildFingerprintModel
-from harness.jsonlines import read_lines
 
 FIX = "remove that line (`atlas --resume` runs its release again) or pass another --out"
 

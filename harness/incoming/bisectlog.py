@@ -14,10 +14,20 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.bisect.judge import RunCounts, StepOutcome
 from harness.errors import UserError
-from harness.incoming.fields import Count, Name, Seconds, Status, Strict, Text, Tree, Version, shown, validate
-from harness.jsonlines import read_lines
+from harness.incoming.fields import (
+    Count,
+    Name,
+    Seconds,
+    Status,
+    Strict,
+    Text,
+    Tree,
+    Version,
+    read_lines,
+    shown,
+    validate,
+)
 
 FIX = "delete it to start the bisect over (or pass another --out)"
 
@@ -44,11 +54,6 @@ class StepLine(Strict):
     duration_s: Seconds = 0.0
     container_runs: Count = 0
 
-    def outcome(self) -> StepOutcome:
-        return StepOutcome(version=self.version, verdict=self.verdict, counts=RunCounts(**self.counts.model_dump()),
-                           detail=self.detail, reason=self.reason, cells=dict(self.cells),
-                           duration_s=self.duration_s, container_runs=self.container_runs, resumed=True)
-
 
 class ResultLine(Strict):
     kind: Literal["result"]
@@ -58,11 +63,11 @@ KINDS: dict[str, type[StartLine | StepLine | ResultLine]] = {"start": StartLine,
                                                            "result": ResultLine}
 
 
-def read_bisect_log(path: Path) -> tuple[dict[str, Any] | None, list[StepOutcome]]:
+def read_bisect_log(path: Path) -> tuple[dict[str, Any] | None, list[StepLine]]:
     """(the start line's params, the logged steps); (None, []) for a missing or empty log, or one that
     does not begin with a start line (a new bisect then replaces it)."""
     params: dict[str, Any] | None = None
-    steps: list[StepOutcome] = []
+    steps: list[StepLine] = []
     for index, (number, data) in enumerate(read_lines(path, fix=FIX)):
         kind = data.get("kind") if isinstance(data, dict) else None
         model = KINDS.get(kind) if isinstance(kind, str) else None
@@ -74,5 +79,5 @@ def read_bisect_log(path: Path) -> tuple[dict[str, Any] | None, list[StepOutcome
                 raise UserError(f"{shown(path)} line {number}: a second start line: {FIX}")
             params = dict(line.params)
         elif isinstance(line, StepLine):
-            steps.append(line.outcome())
+            steps.append(line)
     return (params, steps) if params is not None else (None, [])

@@ -224,3 +224,29 @@ def validate(model: type[M], data: Any, path: Path, fix: str, where: str = "") -
         raise one_line(exc, path, fix, where) from None
     except RecursionError:
         raise UserError(f"{shown(path)}{where}: nests too deep: {fix}") from None
+
+
+def read_lines(path: Path, *, fix: str) -> list[tuple[int, Any]]:
+    """(line number, JSON value) of every whole line; [] when the file does not exist.
+
+    The last line is ignored when it has no newline (torn by a kill); any other line that is not UTF-8
+    JSON is a UserError naming the file and the line, whose fix is ``fix``.
+    """
+    if not path.exists():
+        return []
+    data = read_bounded(path, what="a log written by codex-matrix", fix=fix)
+    lines = data.split(b"\n")
+    lines.pop()  # after the last newline: empty, or a torn line
+    out: list[tuple[int, Any]] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UserError(f"{shown(path)} line {number} is not UTF-8 text: {fix}") from None
+        try:
+            out.append((number, loads_line(text)))
+        except (ValueError, RecursionError):
+            raise UserError(f"{shown(path)} line {number} is not a JSON record: {fix}") from None
+    return out

@@ -14,7 +14,7 @@ from packaging.version import Version
 import harness.cli.bisect as bisect_cli
 from harness.bisect import RunCounts, Search, StepOutcome, Terms, judge_runs, parse_terms, step_bound
 from harness.bisect.bisector import Bisector
-from harness.bisect.log import BisectLog
+from harness.bisect.log import BisectLog, step_outcome
 from harness.cli.main import main
 from harness.errors import UserError
 from harness.incoming.bisectlog import StepLine
@@ -208,7 +208,7 @@ def test_an_interrupted_bisect_resumes_from_its_log(tmp_path: Path) -> None:
 def test_step_log_lines_round_trip() -> None:
     step = StepOutcome("0.130.0", "new", RunCounts(met=2, missed=1), "a: b", cells={"c": "fail"}, duration_s=3.5,
                        container_runs=3)
-    back = StepLine.model_validate(json.loads(json.dumps(step.to_json()))).outcome()
+    back = step_outcome(StepLine.model_validate(json.loads(json.dumps(step.to_json()))))
     assert back.resumed and (back.version, back.verdict, back.counts, back.cells, back.container_runs) == (
         "0.130.0", "new", RunCounts(met=2, missed=1), {"c": "fail"}, 3)
 

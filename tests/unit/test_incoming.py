@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from harness.errors import UserError
+from harness.incoming.fields import read_lines
 from harness.incoming.results import RawFinder, read_results
-from harness.jsonlines import append_line, read_lines
+from harness.jsonlines import append_line
 from harness.safepath import is_safe_name, join_under
 from harness.suite.protocol import CellSpec
 from tests.unit.outdirs import make_out
