@@ -49,7 +49,7 @@ from harness.results import CellResult, RunResults, now
 from harness.run.harvest import JobEnd, harvest, suite_marks
 from harness.run.plan import JobPlan, RunOptions
 from harness.run.transfer import copy_in, copy_out, transfer_mode
-from harness.suite import protocol
+from harness.suite import protocol, schedule
 
 # Ryuk (testcontainers' reaper) is an image from a registry, and none is reachable here; containers are
 # removed by this module and, failing that, found by label (`codex-matrix prune`).
@@ -65,6 +65,8 @@ REMOVAL_WAIT_S = 15.0
 KEPT_LIFETIME_S = 24 * 3600
 #: Inside a container: its presence makes the lifetime command sleep on (written when it is kept).
 KEEP_MARK = "/tmp/.codex-matrix-kept"
+#: Beside the jobs' staging dirs in ``<out>/.live/<run>``: the machine's compute slots (suite.schedule).
+SLOTS_DIR = ".slots"
 
 
 @dataclass
@@ -76,6 +78,7 @@ class JobRun:
     kept: bool = False
     orphaned: bool = False  # its container could not be removed (the daemon stopped answering)
     live_dir: Path | None = None  # the staging dir the container writes into
+    slots_dir: Path | None = None  # the machine's compute slots, shared by the run's containers
     end: JobEnd = field(default_factory=JobEnd)
     duration_s: float = 0.0
     results: list[CellResult] = field(default_factory=list)
@@ -118,9 +121,10 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
     t0 = time.monotonic()
     run_id = uuid.uuid4().hex[:8]
     cancel = threading.Event()
-    jobs = [JobRun(plan) for plan in plans]
     # the containers that really run at once: they share the cores (the suite sizes its workers from it)
     options = dataclasses.replace(options, jobs=max(1, min(options.jobs, len(plans))))
+    slots_dir = _lay_out_slots(options, run_id)
+    jobs = [JobRun(plan, slots_dir=slots_dir) for plan in plans]
     pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="job")
     for job in jobs:
         job.mark("queued")
@@ -144,6 +148,8 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
         if not job.results:  # cancelled before it started
             job.end = JobEnd(interrupted=True)
             job.results = harvest(job.plan.cells, job.plan.raw_dir, job.end)
+    if slots_dir is not None:
+        shutil.rmtree(slots_dir, ignore_errors=True)
     with contextlib.suppress(OSError):  # only containers kept for inspection still use their staging dir
         outdir.prune_empty(options.out_dir / outdir.LIVE)
     cells = [r for job in jobs for r in job.results]
@@ -154,6 +160,20 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
     return RunResults(started=started, duration_s=time.monotonic() - t0, cells=cells,
                       builds=build_fingerprints(cells), interrupted=interrupted, run_id=run_id,
                       timings=timings)
+
+
+def _lay_out_slots(options: RunOptions, run_id: str) -> Path | None:
+    """The machine's compute budget as slot files every container of the run mounts (see
+    :mod:`harness.suite.schedule`), unless ``--workers`` fixed each container's count or the daemon is
+    elsewhere (its containers cannot share this machine's locks) or the directory cannot be made."""
+    if options.workers is not None or transfer_mode(docker_host()) == "copy":
+        return None
+    directory = options.out_dir / outdir.LIVE / run_id / SLOTS_DIR
+    try:
+        schedule.lay_out_slots(directory, schedule.machine_budget())
+    except OSError:
+        return None  # each container keeps its fixed share; _run_job reports the staging dir's problem
+    return directory
 
 
 def _wait_all(futures: list[Future[None]], stop: threading.Event | None) -> bool:
@@ -217,17 +237,20 @@ def _write_spec(job: JobRun, options: RunOptions, live: Path) -> None:
     spec.write(live)
 
 
-def _mounts(live: Path) -> list[Mount]:
+def _mounts(live: Path, slots: Path | None) -> list[Mount]:
     package_root = f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"
-    return [
+    mounts = [
         Mount(package_root, str(assets.PACKAGE_DIR), type="bind", read_only=True),
         Mount(protocol.CONTAINER_SUITE_DIR, str(assets.contract_dir()), type="bind", read_only=True),
         Mount(protocol.CONTAINER_OUT, str(live.resolve()), type="bind", read_only=False),
     ]
+    if slots is not None:  # a lock needs no write: read-only is enough
+        mounts.append(Mount(protocol.CONTAINER_SLOTS, str(slots.resolve()), type="bind", read_only=True))
+    return mounts
 
 
 def suite_container(plan: JobPlan, name: str, labels_: dict[str, str], options: RunOptions, live: Path, *,
-                    copy: bool = False) -> DockerContainer:
+                    copy: bool = False, slots: Path | None = None) -> DockerContainer:
     """The container a job's suite runs in: no network, the package and the suite read-only, the
     staging dir read-write (or nothing mounted when a remote daemon gets the files copied in), a
     lifetime of its own, and no relaxation but the seccomp profile codex's own sandbox needs
@@ -238,7 +261,7 @@ def suite_container(plan: JobPlan, name: str, labels_: dict[str, str], options: 
         "hostname": protocol.CONTAINER_HOSTNAME, "extra_hosts": protocol.CONTAINER_HOSTS,
     }
     if not copy:
-        kwargs["mounts"] = _mounts(live)
+        kwargs["mounts"] = _mounts(live, slots)
     return DockerContainer(plan.image).with_name(name).with_command(lifetime_command(options)).with_kwargs(**kwargs)
 
 
@@ -255,7 +278,7 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
     # a daemon elsewhere cannot mount this machine's paths: the files are copied in and out instead
     copy = transfer_mode(docker_host()) == "copy"
     job.container = container = suite_container(job.plan, job.container_name, run_labels(job, run_id, options),
-                                                options, live, copy=copy)
+                                                options, live, copy=copy, slots=job.slots_dir)
     reporter.job_started(job)
     t0 = time.monotonic()
     try:
@@ -383,6 +406,8 @@ def _exec_suite(container: DockerContainer, job: JobRun, options: RunOptions,
     }
     if options.workers is not None:  # else the suite sizes its workers from the machine
         env[protocol.ENV_WORKERS] = str(options.workers)
+    elif job.slots_dir is not None:  # the whole machine's budget, shared with the run's other containers
+        env[protocol.ENV_SLOTS] = protocol.CONTAINER_SLOTS
     job.mark("exec")
     exec_id = api.exec_create(wrapped.id, suite_command(options), environment=env, workdir="/tmp")["Id"]
     stream = api.exec_start(exec_id, stream=True)

@@ -40,6 +40,7 @@ from harness.suite.protocol import (
     CONTAINER_OUT,
     ENV_JOBS,
     ENV_OUT,
+    ENV_SLOTS,
     ENV_SPEC,
     ENV_WORKERS,
     LOG_FILE,
@@ -53,7 +54,7 @@ from harness.suite.protocol import (
     TestRecord,
     log_line,
 )
-from harness.suite.schedule import LanePools, mostly_waits, workers_from_env
+from harness.suite.schedule import LanePools, MachineSlots, mostly_waits, slots_from_env, workers_from_env
 
 Case = tuple[str, str]  # (cell id, scenario)
 #: Not under $TMPDIR: codex refuses to set up its helper binaries there.
@@ -64,12 +65,13 @@ MAX_MESSAGE = 600
 class ContractSuite:
     """All of one session's state: the spec, the fake API, the lane runs in flight, the log."""
 
-    def __init__(self, spec: SuiteSpec, out: Path, workers: int) -> None:
+    def __init__(self, spec: SuiteSpec, out: Path, workers: int, slots: MachineSlots | None = None) -> None:
         self.cells: dict[str, CellSpec] = {c.id: c for c in spec.cells}
         self.timeouts = spec.timeouts
         self.codex_settings = dict(spec.codex)
         self.out = out
         self.workers = workers
+        self.slots = slots
         self.futures: dict[Case, Future[Outcome]] = {}
         self.lock = threading.Lock()
         self.api: FakeResponsesAPI | None = None
@@ -134,7 +136,7 @@ class ContractSuite:
         # the bare-build credential probe: once per (build, credential), reported by each of its ok runs
         probe_for = {(self.cells[c].version, self.cells[c].credential): self.cells[c] for c, s in needed if s == "ok"}
         waiting = [case for case in needed if mostly_waits(self.cells[case[0]], case[1])]
-        self.pools = LanePools(self.workers, waiting=len(probe_for) + len(waiting))
+        self.pools = LanePools(self.workers, waiting=len(probe_for) + len(waiting), slots=self.slots)
         probes = {key: self.pools.submit(probe, cell, waits=True) for key, cell in probe_for.items()}
 
         def run(case: Case) -> Outcome:
@@ -266,6 +268,7 @@ def pytest_configure(config: pytest.Config) -> None:
     spec_path = os.environ.get(ENV_SPEC)
     spec = SuiteSpec.read(Path(spec_path)) if spec_path else SuiteSpec((), SuiteTimeouts(45.0, 6.0))
     workers = workers_from_env(os.environ, ENV_WORKERS, ENV_JOBS)
-    suite = ContractSuite(spec, Path(os.environ.get(ENV_OUT, CONTAINER_OUT)), workers)
+    slots = slots_from_env(os.environ, ENV_SLOTS, ENV_WORKERS)
+    suite = ContractSuite(spec, Path(os.environ.get(ENV_OUT, CONTAINER_OUT)), workers, slots)
     config.stash[SUITE_KEY] = suite
     config.pluginmanager.register(suite, "codex-matrix-contract-suite")

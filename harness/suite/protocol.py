@@ -33,6 +33,7 @@ SCHEMA = 2
 CONTAINER_PACKAGE_ROOT = "/cnm"
 CONTAINER_SUITE_DIR = "/cnm/contract"
 CONTAINER_OUT = "/out"
+CONTAINER_SLOTS = "/cnm-slots"
 #: The run containers' hostname, resolvable through their /etc/hosts as any real machine's own name is.
 #: Without it a musl build that looks its host up (0.123-0.14x do, at exit) waits out the resolver's 5 s
 #: timeout against the unreachable nameserver of a network-less container: every run 5 s longer.
@@ -57,6 +58,7 @@ ENV_SPEC = "CNM_SPEC"
 ENV_OUT = "CNM_OUT"
 ENV_WORKERS = "CNM_WORKERS"  # compute lane runs at once (unset: sized from the machine, see suite.schedule)
 ENV_JOBS = "CNM_JOBS"  # containers running at once on the host, which share its cores
+ENV_SLOTS = "CNM_SLOTS"  # the machine's compute slots, shared by every container (see suite.schedule)
 ENV_K = "CNM_K"  # pytest -k expression for the contract tests, empty = all
 
 

@@ -15,12 +15,24 @@ waiting too (codex's start-up, loopback round trips, one retry's back-off, the t
 codex printed the command's completion): :data:`RUNS_PER_CORE` of them keep one core busy. The
 containers that run at once (the host's ``-j``, passed as ``CNM_JOBS``) share the cores, and memory
 caps the count (:data:`RUN_MEMORY_BYTES` per run). ``run --workers`` (``CNM_WORKERS``) overrides it.
+
+**One budget for the machine, not a share per container.** A fixed share (the cores' runs split over
+the containers at once) idles cores whenever fewer containers run than were counted: at the start,
+while legacy builds mostly wait, and at the end, when the last (newest, costliest) build runs alone on
+a third of the machine. So the host lays out the machine's budget as slot files in a directory it
+mounts into every container (``CNM_SLOTS``, :func:`lay_out_slots`); a compute run holds one slot, by an
+advisory lock, for as long as it runs (:class:`MachineSlots`). Whichever containers are running share
+the whole budget; locks are released by the kernel when a process dies, so a killed container frees
+its slots. A daemon elsewhere gets no mount and its containers keep the fixed share.
 """
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
+import random
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -41,6 +53,9 @@ RUNS_PER_CORE = 3
 #: Memory one lane run may hold at its peak: 0.169.0's codex reaches about 150 MB resident, plus the
 #: suite's share (transcripts, journal). Only bites on small machines.
 RUN_MEMORY_BYTES = 300 << 20
+#: How often a compute run looks for a free machine slot again (a run lasts 0.3 s and more).
+SLOT_POLL_S = 0.02
+SLOT_PREFIX = "slot-"
 #: Expectation kinds whose ephemeral cells are refused before codex starts (no --ephemeral): nothing waits.
 _REFUSES_EPHEMERAL = frozenset({"ephemeral-unsupported", "legacy-fallback"})
 
@@ -129,18 +144,87 @@ def workers_from_env(env: Mapping[str, str], workers_var: str, jobs_var: str) ->
     return compute_workers(usable_cores(), int(jobs) if jobs.isdigit() else 1, available_memory())
 
 
+def machine_budget() -> int:
+    """Compute lane runs at once on this whole machine: what one container alone would run."""
+    return compute_workers(usable_cores(), 1, available_memory())
+
+
+def lay_out_slots(directory: Path, count: int) -> None:
+    """Create ``count`` slot files in ``directory`` (the host does, before any container starts)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(max(1, count)):
+        (directory / f"{SLOT_PREFIX}{i:03d}").touch()
+
+
+class MachineSlots:
+    """The machine's compute budget, shared by every container that mounts the same slot directory.
+
+    A slot is held by an exclusive ``flock`` on its file, so any process on the host kernel sees it,
+    across containers and bind mounts, and a dead holder's lock goes with it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.paths = sorted(directory.glob(f"{SLOT_PREFIX}*"))
+        if not self.paths:
+            raise ValueError(f"{directory} holds no slot files")
+
+    def acquire(self) -> int:
+        """Block until a slot is free; returns the open descriptor that holds it."""
+        order = list(self.paths)
+        while True:
+            random.shuffle(order)  # no container's threads always try the same slots first
+            for path in order:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                return fd
+            time.sleep(SLOT_POLL_S)
+
+    @staticmethod
+    def release(fd: int) -> None:
+        os.close(fd)  # closing the only descriptor drops the lock
+
+    def hold(self, fn: Callable[..., T], *args: Any) -> T:
+        fd = self.acquire()
+        try:
+            return fn(*args)
+        finally:
+            self.release(fd)
+
+
+def slots_from_env(env: Mapping[str, str], slots_var: str, workers_var: str) -> MachineSlots | None:
+    """The host's slot directory, unless the user fixed the workers (``run --workers``) or none is mounted."""
+    if env.get(workers_var, "").strip():
+        return None
+    directory = env.get(slots_var, "").strip()
+    if not directory or not Path(directory).is_dir():
+        return None
+    try:
+        return MachineSlots(Path(directory))
+    except ValueError:
+        return None
+
+
 class LanePools:
     """Two executors: ``workers`` threads for compute runs, and one thread for each of ``waiting`` runs
     that only wait. Submit the waiting runs first, so they start at once and overlap with the compute
-    runs instead of holding compute workers."""
+    runs instead of holding compute workers. With ``slots``, ``workers`` is the machine's whole budget
+    and a compute run also holds one machine slot while it runs."""
 
-    def __init__(self, workers: int, waiting: int) -> None:
-        self.workers = max(1, workers)
+    def __init__(self, workers: int, waiting: int, slots: MachineSlots | None = None) -> None:
+        self.slots = slots
+        self.workers = len(slots.paths) if slots is not None else max(1, workers)
         self.compute = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="lane")
         self.wait = ThreadPoolExecutor(max_workers=max(1, waiting), thread_name_prefix="wait")
 
     def submit(self, fn: Callable[..., T], *args: Any, waits: bool) -> Future[T]:
-        return (self.wait if waits else self.compute).submit(fn, *args)
+        if waits:
+            return self.wait.submit(fn, *args)
+        if self.slots is not None:
+            return self.compute.submit(self.slots.hold, fn, *args)
+        return self.compute.submit(fn, *args)
 
     def shutdown(self) -> None:
         for pool in (self.wait, self.compute):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,10 +18,13 @@ from harness.suite.protocol import CellSpec, SuiteTimeouts
 from harness.suite.schedule import (
     RUN_MEMORY_BYTES,
     LanePools,
+    MachineSlots,
     _cgroup_cpu_quota,
     available_memory,
     compute_workers,
+    lay_out_slots,
     mostly_waits,
+    slots_from_env,
     workers_from_env,
 )
 
@@ -136,3 +143,82 @@ def test_compute_runs_are_limited_to_the_workers() -> None:
     finally:
         pools.shutdown()
     assert peak[0] == 2
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from harness.suite.schedule import MachineSlots
+slots = MachineSlots(Path(sys.argv[1]))
+
+
+def run():
+    start = time.time()
+    time.sleep(0.15)
+    return start, time.time()
+
+
+for _ in range(3):
+    print(*slots.hold(run), flush=True)
+"""
+
+
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    edges = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
+    now = most = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_machine_slots_bound_runs_across_processes(tmp_path: Path) -> None:
+    """Three processes (as three containers would) share two slots: never more than two runs at once,
+    and a slot freed by one process is taken by another (the budget is the machine's, not a share)."""
+    lay_out_slots(tmp_path / "slots", 2)
+    procs = [subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "slots")], stdout=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).resolve().parents[2]) for _ in range(3)]
+    spans = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        spans += [(float(a), float(b)) for a, b in (line.split() for line in out.splitlines())]
+    assert len(spans) == 9
+    assert _most_at_once(spans) == 2
+    # 9 runs of 0.15 s on 2 slots: at least 5 rounds, however the processes interleave
+    assert max(e for _, e in spans) - min(s for s, _ in spans) >= 0.7
+
+
+def test_a_dead_holder_frees_its_slot(tmp_path: Path) -> None:
+    lay_out_slots(tmp_path, 1)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER.replace("0.15", "30"), str(tmp_path)],
+                              cwd=Path(__file__).resolve().parents[2])
+    slots = MachineSlots(tmp_path)
+    deadline = time.monotonic() + 10
+    while holder.poll() is None and time.monotonic() < deadline:  # wait until the holder has the slot
+        fd = os.open(slots.paths[0], os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            break
+        finally:
+            os.close(fd)
+        time.sleep(0.02)
+    holder.kill()
+    holder.wait()
+    t0 = time.monotonic()
+    assert slots.hold(lambda: "ran") == "ran"
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_slots_only_when_mounted_and_the_user_did_not_fix_the_workers(tmp_path: Path) -> None:
+    lay_out_slots(tmp_path, 3)
+    found = slots_from_env({"S": str(tmp_path)}, "S", "W")
+    assert found is not None and len(found.paths) == 3
+    assert LanePools(workers=1, waiting=0, slots=found).workers == 3  # the machine's budget
+    assert slots_from_env({"S": str(tmp_path), "W": "2"}, "S", "W") is None
+    assert slots_from_env({"S": str(tmp_path / "absent")}, "S", "W") is None
+    assert slots_from_env({}, "S", "W") is None
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert slots_from_env({"S": str(empty)}, "S", "W") is None
