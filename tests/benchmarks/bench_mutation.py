@@ -18,7 +18,12 @@ recorded for it below (``survives``), so a survivor is either explained or a fin
 .venv/bin/python tests/benchmarks/bench_mutation.py                       # every mutant, the default selection
 .venv/bin/python tests/benchmarks/bench_mutation.py --mutants mapper-cached-key,seam-kill-leader-only \
     --versions 0.169.0 --save /tmp/mut                                      # a few, one build, keep the outputs
+.venv/bin/python tests/benchmarks/bench_mutation.py --mutant-file theirs.json   # mutants written elsewhere
 ```
+
+``--mutant-file`` scores a set written by someone else instead of this file's: a JSON list of objects
+with this file's :class:`Mutant` fields (``id``, ``category``, ``path``, ``old``, ``new``, ``bug``, and
+optionally ``survives``), checked the same way (each ``old`` occurs exactly once in its file).
 
 The default selection is the one the issue measured with: 0.20.0, 0.117.0 and 0.169.0 × codex-api-key,
 none × both policies. It takes about a minute of containers per mutant on a quiet 2-core machine, plus the
@@ -213,6 +218,27 @@ MUTANTS: tuple[Mutant, ...] = (
 )
 
 
+def load_mutants(path: Path) -> tuple[Mutant, ...]:
+    """A mutant set from a JSON file (see the module docstring); one clear line when it is malformed."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--mutant-file {path}: cannot read it as JSON ({exc})") from None
+    fields = {"id", "category", "path", "old", "new", "bug", "survives"}
+    if not isinstance(data, list) or not data:
+        raise SystemExit(f"--mutant-file {path}: expected a non-empty JSON list of mutant objects")
+    mutants = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or not {"id", "category", "path", "old", "new", "bug"} <= item.keys() \
+                or not item.keys() <= fields or not all(isinstance(v, str) for v in item.values()):
+            raise SystemExit(f"--mutant-file {path}: item {i} needs the string fields id, category, path, old, new, "
+                             "bug (and optionally survives), nothing else")
+        if Path(item["path"]).is_absolute() or ".." in Path(item["path"]).parts:
+            raise SystemExit(f"--mutant-file {path}: item {i}: path must be relative to the checkout")
+        mutants.append(Mutant(**item))
+    return tuple(mutants)
+
+
 def check_mutants(mutants: Sequence[Mutant], root: Path = ROOT) -> None:
     """Every mutant's ``old`` text occurs exactly once in its file (else the set is stale)."""
     ids = [m.id for m in mutants]
@@ -347,6 +373,8 @@ def score(verdicts: Sequence[Verdict]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true", help="print the mutant set and exit")
+    parser.add_argument("--mutant-file", type=Path,
+                        help="score the mutants in this JSON file instead of this benchmark's own set")
     parser.add_argument("--mutants", help="comma-separated ids (default: all)")
     parser.add_argument("--categories", help="comma-separated categories (default: all)")
     parser.add_argument("--versions", default=DEFAULT_VERSIONS)
@@ -360,8 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="stop a mutant's contract run at its first failing test (it is killed then)")
     args = parser.parse_args(argv)
 
-    check_mutants(MUTANTS)
-    mutants = list(MUTANTS)
+    mutants = list(load_mutants(args.mutant_file) if args.mutant_file else MUTANTS)
+    check_mutants(mutants)
     if args.mutants:
         wanted = args.mutants.split(",")
         unknown = [w for w in wanted if w not in {m.id for m in mutants}]
