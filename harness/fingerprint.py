@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from harness.results import CellResult
 
 
-def _facts(artifacts: Path) -> dict[str, dict[str, Any]]:
-    """scenario → that run's facts (as JSON-able dicts), for every scenario that wrote them."""
+def read_cell_facts(artifacts: Path) -> dict[str, dict[str, Any]]:
+    """scenario → that run's facts (as JSON-able dicts), for every scenario that wrote them; the one
+    reading of a cell's ``facts.json`` files (the harvest takes its lane times from the same dicts)."""
     out: dict[str, dict[str, Any]] = {}
     if not artifacts.is_dir():
         return out
@@ -39,8 +40,12 @@ def _union(values: Sequence[Sequence[str]]) -> list[str]:
 
 
 def cell_fingerprint(artifacts: Path) -> dict[str, Any]:
-    """The cell's view of its build; the first three keys are the results.json schema's."""
-    facts = _facts(artifacts)
+    """The cell's view of its build, read from its artifacts dir (see :func:`fingerprint_of`)."""
+    return fingerprint_of(read_cell_facts(artifacts))
+
+
+def fingerprint_of(facts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The cell's view of its build from its facts by scenario; the first three keys are the results.json schema's."""
     if not facts:
         return {"version_line": None, "protocol": None, "flags": []}
     any_facts = facts.get("ok") or next(iter(facts.values()))

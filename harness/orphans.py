@@ -2,7 +2,7 @@
 
 A run removes its own containers, even on Ctrl-C. What it cannot survive is SIGKILL (the OOM killer, a
 CI hard cancel) or a Docker daemon that stopped answering mid-run: then its containers live on until
-their own deadline (see :func:`harness.run.containers.lifetime_s`). Every command that talks to the
+their own deadline (see :func:`harness.run.container_spec.lifetime_s`). Every command that talks to the
 daemon calls :func:`reap` first, so they go at once when anything runs next.
 
 A container is reaped only when this host can *prove* its owner is gone: same host name, same kernel

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.fingerprint import cell_fingerprint
+from harness.fingerprint import fingerprint_of, read_cell_facts
 from harness.results import CellResult, cell_status
 from harness.suite.protocol import (
     CELLS_DIR,
-    FACTS_FILE,
     LOG_FILE,
     RESOLVER_FILE,
     CellSpec,
-    Facts,
     FinishLine,
     PlanLine,
     TestRecord,
@@ -41,21 +39,75 @@ class JobEnd:
     io_error: str = ""  # the out dir could not take the container's files (full, read-only): nothing is met
 
 
-def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellResult]:
+@dataclass(frozen=True)
+class CellOutput:
+    """One cell's files, read: lane wall times and fingerprint (from its facts), the resolver's answer."""
+
+    present: bool  # the cell wrote an artifacts dir
+    lane_s: dict[str, float]
+    fingerprint: dict[str, Any]
+    resolver: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SuiteOutput:
+    """A container's output dir, read once: its suite log's lines and each cell's files.
+
+    The runner judges a job twice (whether it failed, to keep its container; then its final results,
+    after the staging dir moved), so the reading is kept apart from the judging: each suite log and
+    each facts file is parsed once per job.
+    """
+
+    planned: dict[str, int]
+    records: dict[str, list[TestRecord]]
+    finished: bool
+    #: when the suite planned its lane runs and when it finished (epoch seconds), as its log says
+    marks: dict[str, float]
+    cpu_s: float | None  # the CPU seconds the suite reported at its finish
+    cells: dict[str, CellOutput]
+
+
+def read_output(cells: Sequence[CellSpec], raw_dir: Path) -> SuiteOutput:
+    """Read what a container left in ``raw_dir`` for ``cells`` (missing files read as nothing)."""
     records: dict[str, list[TestRecord]] = {}
     planned: dict[str, int] = {}
+    marks: dict[str, float] = {}
+    cpu: float | None = None
     finished = False
     for line in read_log(raw_dir / LOG_FILE):
         if isinstance(line, PlanLine):
             planned = dict(line.planned)
+            if line.time is not None:
+                marks["plan"] = line.time
         elif isinstance(line, TestRecord):
             records.setdefault(line.cell, []).append(line)
         elif isinstance(line, FinishLine):
             finished = True
+            if line.time is not None:
+                marks["finish"] = line.time
+            cpu = line.cpu_s
+    outputs = {}
+    for cell in cells:
+        artifacts = raw_dir / CELLS_DIR / cell.id
+        facts = read_cell_facts(artifacts)
+        outputs[cell.id] = CellOutput(
+            present=artifacts.exists(), lane_s=lane_seconds(facts), fingerprint=fingerprint_of(facts),
+            resolver=_read_json(artifacts / "ok" / RESOLVER_FILE))
+    return SuiteOutput(planned=planned, records=records, finished=finished, marks=marks, cpu_s=cpu, cells=outputs)
+
+
+def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellResult]:
+    """The cells' results from what a container left in ``raw_dir`` (read, then judged)."""
+    return judge(cells, read_output(cells, raw_dir), end, raw_dir)
+
+
+def judge(cells: Sequence[CellSpec], output: SuiteOutput, end: JobEnd, raw_dir: Path) -> list[CellResult]:
+    """The cells' results from an output already read; ``raw_dir`` is where its artifacts now are."""
+    planned, finished = output.planned, output.finished
     unfinished = _unfinished(end, finished)
     out = []
     for cell in cells:
-        tests = records.get(cell.id, [])
+        tests = output.records.get(cell.id, [])
         status = cell_status(tests)
         message, state = "", None
         want = planned.get(cell.id)
@@ -74,30 +126,14 @@ def harvest(cells: Sequence[CellSpec], raw_dir: Path, end: JobEnd) -> list[CellR
             if status != "fail":
                 status = "error"
             message = end.io_error + (f"\n{message}" if message else "")
-        artifacts = raw_dir / CELLS_DIR / cell.id
-        lanes = lane_seconds(artifacts)
+        files = output.cells.get(cell.id) or CellOutput(False, {}, fingerprint_of({}), None)
         out.append(CellResult(
-            cell=cell, status=status, duration_s=sum(lanes.values()), lane_s=lanes, tests=tests,
-            fingerprint=cell_fingerprint(artifacts), resolver=_read_json(artifacts / "ok" / RESOLVER_FILE),
-            artifacts=str(artifacts) if artifacts.exists() else None, message=message, unfinished=state,
-            planned=want if isinstance(want, int) else None,
+            cell=cell, status=status, duration_s=sum(files.lane_s.values()), lane_s=dict(files.lane_s), tests=tests,
+            fingerprint=files.fingerprint, resolver=files.resolver,
+            artifacts=str(raw_dir / CELLS_DIR / cell.id) if files.present else None, message=message,
+            unfinished=state, planned=want if isinstance(want, int) else None,
         ))
     return out
-
-
-def suite_marks(raw_dir: Path) -> tuple[dict[str, float], float | None]:
-    """When the suite planned its lane runs and when it finished (epoch seconds, from its log), and
-    the CPU seconds it reported at its finish; what the log does not say is absent."""
-    marks: dict[str, float] = {}
-    cpu: float | None = None
-    for line in read_log(raw_dir / LOG_FILE):
-        if isinstance(line, PlanLine) and line.time is not None:
-            marks["plan"] = line.time
-        elif isinstance(line, FinishLine):
-            if line.time is not None:
-                marks["finish"] = line.time
-            cpu = line.cpu_s
-    return marks, cpu
 
 
 #: pytest exit statuses of a suite that collected normally: all passed, some failed, none selected.
@@ -115,18 +151,13 @@ def _unfinished(end: JobEnd, finished: bool) -> tuple[str, str, str] | None:
     return None
 
 
-def lane_seconds(artifacts: Path) -> dict[str, float]:
-    """Scenario -> wall time of the cell's lane run for it (``<artifacts>/<scenario>/facts.json``'s ``wall_s``).
+def lane_seconds(facts: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Scenario -> wall time of the cell's lane run for it (its ``facts.json``'s ``wall_s``).
 
     The contract tests only assert on what a lane run left behind, so their own durations are ≈0: the
     lane run is where a (cell, scenario) spends its time. A scenario without readable facts is absent.
     """
-    out: dict[str, float] = {}
-    for path in sorted(artifacts.glob(f"*/{FACTS_FILE}")):
-        facts = Facts.read(path)
-        if facts is not None:
-            out[path.parent.name] = max(0.0, float(facts.wall_s))
-    return out
+    return {scenario: max(0.0, float(f["wall_s"])) for scenario, f in facts.items()}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

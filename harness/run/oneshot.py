@@ -14,7 +14,8 @@ from dataclasses import replace
 
 from harness.fingerprint import build_fingerprints
 from harness.results import RunResults
-from harness.run.containers import Reporter, run_jobs
+from harness.run.containers import run_jobs
+from harness.run.job import Reporter
 from harness.run.plan import JobPlan, RunOptions, plan_jobs
 from harness.suite.protocol import CellSpec
 

@@ -13,7 +13,7 @@ import pytest
 from harness import labels
 from harness.images import ensure_images
 from harness.matrix import Timeouts
-from harness.run.containers import suite_container
+from harness.run.container_spec import suite_container
 from harness.run.plan import JobPlan, RunOptions
 from harness.suite.protocol import CellSpec
 

@@ -11,8 +11,9 @@ import docker.errors
 import pytest
 import requests
 
-from harness.run import containers
-from harness.run.containers import JobRun, _remove
+from harness.run import teardown
+from harness.run.job import JobRun
+from harness.run.teardown import remove_container
 
 
 def _in_progress() -> docker.errors.APIError:
@@ -43,12 +44,12 @@ def _job(wrapped: _Container) -> JobRun:
 
 def test_removal_in_progress_waits_until_the_container_is_gone() -> None:
     wrapped = _Container(alive_polls=3)
-    assert _remove(_job(wrapped)) is True
+    assert remove_container(_job(wrapped)) is True
     assert wrapped.reloads == 4  # three polls saw it still there, the fourth found it gone
 
 
 def test_removal_in_progress_that_never_ends_is_not_gone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(containers, "REMOVAL_WAIT_S", 0.3)
+    monkeypatch.setattr(teardown, "REMOVAL_WAIT_S", 0.3)
     wrapped = _Container(alive_polls=10**6)
-    assert _remove(_job(wrapped)) is False
+    assert remove_container(_job(wrapped)) is False
     assert wrapped.reloads >= 2

@@ -18,7 +18,7 @@ from harness.interrupts import StopRequests, command_signals, deferred
 from harness.matrix import Timeouts
 from harness.orphans import find, reap
 from harness.owner import Owner
-from harness.run.containers import KEEP_MARK, KEPT_LIFETIME_S, lifetime_command, lifetime_s, suite_command
+from harness.run.container_spec import KEEP_MARK, KEPT_LIFETIME_S, lifetime_command, lifetime_s, suite_command
 from harness.run.harvest import JobEnd, harvest
 from harness.run.plan import RunOptions
 from harness.suite.protocol import CellSpec
