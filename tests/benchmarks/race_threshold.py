@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from harness.fakeapi import FakeResponsesAPI, write_codex_config  # noqa: E402
 from harness.fakeapi import scenarios as sc  # noqa: E402
+from harness.fakeapi.wire import TOOL_MARKER  # noqa: E402
 from harness.lane.executable import parse_version  # noqa: E402
 
 KEY = "sk-race-threshold-0000-not-a-real-key"
@@ -49,7 +50,7 @@ class Probe:
     tail: str = ""  # shell appended after the marker, e.g. a background child that holds the output open
 
     def script(self) -> str:
-        head = f"sleep {self.sleep_s}; echo {sc.TOOL_MARKER}" if self.sleep_s > 0 else f"echo {sc.TOOL_MARKER}"
+        head = f"sleep {self.sleep_s}; echo {TOOL_MARKER}" if self.sleep_s > 0 else f"echo {TOOL_MARKER}"
         return f"{head}; {self.tail}" if self.tail else head
 
 
@@ -109,7 +110,7 @@ def run_once(api: FakeResponsesAPI, codex: str, scenario: str, version: str, mod
             started += 1
         elif event.get("type") == "item.completed":
             completed += 1
-            empty += sc.TOOL_MARKER not in str(item.get("aggregated_output") or "")
+            empty += TOOL_MARKER not in str(item.get("aggregated_output") or "")
     return Run(started, completed, empty, proc.returncode, wall_s)
 
 

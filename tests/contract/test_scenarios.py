@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from harness.fakeapi.scenarios import SCENARIOS, SUCCESS_SCENARIOS, TOOL_MARKER, USAGE
+from harness.fakeapi.scenarios import SCENARIOS, SUCCESS_SCENARIOS
+from harness.fakeapi.wire import TOOL_MARKER, USAGE
 from harness.lane.retries import RETRY_NOTICE
 from harness.redact import Redactor
 from harness.suite.cellrun import REPLY, Outcome

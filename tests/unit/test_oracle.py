@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.fakeapi.scenarios import USAGE
+from harness.fakeapi.wire import USAGE
 from harness.suite.oracle import (
     journal_verdict,
     printed_usage,
