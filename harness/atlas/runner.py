@@ -19,22 +19,23 @@ Why this shape:
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from harness.atlas.cells import atlas_cells
-from harness.atlas.cpu import container_cpu_s
+from harness.atlas.cpu import CpuMeter
+from harness.atlas.prepared import PhaseClock, Prepared, fail_record, tree_files
 from harness.atlas.record import LOG_NAME, AtlasLog, cells_part, model_catalog, new_record
 from harness.atlas.releases import Release
-from harness.binaries import CachedBuild, cache_dir_of, fetch
+from harness.atlas.reporting import AtlasReporter
+from harness.binaries import cache_dir_of, fetch
 from harness.binaries import remove as remove_build
 from harness.binaries.extract import NoLinuxBuild
 from harness.errors import UserError
@@ -43,7 +44,7 @@ from harness.images.base import image_exists
 from harness.images.codex import version_tag
 from harness.matrix.schema import MatrixConfig
 from harness.progress import NullProgress
-from harness.run import JobRun, RunOptions, options_for, plan_jobs, run_jobs
+from harness.run import RunOptions, options_for, plan_jobs, run_jobs
 from harness.suite.protocol import CellSpec
 
 #: Budget for one release's whole contract suite; a healthy release needs well under a minute.
@@ -66,88 +67,12 @@ class AtlasOptions:
     cells: str = "compact"  # the cell set each release runs (harness.atlas.cells.CELL_SETS)
 
 
-class AtlasReporter(Protocol):
-    """What the atlas tells the user; the CLI prints it, tests and the benchmark may ignore it."""
-
-    def release_started(self, release: Release, position: int, total: int) -> None: ...
-    def release_recorded(self, record: dict[str, Any], position: int, total: int) -> None: ...
-    def note(self, message: str) -> None: ...
-
-
-class CpuMeter:
-    """run_jobs' reporter: says nothing (the atlas reports per release) but reads the container's CPU
-    seconds on every progress tick, the last of which comes after the suite ended and before the
-    container is removed."""
-
-    def __init__(self) -> None:
-        self.cpu_s: float | None = None
-
-    def job_started(self, job: JobRun) -> None: ...
-
-    def job_progress(self, job: JobRun, done: int) -> None:
-        try:
-            wrapped = job.container.get_wrapped_container() if job.container is not None else None
-        except Exception:  # not started yet
-            wrapped = None
-        if wrapped is not None:
-            used = container_cpu_s(str(wrapped.id))
-            if used is not None:
-                self.cpu_s = used
-
-    def job_finished(self, job: JobRun) -> None: ...
-
-
 @dataclass
 class AtlasOutcome:
     recorded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     interrupted: bool = False
     duration_s: float = 0.0
-
-
-class PhaseClock(NullProgress):
-    """A ``Progress`` receiver that times the steps of a fetch (``download …``, ``unpack …``); what it
-    does not time it discards, as NullProgress does."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.totals: dict[str, int] = {}
-        self._phase = ""
-        self._t0 = 0.0
-
-    def start(self, task: str, total: int | None = None) -> None:
-        self._phase = task.split(" ", 1)[0]
-        self._t0 = time.monotonic()
-        if total is not None:
-            self.totals[self._phase] = total
-
-    def done(self, message: str = "") -> None:
-        if self._phase:
-            self.seconds[self._phase] = self.seconds.get(self._phase, 0.0) + time.monotonic() - self._t0
-            self._phase = ""
-
-
-@dataclass
-class Prepared:
-    """A release on its way: its record so far and what the atlas put on disk for it."""
-
-    release: Release
-    record: dict[str, Any]
-    build: CachedBuild | None = None
-    image: str | None = None
-    fetched: bool = False  # the atlas downloaded this tree: it may remove it
-    built: bool = False  # the atlas built this image: it may remove it
-    cleaned: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return self.record["error"] is not None
-
-
-def _fail(record: dict[str, Any], phase: str, exc: BaseException, status: str = "error") -> None:
-    message = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
-    record["status"] = status
-    record["error"] = {"phase": phase, "message": " ".join(message.split())[:600]}
 
 
 class Atlas:
@@ -172,7 +97,7 @@ class Atlas:
         record = new_record(release.version, release.npm_version)
         prepared = Prepared(release, record)
         if release.unavailable:
-            _fail(record, "resolve", UserError(release.unavailable), "not-installable")
+            fail_record(record, "resolve", UserError(release.unavailable), "not-installable")
             return prepared
         if self.cancel.is_set():
             return prepared
@@ -192,9 +117,9 @@ class Atlas:
             build = fetch(release.version, cache_dir=self.options.cache_dir, progress=clock, packument=self.packument)
             prepared.build, prepared.fetched = build, not had_tree
         except NoLinuxBuild as exc:
-            _fail(record, "fetch", exc, "not-installable")
+            fail_record(record, "fetch", exc, "not-installable")
         except Exception as exc:  # a broken build or a network error: recorded, the atlas goes on
-            _fail(record, "fetch", exc)
+            fail_record(record, "fetch", exc)
         finally:
             timings["download_s"] = round(clock.seconds.get("download", 0.0), 3)
             timings["unpack_s"] = round(clock.seconds.get("unpack", 0.0), 3)
@@ -206,7 +131,7 @@ class Atlas:
         build = prepared.build
         record["reused"]["build"] = not prepared.fetched
         record["binary_relpath"] = build.binary_relpath
-        files = _tree_files(build)
+        files = tree_files(build)
         record["tree_files"] = sorted(files)
         record["sizes"]["tree_bytes"] = sum(files.values())
         t0 = time.monotonic()
@@ -224,7 +149,7 @@ class Atlas:
             with contextlib.suppress(Exception):
                 record["sizes"]["image_bytes"] = int(self.client.images.get(prepared.image).attrs.get("Size", 0))
         except Exception as exc:
-            _fail(record, "image", exc)
+            fail_record(record, "image", exc)
         finally:
             timings["image_s"] = round(time.monotonic() - t0, 3)
         if prepared.image is not None and prepared.fetched and not self.options.keep_builds:
@@ -277,7 +202,7 @@ class Atlas:
                 results = run_jobs(plans, options, meter)
                 record["retried"] = True
         except Exception as exc:
-            _fail(record, "runs", exc)
+            fail_record(record, "runs", exc)
             return True
         finally:
             record["timings"]["runs_s"] = round(time.monotonic() - t0, 3)
@@ -288,7 +213,7 @@ class Atlas:
         fingerprint = results.builds.get(version)
         if all(c.unfinished for c in results.cells) or not fingerprint:
             first = next((c.message for c in results.cells if c.message), "no cell ran codex")
-            _fail(record, "runs", UserError(f"the contract suite did not finish any cell: {first}"))
+            fail_record(record, "runs", UserError(f"the contract suite did not finish any cell: {first}"))
             return True
         record["fingerprint"] = {**fingerprint, "model_catalog": model_catalog(results.cells)}
         record["status"] = "ok"
@@ -375,51 +300,3 @@ class Atlas:
                 leftovers.append(future.result())
         for prepared in leftovers:
             self.cleanup(prepared)
-
-
-def _tree_files(build: CachedBuild) -> dict[str, int]:
-    """relpath → size of every file in the build's tree, from the cache metadata (no re-scan)."""
-    import json
-
-    try:
-        meta = json.loads((build.root.parent / "build.json").read_text(encoding="utf-8"))
-        return {rel: int(info.get("size", 0)) for rel, info in meta["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        out: dict[str, int] = {}
-        for dirpath, _dirs, names in os.walk(build.root):
-            for name in names:
-                path = Path(dirpath, name)
-                out[path.relative_to(build.root).as_posix()] = path.lstat().st_size
-        return out
-
-
-def new_atlas_reporter(printer: Callable[[str], None]) -> AtlasReporter:
-    """A plain one-line-per-release reporter (the CLI's)."""
-    return _LineReporter(printer)
-
-
-class _LineReporter:
-    def __init__(self, printer: Callable[[str], None]) -> None:
-        self.print = printer
-
-    def release_started(self, release: Release, position: int, total: int) -> None:
-        return None
-
-    def release_recorded(self, record: dict[str, Any], position: int, total: int) -> None:
-        self.print(summary_line(record, position, total))
-
-    def note(self, message: str) -> None:
-        self.print(message)
-
-
-def summary_line(record: dict[str, Any], position: int, total: int) -> str:
-    t = record["timings"]
-    cost = (f"download {t['download_s']:.1f} s, unpack {t['unpack_s']:.1f} s, image {t['image_s']:.1f} s, "
-            f"runs {t['runs_s']:.1f} s, total {t['total_s']:.1f} s")
-    head = f"[{position}/{total}] {record['version']}: "
-    if record["status"] == "ok":
-        cells = record["cells"].values()
-        met = sum(1 for c in cells if c["status"] in ("pass", "xfail", "skip"))
-        return head + f"{met}/{len(record['cells'])} cells met ({cost})"
-    error = record["error"] or {}
-    return head + f"{record['status']} at {error.get('phase')}: {error.get('message', '')[:160]} ({cost})"

@@ -106,7 +106,8 @@ def _rules_verdict(console: Console, out: Path) -> int:
 
 def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) -> Any:
     from harness.atlas.releases import stable_releases
-    from harness.atlas.runner import Atlas, AtlasOptions, new_atlas_reporter
+    from harness.atlas.reporting import new_atlas_reporter
+    from harness.atlas.runner import Atlas, AtlasOptions
     from harness.binaries import registry as npm
     from harness.cli.common import daemon
     from harness.images import ensure_base_image

@@ -183,7 +183,8 @@ def main() -> int:
 
     from harness.atlas import write_timeline
     from harness.atlas.releases import parse_bound, stable_releases
-    from harness.atlas.runner import Atlas, AtlasOptions, new_atlas_reporter
+    from harness.atlas.reporting import new_atlas_reporter
+    from harness.atlas.runner import Atlas, AtlasOptions
     from harness.binaries import registry as npm
     from harness.docker_env import docker_client
     from harness.images import ensure_base_image

@@ -14,9 +14,10 @@ from harness.atlas import write_timeline
 from harness.atlas.cells import CREDENTIALS, POLICIES, SCENARIOS, atlas_cells
 from harness.atlas.cpu import container_cpu_s
 from harness.atlas.known import known_rows
+from harness.atlas.prepared import PhaseClock
 from harness.atlas.record import AtlasLog, cells_part, new_record
 from harness.atlas.releases import notes_url, parse_bound, stable_releases
-from harness.atlas.runner import PhaseClock, summary_line
+from harness.atlas.reporting import summary_line
 from harness.atlas.timeline import beside_binary, build_timeline, find_fact, record_facts, spans_of
 from harness.binaries import cached, fetch, remove
 from harness.binaries.extract import NoLinuxBuild
@@ -173,6 +174,7 @@ def _results(version: str, unfinished: str | None) -> RunResults:
 def test_a_suite_that_did_not_finish_is_run_once_more(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                       ends: tuple[str | None, ...], status: str, retried: bool) -> None:
     from harness.atlas import runner
+    from harness.atlas.prepared import Prepared
     from harness.atlas.releases import Release
 
     calls = iter(ends)
@@ -189,8 +191,8 @@ def test_a_suite_that_did_not_finish_is_run_once_more(monkeypatch: pytest.Monkey
     native = atlas.run_options(atlas_cells(load_matrix(), "0.150.0")).timeouts
     assert native.hang_s >= runner.MIN_HANG_S and native.container_s <= runner.CONTAINER_BUDGET_S
     assert atlas.run_options(atlas_cells(load_matrix(), "0.20.0")).timeouts.hang_s == load_matrix().timeouts.hang_s
-    prepared = runner.Prepared(Release("0.150.0", "0.150.0-linux-x64"), new_record("0.150.0", "0.150.0-linux-x64"),
-                               image="img:0.150.0")
+    prepared = Prepared(Release("0.150.0", "0.150.0-linux-x64"), new_record("0.150.0", "0.150.0-linux-x64"),
+                         image="img:0.150.0")
     assert atlas.run_cells(prepared) is True
     assert prepared.record["status"] == status and bool(prepared.record.get("retried")) is retried
     assert bool(notes) is retried
