@@ -14,29 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import UserError
+from harness.fingerprint import COMPARED
 from harness.mdtext import Markdown
 from harness.results import RunResults
 
-#: Fingerprint lists compared as sets (order kept as observed): key → what the report calls it.
-LISTS: tuple[tuple[str, str], ...] = (
-    ("flags", "exec flags"),
-    ("event_types", "event types"),
-    ("item_types", "item types"),
-    ("usage_keys", "usage keys"),
-    ("tools_declared", "tools declared"),
-    ("credential_sources_honoured", "credential sources the build honours"),
-    ("credential_sources_via_lane", "credential sources that reach the API via the lane"),
-    ("stderr", "stderr lines (normalised)"),
-    ("model_catalog", "model catalog"),
-)
-#: Single values compared as a whole.
-VALUES: tuple[tuple[str, str], ...] = (
-    ("version_line", "version line"),
-    ("protocol", "stream protocol"),
-    ("session_files", "session files per policy (ok scenario)"),
-    ("command_completion", "command completions printed (tool: answer held; tool-race: 0.3 s command answered "
-                           "at once)"),
-)
+#: Fingerprint lists compared as sets (order kept as observed), then single values compared as a whole:
+#: key -> what the report calls it (the field table's compared facts).
+LISTS: tuple[tuple[str, str], ...] = tuple((f.key, f.label) for f in COMPARED if f.is_list)
+VALUES: tuple[tuple[str, str], ...] = tuple((f.key, f.label) for f in COMPARED if not f.is_list)
 
 TestKey = tuple[str, str, str]  # (credential, policy, test name)
 

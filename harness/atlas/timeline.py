@@ -25,22 +25,15 @@ from typing import Any
 from packaging.version import Version
 
 from harness.atlas.releases import notes_url
+from harness.fingerprint import FIELDS
 
 SCHEMA = 1
 TOOL_RACE = "tool-race"
 
-#: (category id, what the timeline calls it), in the order reports list them.
+#: (category id, what the timeline calls it), in the order reports list them: the build fingerprint's
+#: timeline facts (its field table), then what the record itself shows.
 CATEGORIES: tuple[tuple[str, str], ...] = (
-    ("protocol", "stream protocol"),
-    ("flag", "exec flag"),
-    ("event", "event type"),
-    ("item", "item type"),
-    ("usage", "usage key"),
-    ("tool", "tool declared"),
-    ("credential", "credential source honoured by the build"),
-    ("session", "session files per policy"),
-    ("stderr", "stderr line (normalised)"),
-    ("model", "model in the bundled catalog"),
+    *(f.timeline for f in FIELDS if f.timeline is not None),
     ("file", "file shipped beside codex"),
     ("test", "contract test outcome"),
     ("cell", "cell status"),
@@ -48,7 +41,6 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
 LABELS = dict(CATEGORIES)
 _ORDER = {c: i for i, (c, _) in enumerate(CATEGORIES)}
 MET = frozenset({"pass", "xfail", "skip"})
-STDERR_CHARS = 200
 
 
 def beside_binary(files: Iterable[str], binary_relpath: str | None) -> list[str]:
@@ -84,17 +76,9 @@ def record_facts(record: Mapping[str, Any]) -> set[tuple[str, str]] | None:
             if value is not None and str(value).strip():
                 facts.add((category, str(value)))
 
-    add("protocol", [fp.get("protocol")])
-    add("flag", fp.get("flags", []))
-    add("event", fp.get("event_types", []))
-    add("item", fp.get("item_types", []))
-    add("usage", fp.get("usage_keys", []))
-    add("tool", fp.get("tools_declared", []))
-    add("credential", fp.get("credential_sources_honoured", []))
-    add("session", [f"{policy}: {n} file{'s' if n != 1 else ''}"
-                    for policy, n in sorted((fp.get("session_files") or {}).items())])
-    add("stderr", [line[:STDERR_CHARS] for line in fp.get("stderr", [])])
-    add("model", fp.get("model_catalog", []))
+    for field in FIELDS:
+        if field.timeline is not None:
+            add(field.timeline[0], field.values(fp))
     add("file", beside_binary(record.get("tree_files", []), record.get("binary_relpath")))
     # A cell whose suite was cut short says nothing about the build: its tests and status are left out.
     cells: Mapping[str, Any] = record.get("cells") or {}

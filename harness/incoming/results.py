@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
 from harness.errors import UserError
+from harness.fingerprint import FIELDS, UNIONS
+from harness.fingerprint import Field as FingerprintField
 from harness.incoming.fields import (
     NAME_CHARS,
     Count,
@@ -100,23 +103,34 @@ class _Fingerprint(Strict):
         return self
 
 
-class _BuildFacts(_Fingerprint):
-    """The facts a cell's and a build's fingerprint share (same keys, same types)."""
+#: The type each kind of fingerprint fact (harness.fingerprint.Kind) is read as, and its default.
+_KIND_TYPES: dict[str, tuple[Any, Any]] = {
+    "name": (Name | None, None),
+    "names": (list[Name], Field(default_factory=list, max_length=MAX_TESTS)),
+    "texts": (list[Text], Field(default_factory=list, max_length=MAX_TESTS)),
+    "counts": (dict[Name, Count], Field(default_factory=dict, max_length=MAX_TESTS)),
+    "labels": (dict[Name, Name], Field(default_factory=dict, max_length=MAX_TESTS)),
+    "seconds": (Seconds | None, None),
+    "seconds_by": (dict[Name, Seconds], Field(default_factory=dict, max_length=MAX_TESTS)),
+    "names_by": (dict[Name, list[Name]], Field(default_factory=dict, max_length=MAX_TESTS)),
+}
+
+
+def _typed(name: str, fields: Iterable[FingerprintField], base: type[_Fingerprint]) -> Any:
+    """A fingerprint model whose typed keys are those of ``fields`` (the field table), each read as its kind."""
+    typed: dict[str, Any] = {f.key: _KIND_TYPES[f.kind] for f in fields}
+    return create_model(name, __base__=base, __doc__=base.__doc__, **typed)
+
+
+class _CellFacts(_Fingerprint):
+    """What :func:`harness.fingerprint.cell_fingerprint` writes; merge builds build fingerprints from it.
+    The facts the field table unions per cell are typed from it (see ``CellFingerprintModel``)."""
 
     version_line: Name | None = None
     protocol: Name | None = None
     flags: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    event_types: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    item_types: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
     usage_keys: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    tools_declared: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    stderr: list[Text] = Field(default_factory=list, max_length=MAX_TESTS)
     session_files: dict[Name, Count] = Field(default_factory=dict, max_length=MAX_TESTS)
-
-
-class CellFingerprintModel(_BuildFacts):
-    """What :func:`harness.fingerprint.cell_fingerprint` writes; merge builds build fingerprints from it."""
-
     credential_setup: Name | None = None
     api_saw: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
     raw_api_saw: list[Name] | None = Field(default=None, max_length=MAX_TESTS)
@@ -127,16 +141,17 @@ class CellFingerprintModel(_BuildFacts):
     tool_turnaround_s: dict[Name, Seconds] = Field(default_factory=dict, max_length=MAX_TESTS)
 
 
-class BuildFingerprintModel(_BuildFacts):
-    """What :func:`harness.fingerprint.build_fingerprints` writes (results.json ``builds``, atlas records)."""
+class _BuildFacts(_Fingerprint):
+    """What :func:`harness.fingerprint.build_fingerprints` writes (results.json ``builds``, atlas records):
+    every key of the field table, typed by its kind."""
 
-    credential_sources_honoured: list[Name] = Field(default_factory=list, max_length=100)
-    credential_sources_via_lane: list[Name] = Field(default_factory=list, max_length=100)
-    model_catalog: list[Name] = Field(default_factory=list, max_length=MAX_TESTS)
-    calls_beyond_responses: dict[Name, list[Name]] = Field(default_factory=dict, max_length=100)
-    ok_turn_s: Seconds | None = None
-    command_completion: dict[Name, Name] = Field(default_factory=dict, max_length=MAX_TESTS)
-    tool_turnaround_s: dict[Name, Seconds] = Field(default_factory=dict, max_length=MAX_TESTS)
+
+if TYPE_CHECKING:  # the checker sees plain fingerprint models; at runtime they are typed from the table
+    class CellFingerprintModel(_CellFacts): ...
+    class BuildFingerprintModel(_BuildFacts): ...
+else:
+    CellFingerprintModel = _typed("CellFingerprintModel", UNIONS, _CellFacts)
+    BuildFingerprintModel = _typed("BuildFingerprintModel", FIELDS, _BuildFacts)
 
 
 class CellModel(Strict):

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.fingerprint import FIELDS, changed
 from harness.redact import Redactor
 from harness.report.grid import cell_key, column_label, grid_axes
 from harness.results import CellResult, RunResults
@@ -208,22 +209,20 @@ def cell_budgets(cells: Sequence[CellResult]) -> list[int]:
 
 
 def fingerprint_changes(builds: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-    """version → what changed from the build before it (list keys: +added −removed; others: old → new)."""
+    """version → what changed from the build before it, on the facts two builds are compared on
+    (list facts: +added −removed; others: old → new)."""
     changes: dict[str, list[str]] = {}
     previous: dict[str, Any] | None = None
     for version, fp in builds.items():
         if previous is not None:
             notes = []
-            for key in dict.fromkeys([*previous, *fp]):
-                old, new = previous.get(key), fp.get(key)
-                if key == "version_line" or old == new or key == "ok_turn_s":
-                    continue
+            for field, old, new in changed(previous, fp):
                 if isinstance(old, list) and isinstance(new, list):
                     added = [str(v) for v in new if v not in old]
                     gone = [str(v) for v in old if v not in new]
-                    notes.append(f"{key}: " + " ".join([*(f"+{v}" for v in added), *(f"−{v}" for v in gone)]))
+                    notes.append(f"{field.key}: " + " ".join([*(f"+{v}" for v in added), *(f"−{v}" for v in gone)]))
                 else:
-                    notes.append(f"{key}: {json.dumps(old)} → {json.dumps(new)}")
+                    notes.append(f"{field.key}: {json.dumps(old)} → {json.dumps(new)}")
             changes[version] = notes
         previous = fp
     return changes
@@ -275,22 +274,20 @@ def _grid(results: RunResults, esc: Esc) -> str:
 
 
 def _fingerprints(builds: dict[str, dict[str, Any]], esc: Esc) -> str:
+    """One row per build, one column per fact the field table gives a report.html column."""
     if not builds:
         return ""
+    columns = [f for f in FIELDS if f.html_column is not None]
     changes = fingerprint_changes(builds)
     rows = []
     for version, fp in builds.items():
-        flags = [f for f in fp.get("flags", []) if f not in ("--help", "--version")]
-        cols = [fp.get("protocol"), len(flags), ", ".join(fp.get("event_types", [])),
-                ", ".join(fp.get("usage_keys", [])), ", ".join(fp.get("tools_declared", [])[:8]),
-                ", ".join(fp.get("credential_sources_honoured", [])), fp.get("ok_turn_s")]
+        cols = [f.cell_text(fp, html=True) for f in columns]
         diff = "".join(f"<li>{esc(n)}</li>" for n in changes.get(version, []))
         change = f"<ul>{diff}</ul>" if diff else ("first build" if version not in changes else "no change")
         rows.append(f'<tr data-version="{esc(version)}"><th>{esc(version)}</th>'
                     + "".join(f"<td>{esc('–' if c is None else c)}</td>" for c in cols)
                     + f'<td class="changes">{change}</td></tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("build", "protocol", "flags", "event types", "usage keys",
-                                               "tools declared", "key honoured from", "ok turn s",
+    head = "".join(f"<th>{h}</th>" for h in ("build", *(str(f.html_column) for f in columns),
                                                "changes from the build above"))
     return (f'<h2>Build fingerprints</h2><table id="fingerprints"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')

@@ -7,10 +7,10 @@ masked, then escaped for its place by :mod:`harness.mdtext`; only this module's 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from harness.fingerprint import FIELDS
 from harness.mdtext import Markdown
 from harness.redact import Redactor
 from harness.report.grid import SYMBOL, Column, cell_key, cell_label, column_label, grid_axes
@@ -138,49 +138,20 @@ def _expectations(results: RunResults, md: Markdown) -> list[str]:
 
 
 def _fingerprints(results: RunResults, md: Markdown) -> list[str]:
+    """One row per build, one column per fact the field table gives a report.md column."""
     if not results.builds:
         return []
+    columns = [f for f in FIELDS if f.column is not None]
     lines = [
         "## Build fingerprints",
         "",
-        "| build | protocol | exec flags | events | items | usage keys | tools declared | session files "
-        "(eph/pers) | credentials the build honours | via the lane | ok turn s (median) | stderr (normalised) "
-        "| calls beyond /responses | model catalog | command completions (turnaround s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| build | " + " | ".join(str(f.column) for f in columns) + " |",
+        "|---|" + "---|" * len(columns),
     ]
     for version, b in results.builds.items():
-        files = b.get("session_files", {})
-        flags = [f for f in b.get("flags", []) if f not in ("--help", "--version")]
-        stderr = "; ".join(str(s)[:80] for s in b.get("stderr", [])[:4])
-        cols = [
-            b.get("protocol"), f"{len(flags)} ({_short(flags)})", ", ".join(b.get("event_types", [])),
-            ", ".join(b.get("item_types", [])), ", ".join(b.get("usage_keys", [])),
-            ", ".join(b.get("tools_declared", [])[:6]), f"{files.get('ephemeral', '–')}/{files.get('persistent', '–')}",
-            ", ".join(b.get("credential_sources_honoured", [])), ", ".join(b.get("credential_sources_via_lane", [])),
-            "–" if b.get("ok_turn_s") is None else b["ok_turn_s"], stderr,
-            _calls(b.get("calls_beyond_responses") or {}), f"{len(b.get('model_catalog', []))} slugs",
-            _completions(b),
-        ]
+        cols = [f.cell_text(b) for f in columns]
         lines.append(f"| {md.code(version, in_table=True)} | " + " | ".join(md.cell(c) for c in cols) + " |")
     return [*lines, ""]
-
-
-def _completions(build: dict[str, Any]) -> str:
-    """Per tool scenario: did codex print every command's end, and the command's turnaround."""
-    seconds = build.get("tool_turnaround_s") or {}
-    return "; ".join(f"{scenario} {seen}" + (f" ({seconds[scenario]})" if scenario in seconds else "")
-                     for scenario, seen in (build.get("command_completion") or {}).items()) or "–"
-
-
-def _calls(by_credential: dict[str, list[str]]) -> str:
-    """Requests beside POST /responses, per credential setup (e.g. a ChatGPT login's catalog refresh)."""
-    return "; ".join(f"{cred}: {', '.join(calls)}" for cred, calls in by_credential.items()) or "–"
-
-
-def _short(flags: Sequence[str]) -> str:
-    interesting = [f for f in flags if f in ("--ephemeral", "--json", "--experimental-json", "--full-auto",
-                                             "--output-schema", "--ignore-user-config", "--strict-config")]
-    return " ".join(interesting)
 
 
 def write_markdown(results: RunResults, out_dir: Path, redactor: Redactor) -> Path:
