@@ -45,6 +45,7 @@ from harness.images.codex import version_tag
 from harness.matrix.schema import MatrixConfig
 from harness.progress import NullProgress
 from harness.run import RunOptions, options_for, plan_jobs, run_jobs
+from harness.suite.expectations import EXPECTATIONS
 from harness.suite.protocol import CellSpec
 
 #: Budget for one release's whole contract suite; a healthy release needs well under a minute.
@@ -54,7 +55,6 @@ CONTAINER_BUDGET_S = 600.0
 #: containers, so with the default 6 s the probe ends before the request and the build looks as if it
 #: ignored every credential. Native builds only: legacy ones keep the matrix value (see run_options).
 MIN_HANG_S = 20.0
-LEGACY = "legacy-fallback"
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class Atlas:
         Legacy builds keep the matrix's ``hang_s``: it is every legacy run's timeout, and 0.8.0 and
         0.20.0 never exit on their own, so a longer one would only make them wait longer.
         """
-        legacy = all(c.expect == LEGACY for c in cells)
+        legacy = all(EXPECTATIONS[c.expect].legacy for c in cells)
         hang_s = self.config.timeouts.hang_s if legacy else max(self.config.timeouts.hang_s, MIN_HANG_S)
         timeouts = self.config.timeouts.model_copy(update={
             "container_s": min(self.config.timeouts.container_s, CONTAINER_BUDGET_S), "hang_s": hang_s})

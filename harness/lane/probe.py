@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.lane.events import Protocol
-from harness.lane.executable import Executable, parse_version
+from harness.lane.executable import Executable, release_of
 from harness.lane.quickrun import quick_output
 
 #: First release whose ``--json`` prints ThreadEvent lines.
@@ -64,7 +64,7 @@ def decide_protocol(version: str | None, flags: tuple[str, ...]) -> Protocol:
     """The rule in the module docstring; pure so it can be tested on recorded help texts."""
     if "--experimental-json" in flags:
         return "legacy"
-    parsed = parse_version(version)
+    parsed = release_of(version)
     if parsed is not None:
         return "thread-events" if parsed >= THREAD_EVENTS_SINCE else "legacy"
     return "thread-events" if "--ephemeral" in flags else "unknown"

@@ -45,7 +45,7 @@ from typing import IO
 
 from harness.lane.credentials import Credential
 from harness.lane.events import Policy
-from harness.lane.executable import Executable, parse_version
+from harness.lane.executable import Executable, release_of
 from harness.lane.probe import THREAD_EVENTS_SINCE, Capabilities, probe
 from harness.lane.proctree import descendant_groups, kill_group, wait_exit
 
@@ -100,7 +100,7 @@ class SeamRefused(Exception):
 
 def credential_env_var(executable: Executable) -> str:
     """The variable the child reads its key from: CODEX_API_KEY, or OPENAI_API_KEY before 0.44.0."""
-    parsed = parse_version(executable.version)
+    parsed = release_of(executable.version)
     if parsed is not None and parsed < THREAD_EVENTS_SINCE:
         return "OPENAI_API_KEY"
     return "CODEX_API_KEY"

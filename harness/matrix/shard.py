@@ -20,6 +20,7 @@ from harness.fakeapi.scenarios import SCENARIOS
 from harness.matrix.load import clip
 from harness.matrix.schema import Timeouts
 from harness.suite.protocol import CellSpec
+from harness.suite.waits import ends_by_timeout
 
 #: Expected seconds of one lane run that ends on its own (measured: 0.4–1.2 s per run).
 LANE_RUN_S = 1.0
@@ -52,17 +53,11 @@ def parse_shard(text: str) -> Shard:
 
 
 def lane_cost(cell: CellSpec, scenario: str, timeouts: Timeouts) -> float:
-    """Expected seconds of one (cell, scenario) lane run.
-
-    A scenario that waits on purpose lasts its whole hang timeout; a legacy build (expected to fall
-    back) hangs on every error until the same timeout (see ``harness.suite.cellrun.timeout_for``).
-    """
-    spec = SCENARIOS.get(scenario)
-    if spec is None:
+    """Expected seconds of one (cell, scenario) lane run: a run that only waits for the lane's timeout
+    (:func:`harness.suite.waits.ends_by_timeout`, the rule the suite schedules by) lasts all of it."""
+    if scenario not in SCENARIOS:
         return LANE_RUN_S
-    if spec.waits or (cell.expect == "legacy-fallback" and not spec.succeeds):
-        return float(timeouts.hang_s)
-    return LANE_RUN_S
+    return float(timeouts.hang_s) if ends_by_timeout(cell, scenario) else LANE_RUN_S
 
 
 def build_costs(cells: Sequence[CellSpec], timeouts: Timeouts) -> dict[str, float]:

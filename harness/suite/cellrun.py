@@ -23,7 +23,7 @@ from harness.fakeapi import FakeResponsesAPI, write_codex_config
 from harness.fakeapi.codex_config import provider_env
 from harness.fakeapi.scenarios import SCENARIOS
 from harness.lane.backends import resolve_backend
-from harness.lane.executable import discover_executable, parse_version
+from harness.lane.executable import discover_executable, release_of
 from harness.lane.probe import probe
 from harness.lane.reader import ReadResult, read_transcript
 from harness.lane.session import LaneRequest, LaneResult, run_lane
@@ -44,6 +44,7 @@ from harness.suite.protocol import (
     scenario_dir,
 )
 from harness.suite.variants import VariantSetup, apply_variant
+from harness.suite.waits import timeout_for
 
 PROMPT = "Reply only with OK"
 #: How long the bare credential probe keeps codex after the API saw its request (a retry would show).
@@ -133,7 +134,7 @@ def raw_credential_probe(cell: CellSpec, *, api: FakeResponsesAPI, valid_key: st
     home, codex_home, cwd = work / "home", work / "codex-home", work / "cwd"
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
-    url, version = api.provider_url("ok", tag), parse_version(cell.version)
+    url, version = api.provider_url("ok", tag), release_of(cell.version)
     write_codex_config(codex_home, url, model=model, version=version)  # the ok scenario needs no retries
     prepared = CREDENTIAL_SETUPS[cell.credential].prepare(credential_context(api, redactor, home, codex_home,
                                                                              valid_key, "ok", tag))
@@ -169,13 +170,6 @@ def warm_lane_caches() -> None:
     executable = discover_executable(None, {"PATH": RUN_PATH})
     if executable is not None:
         probe(executable)
-
-
-def timeout_for(cell: CellSpec, scenario: str, timeouts: SuiteTimeouts) -> float:
-    """A scenario that waits on purpose, and any legacy build (0.20 hangs on errors), get the short one."""
-    if SCENARIOS[scenario].waits or cell.expect == "legacy-fallback":
-        return timeouts.hang_s
-    return timeouts.codex_s
 
 
 class CompletionWatch:
@@ -249,7 +243,7 @@ def _run_once(
     for d in (home, codex_home, cwd):
         d.mkdir(parents=True)
     slug = SCENARIOS[scenario].model or model.slug
-    url, version = api.provider_url(scenario, tag), parse_version(cell.version)
+    url, version = api.provider_url(scenario, tag), release_of(cell.version)
     write_codex_config(codex_home, url, model=slug, provider_settings=provider_settings, version=version)
     prepared = CREDENTIAL_SETUPS[cell.credential].prepare(credential_context(api, redactor, home, codex_home,
                                                                              valid_key, scenario, tag))

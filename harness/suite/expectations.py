@@ -19,21 +19,31 @@ from harness.suite.policies import is_ephemeral
 @dataclass(frozen=True)
 class ExpectationKind:
     """``tag``: one letter in the console grid ('' for native); ``label``: the report's short note;
-    ``legend``: what the tag means; ``native_state``: the codex-native state the resolver must report."""
+    ``legend``: what the tag means; ``native_state``: the codex-native state the resolver must report.
+
+    What the harness does differently for a kind is a property of the kind, never a test of its name:
+    ``legacy``: the build speaks the legacy stream, so its runs end as :func:`legacy_outcome` says (a
+    legacy build that cannot complete waits for the lane's timeout) and get the short timeout;
+    ``refuses_ephemeral``: an ephemeral run is refused before codex starts (nothing runs, nothing waits).
+    """
 
     name: str
     tag: str
     label: str
     legend: str
     native_state: str
+    legacy: bool = False
+    refuses_ephemeral: bool = False
 
 
 NATIVE = "native"
 
 EXPECTATIONS: dict[str, ExpectationKind] = {k.name: k for k in (
     ExpectationKind(NATIVE, "", "", "the full codex-native contract holds", "ready"),
-    ExpectationKind("legacy-fallback", "L", "legacy", "legacy stream → fallback", "degraded"),
-    ExpectationKind("ephemeral-unsupported", "E", "no --ephemeral", "no --ephemeral → refused", "degraded"),
+    ExpectationKind("legacy-fallback", "L", "legacy", "legacy stream → fallback", "degraded", legacy=True,
+                    refuses_ephemeral=True),
+    ExpectationKind("ephemeral-unsupported", "E", "no --ephemeral", "no --ephemeral → refused", "degraded",
+                    refuses_ephemeral=True),
     ExpectationKind("auth-required", "A", "auth required", "no credential → auth required",
                     "authentication-required"),
     # a key is present, so the resolver says ready; only the API can tell the key is wrong

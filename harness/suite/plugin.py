@@ -54,7 +54,8 @@ from harness.suite.protocol import (
     TestRecord,
     log_line,
 )
-from harness.suite.schedule import LanePools, MachineSlots, mostly_waits, slots_from_env, workers_from_env
+from harness.suite.schedule import LanePools, MachineSlots, slots_from_env, workers_from_env
+from harness.suite.waits import ends_by_timeout
 
 Case = tuple[str, str]  # (cell id, scenario)
 #: Not under $TMPDIR: codex refuses to set up its helper binaries there.
@@ -135,7 +136,7 @@ class ContractSuite:
 
         # the bare-build credential probe: once per (build, credential), reported by each of its ok runs
         probe_for = {(self.cells[c].version, self.cells[c].credential): self.cells[c] for c, s in needed if s == "ok"}
-        waiting = [case for case in needed if mostly_waits(self.cells[case[0]], case[1])]
+        waiting = [case for case in needed if ends_by_timeout(self.cells[case[0]], case[1])]
         self.pools = LanePools(self.workers, waiting=len(probe_for) + len(waiting), slots=self.slots)
         probes = {key: self.pools.submit(probe, cell, waits=True) for key, cell in probe_for.items()}
 

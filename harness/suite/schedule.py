@@ -3,8 +3,8 @@
 Standard library only: runs inside the per-version containers.
 
 **Waits don't hold cores.** A lane run the contract expects to end only by the lane's own timeout
-(:func:`mostly_waits`: the ``hang`` scenario with a key the API accepts, and on a legacy build that
-never exits after an error every scenario it cannot complete) sleeps on loopback for the whole
+(:func:`harness.suite.waits.ends_by_timeout`: the ``hang`` scenario with a key the API accepts, and
+on a legacy build that never exits after an error every scenario it cannot complete) sleeps on loopback for the whole
 timeout and uses no core. In the compute pool it would hold a worker that long while cores idle, so
 such runs get their own pool, one thread each, submitted first: they overlap with the compute runs
 instead of queueing among them.
@@ -38,12 +38,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness.fakeapi.scenarios import SCENARIOS
-from harness.suite.credentials import CREDENTIAL_SETUPS
-from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
-from harness.suite.policies import is_ephemeral
-from harness.suite.protocol import CellSpec
-
 #: Compute lane runs in flight per core. A run's CPU hardly depends on the machine (0.15-0.2 s: codex
 #: 0.117.0 measured per run with getrusage, the suite's own share about 0.03 s); its wall time on an idle
 #: machine is about 0.4-0.5 s on average (the default matrix on 2 idle cores: 560 runs, 84 s CPU, ~180 s
@@ -56,32 +50,8 @@ RUN_MEMORY_BYTES = 300 << 20
 #: How often a compute run looks for a free machine slot again (a run lasts 0.3 s and more).
 SLOT_POLL_S = 0.02
 SLOT_PREFIX = "slot-"
-#: Expectation kinds whose ephemeral cells are refused before codex starts (no --ephemeral): nothing waits.
-_REFUSES_EPHEMERAL = frozenset({"ephemeral-unsupported", "legacy-fallback"})
 
 T = TypeVar("T")
-
-
-def _version(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split(".")[:3]:
-        digits = "".join(ch for ch in piece if ch.isdigit()) or "0"
-        parts.append(int(digits))
-    return tuple(parts)
-
-
-def mostly_waits(cell: CellSpec, scenario: str) -> bool:
-    """True when the contract expects this (cell, scenario) to end only by the lane's timeout."""
-    if is_ephemeral(cell.policy) and cell.expect in _REFUSES_EPHEMERAL:
-        return False
-    spec = SCENARIOS[scenario]
-    setup = CREDENTIAL_SETUPS[cell.credential]
-    if cell.expect == "legacy-fallback":
-        version = _version(cell.version)
-        authorised = legacy_key_reaches_api(version, setup.api_sees, setup.env_var)
-        return legacy_outcome(version, authorised, spec.succeeds, spec.waits, spec.refuses)["status"] == "interrupted"
-    # the fake API refuses a missing or invalid key with 401 before any scenario: such a run fails at once
-    return spec.waits and setup.api_sees == "valid"
 
 
 def compute_workers(cores: int, containers: int, memory_bytes: int | None) -> int:

@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from harness.fakeapi import FakeResponsesAPI, write_codex_config  # noqa: E402
 from harness.fakeapi import scenarios as sc  # noqa: E402
 from harness.fakeapi.wire import TOOL_MARKER  # noqa: E402
-from harness.lane.executable import parse_version  # noqa: E402
+from harness.lane.executable import release_of  # noqa: E402
 
 KEY = "sk-race-threshold-0000-not-a-real-key"
 #: A slug every build since 0.99 bundles: with it the build declares its shell tool as users see it.
@@ -87,7 +87,7 @@ def run_once(api: FakeResponsesAPI, codex: str, scenario: str, version: str, mod
         cwd.mkdir(parents=True)
         codex_home = home / ".codex"
         url = api.provider_url(scenario, root.name)
-        write_codex_config(codex_home, url, model=model, version=parse_version(version))
+        write_codex_config(codex_home, url, model=model, version=release_of(version))
         env = {"HOME": str(home), "CODEX_HOME": str(codex_home), "CODEX_API_KEY": KEY, "OPENAI_API_KEY": KEY,
                "PATH": "/usr/local/bin:/usr/bin:/bin", "OPENAI_BASE_URL": url}
         started_at = time.monotonic()

@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO))
 from harness.binaries import cache as builds  # noqa: E402
 from harness.fakeapi import FakeResponsesAPI, write_codex_config  # noqa: E402
 from harness.fakeapi.codex_config import DEFAULT_PROVIDER_SETTINGS  # noqa: E402
-from harness.lane.executable import parse_version  # noqa: E402
+from harness.lane.executable import release_of  # noqa: E402
 from harness.lanes import sdk_cache  # noqa: E402
 from harness.lanes.protocol import AdapterRequest, AdapterResult, first_line  # noqa: E402
 from harness.lanes.runner import run_adapter  # noqa: E402
@@ -146,7 +146,7 @@ def run_pair(api: FakeResponsesAPI, sink: Sinkhole, sdk: sdk_cache.CachedSdk, bu
         url = api.provider_url(scenario, tag)
         options: dict[str, Any] = {"sdk_dist": str(sdk.dist), "mode": mode}
         if mode == "provider":
-            write_codex_config(codex_home, url, model=MODEL, version=parse_version(build.version))
+            write_codex_config(codex_home, url, model=MODEL, version=release_of(build.version))
             options["config"] = provider_config(url)
         else:
             (codex_home / "config.toml").write_text(DOCUMENTED_CONFIG, encoding="utf-8")

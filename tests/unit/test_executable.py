@@ -10,9 +10,9 @@ import pytest
 from harness.lane.executable import (
     describe_miss,
     discover_executable,
-    parse_version,
     parse_version_line,
     read_version,
+    release_of,
 )
 
 
@@ -125,7 +125,7 @@ def test_version_cache_follows_file_changes(tmp_path: Path) -> None:
     ],
 )
 def test_parse_version(text: str | None, expected: tuple[int, int, int] | None) -> None:
-    assert parse_version(text) == expected
+    assert release_of(text) == expected
 
 
 def test_parse_version_line_takes_the_codex_cli_line() -> None:

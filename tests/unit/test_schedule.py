@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from harness.matrix import Selection, load_matrix, select
-from harness.suite.cellrun import timeout_for
 from harness.suite.protocol import CellSpec, SuiteTimeouts
 from harness.suite.schedule import (
     RUN_MEMORY_BYTES,
@@ -23,10 +22,10 @@ from harness.suite.schedule import (
     available_memory,
     compute_workers,
     lay_out_slots,
-    mostly_waits,
     slots_from_env,
     workers_from_env,
 )
+from harness.suite.waits import ends_by_timeout, timeout_for
 
 SCENARIOS = ("ok", "tool", "unauthorized", "server-error", "hang")
 
@@ -56,15 +55,15 @@ def cell(version: str, credential: str, policy: str, expect: str) -> CellSpec:
     (cell("0.30.0", "codex-api-key", "persistent", "legacy-fallback"), "hang", True),
     (cell("0.30.0", "none", "persistent", "legacy-fallback"), "hang", False),
 ])
-def test_mostly_waits(spec: CellSpec, scenario: str, waits: bool) -> None:
-    assert mostly_waits(spec, scenario) is waits
+def test_ends_by_timeout(spec: CellSpec, scenario: str, waits: bool) -> None:
+    assert ends_by_timeout(spec, scenario) is waits
 
 
 def test_a_waiting_run_is_always_one_with_the_short_timeout() -> None:
     """The split only moves runs that end by the hang timeout; no timeout changes (same verdicts)."""
     timeouts = SuiteTimeouts(codex_s=45.0, hang_s=6.0)
     cells = select(load_matrix(), Selection())
-    waiting = [(c, s) for c in cells for s in c.scenarios if mostly_waits(c, s)]
+    waiting = [(c, s) for c in cells for s in c.scenarios if ends_by_timeout(c, s)]
     assert waiting, "the default matrix has hang runs"
     assert all(timeout_for(c, s, timeouts) == timeouts.hang_s for c, s in waiting)
     assert {s for _, s in waiting} > {"hang"}, "the legacy build's error scenarios wait too"

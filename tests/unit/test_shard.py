@@ -11,8 +11,9 @@ import pytest
 from harness.cli.main import main
 from harness.errors import UserError
 from harness.matrix import Selection, Shard, Timeouts, load_matrix, parse_shard, select, shard_cells
-from harness.matrix.shard import CONTAINER_S, LANE_RUN_S, assign, build_costs
+from harness.matrix.shard import CONTAINER_S, LANE_RUN_S, assign, build_costs, lane_cost
 from harness.suite.protocol import CellSpec
+from harness.suite.waits import ends_by_timeout
 
 
 def _default() -> list[CellSpec]:
@@ -50,8 +51,17 @@ def test_balance_is_greedy_longest_first() -> None:
         loads = [sum(costs[v] for v in shard) for shard in assign(cells, count, timeouts)]
         # LPT guarantee: the heaviest shard exceeds the ideal by at most the largest single build
         assert max(loads) <= sum(costs.values()) / count + max(costs.values())
-    legacy = costs["0.20.0"]  # its errors hang until the hang timeout: the costliest build goes alone first
-    assert legacy == max(costs.values()) and assign(cells, 4, timeouts)[0] == ["0.20.0"]
+    legacy = costs["0.20.0"]  # its errors hang until the hang timeout: the costliest build goes first
+    assert legacy == max(costs.values()) and assign(cells, 4, timeouts)[0][0] == "0.20.0"
+
+
+def test_cost_counts_the_runs_the_suite_schedules_as_waits() -> None:
+    """One rule: a run costs its whole hang timeout exactly when the suite schedules it as a wait."""
+    cells, timeouts = _default(), Timeouts(hang_s=10)
+    for cell in cells:
+        for scenario in cell.scenarios:
+            waits = ends_by_timeout(cell, scenario)
+            assert lane_cost(cell, scenario, timeouts) == (10.0 if waits else LANE_RUN_S)
 
 
 def test_cost_weighs_waiting_and_legacy_runs_by_their_timeout() -> None:
