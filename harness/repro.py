@@ -28,16 +28,11 @@ from harness.errors import UserError
 from harness.redact import Redactor
 from harness.results import CellResult
 from harness.safepath import join_under
-from harness.suite.protocol import CellSpec
+from harness.suite.protocol import ARTIFACTS, CellSpec
 
 KIND = "codex-matrix-repro"
 SCHEMA = 1
-#: Per-scenario artifact → bundle key; JSON files are embedded as JSON, the others as text.
-ARTIFACTS: dict[str, str] = {
-    "argv": "argv.json", "env": "env.json", "config": "config.toml", "stdout": "stdout.jsonl",
-    "stderr": "stderr.txt", "journal": "journal.json", "transcript": "transcript.jsonl", "facts": "facts.json",
-    "summary": "summary.json", "resolver": "resolver.json",
-}
+# Each per-scenario artifact (suite.protocol.ARTIFACTS) is embedded under its key: JSON as JSON, the rest as text.
 MAX_TEXT = 2_000_000  # per artifact: a runaway stdout must not make a bundle nobody can open
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.redact import Redactor
-from harness.suite.protocol import DEFAULT_SANDBOX, CellSpec, KnownRegression, TestRecord
+from harness.suite.protocol import CellSpec, TestRecord
 
 SCHEMA = 1
 STATUSES = ("pass", "fail", "error", "timeout", "xfail", "skip")
@@ -47,20 +47,13 @@ class CellResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.cell.id,
-            "version": self.cell.version,
-            "credential": self.cell.credential,
-            "policy": self.cell.policy,
-            "sandbox": self.cell.sandbox,
+            **self.cell.to_results_json(),
             "status": self.status,
-            "expected": self.cell.expect,
-            "expected_reason": self.cell.expect_reason,
             "duration_s": round(self.duration_s, 3),
             "tests": [asdict(t) for t in self.tests],
             "fingerprint": self.fingerprint,
             "resolver": self.resolver,
             "fixed": self.fixed,
-            "xfail": {s: r.to_json() for s, r in self.cell.known.items()},
             "artifacts": self.artifacts,
             "message": self.message,
             "unfinished": self.unfinished,
@@ -72,13 +65,7 @@ class CellResult:
     def from_json(cls, data: dict[str, Any]) -> CellResult:
         """The inverse of :meth:`to_json`; the cell's scenarios are those its tests name, in order."""
         tests = [TestRecord.from_json(t) for t in data.get("tests") or []]
-        cell = CellSpec(
-            version=data["version"], credential=data["credential"], policy=data["policy"],
-            scenarios=tuple(dict.fromkeys(t.scenario for t in tests if t.scenario)),
-            expect=data.get("expected", "native"), expect_reason=data.get("expected_reason", ""),
-            known={s: KnownRegression.from_json(r) for s, r in (data.get("xfail") or {}).items()},
-            sandbox=data.get("sandbox", DEFAULT_SANDBOX),
-        )
+        cell = CellSpec.from_results_json(data, tuple(dict.fromkeys(t.scenario for t in tests if t.scenario)))
         return cls(
             cell=cell, status=data["status"], duration_s=float(data.get("duration_s") or 0.0), tests=tests,
             fingerprint=data.get("fingerprint") or {}, resolver=data.get("resolver"),

@@ -32,10 +32,14 @@ from harness.suite.credentials import CREDENTIAL_SETUPS, SetupContext
 from harness.suite.facts import facts_of
 from harness.suite.model import ModelChoice
 from harness.suite.protocol import (
+    ARGV_FILE,
+    CONFIG_FILE,
+    ENV_FILE,
     FACTS_FILE,
     JOURNAL_FILE,
     RESOLVER_FILE,
     STDERR_FILE,
+    STDOUT_FILE,
     SUMMARY_FILE,
     TRANSCRIPT_FILE,
     CellSpec,
@@ -60,9 +64,6 @@ def config_overrides(cell: CellSpec) -> tuple[str, ...]:
     measured: the same as ``-s``). Sandboxed modes run codex's own sandbox inside the container, which
     the container's seccomp profile allows (harness/images/seccomp.py)."""
     return (f'sandbox_mode="{cell.sandbox}"',)
-#: Per-scenario artifacts beside the lane's: the cell's environment (redacted) and codex's config.toml.
-ENV_FILE = "env.json"
-CONFIG_FILE = "config.toml"
 
 
 @dataclass
@@ -301,7 +302,7 @@ def _save(outcome: Outcome, transcript: str, redactor: Redactor) -> None:
     d = outcome.artifacts
     d.mkdir(parents=True, exist_ok=True)
     seam = outcome.result.seam
-    (d / "stdout.jsonl").write_bytes(redactor.bytes(seam.stdout if seam else b""))
+    (d / STDOUT_FILE).write_bytes(redactor.bytes(seam.stdout if seam else b""))
     (d / STDERR_FILE).write_bytes(redactor.bytes(seam.stderr if seam else b""))
     (d / TRANSCRIPT_FILE).write_text(redactor.lines(transcript), encoding="utf-8")
 
@@ -312,4 +313,4 @@ def _save(outcome: Outcome, transcript: str, redactor: Redactor) -> None:
     dump(SUMMARY_FILE, outcome.result.summary())
     dump(RESOLVER_FILE, outcome.resolver)
     dump(FACTS_FILE, outcome.facts.to_json())
-    dump("argv.json", list(seam.argv) if seam else [])
+    dump(ARGV_FILE, list(seam.argv) if seam else [])

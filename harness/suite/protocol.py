@@ -51,6 +51,17 @@ TRANSCRIPT_FILE = "transcript.jsonl"  # the projected transcript rows
 JOURNAL_FILE = "journal.json"  # the fake API's request journal
 SUMMARY_FILE = "summary.json"  # the lane's sign-off summary
 STDERR_FILE = "stderr.txt"
+STDOUT_FILE = "stdout.jsonl"  # codex's own stdout, as the seam read it
+ARGV_FILE = "argv.json"  # the command line the lane ran
+ENV_FILE = "env.json"  # the cell's environment (redacted)
+CONFIG_FILE = "config.toml"  # codex's config.toml as the run had it
+#: Every file one (cell, scenario) lane run leaves in its artifacts dir, by the key a repro bundle embeds
+#: it under: the one table of artifact names (the suite writes them, repro and the reports read them).
+ARTIFACTS: dict[str, str] = {
+    "argv": ARGV_FILE, "env": ENV_FILE, "config": CONFIG_FILE, "stdout": STDOUT_FILE, "stderr": STDERR_FILE,
+    "journal": JOURNAL_FILE, "transcript": TRANSCRIPT_FILE, "facts": FACTS_FILE, "summary": SUMMARY_FILE,
+    "resolver": RESOLVER_FILE,
+}
 PYTEST_LOG = "pytest.log"
 
 #: Environment of the suite inside the container.
@@ -145,6 +156,24 @@ class CellSpec:
             known={s: KnownRegression.from_json(r) for s, r in (data.get("known") or {}).items()},
             sandbox=data.get("sandbox", DEFAULT_SANDBOX),
         )
+
+    def to_results_json(self) -> dict[str, Any]:
+        """The cell as results.json shows it: the same fields, three under the names its schema promised
+        (``expected``, ``expected_reason``, ``xfail``), and no scenarios (its tests name them). A new
+        field of the cell goes into both views here, and only here."""
+        data = self.to_json()
+        del data["scenarios"]
+        return {_RESULTS_NAMES.get(key, key): value for key, value in data.items()}
+
+    @classmethod
+    def from_results_json(cls, data: Mapping[str, Any], scenarios: tuple[str, ...]) -> CellSpec:
+        """The inverse of :meth:`to_results_json`, given the scenarios the cell's tests name."""
+        inner = {key: data[name] for key, name in _RESULTS_NAMES.items() if name in data}
+        return cls.from_json({**data, **inner, "scenarios": scenarios})
+
+
+#: The cell fields results.json names its own way (its schema never renames a key).
+_RESULTS_NAMES = {"expect": "expected", "expect_reason": "expected_reason", "known": "xfail"}
 
 
 def cell_id(version: str, credential: str, policy: str, sandbox: str = DEFAULT_SANDBOX) -> str:

@@ -203,3 +203,21 @@ def test_cell_whose_tests_k_deselected_is_a_skip_not_an_error(tmp_path: Path) ->
     raw = _raw(tmp_path / "died", [other], [], plan={other.id: 0}, finished=False)
     [died] = harvest([other], raw, JobEnd(exit_code=137))
     assert died.status == "error"
+
+
+def test_results_json_keeps_every_field_of_the_cell() -> None:
+    """results.json's view of a cell is CellSpec's own (one shape): every field, set away from its default,
+    comes back from a written results line, so a new axis cannot be forgotten there."""
+    import dataclasses
+
+    from harness.suite.protocol import KnownRegression
+
+    cell = CellSpec("0.117.0", "auth-json", "ephemeral", ("ok", "tool"), expect="auth-rejected",
+                    expect_reason="a reason", known={"tool": KnownRegression("race", tests=("test_x",))},
+                    sandbox="workspace-write")
+    assert {f.name for f in dataclasses.fields(CellSpec)} <= {"version", "credential", "policy", "scenarios",
+                                                              "expect", "expect_reason", "known", "sandbox"}
+    tests = [TestRecord(cell.id, f"test_x[{s}]", s, "pass") for s in cell.scenarios]
+    data = json.loads(json.dumps(CellResult(cell, "pass", tests=tests).to_json()))
+    assert data["expected"] == "auth-rejected" and "xfail" in data and "scenarios" not in data
+    assert CellResult.from_json(data).cell == cell
