@@ -19,6 +19,12 @@ class UserError(Exception):
             self.exit_code = exit_code
 
 
+#: What only a mistake in this code raises: a per-item ``except Exception`` that records a broken item
+#: and goes on (the atlas's releases) lets these out, so a harness bug fails the command instead of
+#: being written down as a release's error.
+HARNESS_BUGS: tuple[type[BaseException], ...] = (AssertionError, AttributeError, ImportError, NameError, TypeError)
+
+
 #: errno values a user fixes (free space, pick a writable place, fix a path); anything else is a bug.
 _USER_FIXABLE = {
     "ENOSPC": "free disk space",

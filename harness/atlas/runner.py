@@ -38,7 +38,7 @@ from harness.atlas.reporting import AtlasReporter
 from harness.binaries import cache_dir_of, fetch
 from harness.binaries import remove as remove_build
 from harness.binaries.extract import NoLinuxBuild
-from harness.errors import UserError
+from harness.errors import HARNESS_BUGS, UserError
 from harness.images import ensure_version_image
 from harness.images.base import image_exists
 from harness.images.codex import version_tag
@@ -118,6 +118,8 @@ class Atlas:
             prepared.build, prepared.fetched = build, not had_tree
         except NoLinuxBuild as exc:
             fail_record(record, "fetch", exc, "not-installable")
+        except HARNESS_BUGS:
+            raise
         except Exception as exc:  # a broken build or a network error: recorded, the atlas goes on
             fail_record(record, "fetch", exc)
         finally:
@@ -148,7 +150,9 @@ class Atlas:
             record["image"] = prepared.image
             with contextlib.suppress(Exception):
                 record["sizes"]["image_bytes"] = int(self.client.images.get(prepared.image).attrs.get("Size", 0))
-        except Exception as exc:
+        except HARNESS_BUGS:
+            raise
+        except Exception as exc:  # the daemon refused the build: recorded, the atlas goes on
             fail_record(record, "image", exc)
         finally:
             timings["image_s"] = round(time.monotonic() - t0, 3)
@@ -201,7 +205,9 @@ class Atlas:
                                    f"({results.cells[0].unfinished or 'some cells'}); running it once more")
                 results = run_jobs(plans, options, meter)
                 record["retried"] = True
-        except Exception as exc:
+        except HARNESS_BUGS:
+            raise
+        except Exception as exc:  # the daemon or the out dir failed: recorded, the atlas goes on
             fail_record(record, "runs", exc)
             return True
         finally:

@@ -11,16 +11,13 @@ is recorded (a release that could not be installed or run is recorded too: it is
 from __future__ import annotations
 
 import argparse
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from rich.console import Console
 
 from harness.atlas.cells import CELL_SETS
+from harness.cli.cellruns import interruptible
 from harness.errors import UserError
 
 DEFAULT_OUT = Path("atlas")
@@ -54,7 +51,10 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+@interruptible
 def run(args: argparse.Namespace) -> int:
+    """SIGTERM is Ctrl-C here as in every command (:func:`harness.interrupts.command_signals`): the first
+    stops the atlas (the current release dropped, containers removed), later ones cannot cut that short."""
     from harness.atlas import write_timeline
     from harness.atlas.record import LOG_NAME, AtlasLog
     from harness.atlas.releases import parse_bound
@@ -130,24 +130,9 @@ def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) 
                   f"{args.out / 'atlas.jsonl'}, {args.jobs} build(s) on disk at once")
     atlas = Atlas(client, config, base_tag, options, new_atlas_reporter(lambda s: console.print(s, soft_wrap=True)),
                   packument=doc)
-    with _sigterm_as_interrupt():
-        return atlas.run(releases, resume=args.resume)
+    return atlas.run(releases, resume=args.resume)
 
 
 def _print_paths(console: Console, paths: list[Path]) -> None:
     for path in paths:
         console.print(f"  wrote {path}")
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A cancelled CI job sends SIGTERM: stop like Ctrl-C, so containers go and the file stays whole."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -436,3 +436,32 @@ def test_each_known_regression_shows_the_range_it_claims_beside_the_one_observed
     from harness.atlas.html import render_html
 
     assert "<b class=bad>NO</b>" in render_html(timeline)
+
+
+@pytest.mark.parametrize(("raised", "recorded"), [(OSError("daemon gone"), True), (TypeError("a bug"), False)])
+def test_a_harness_bug_is_not_recorded_as_a_releases_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                           raised: Exception, recorded: bool) -> None:
+    """The atlas records what a release's environment broke and goes on; a bug in the harness fails the command."""
+    from harness.atlas import runner
+    from harness.atlas.prepared import Prepared
+    from harness.atlas.releases import Release
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(runner, "run_jobs", broken)
+
+    class Quiet:
+        def release_started(self, *a: object) -> None: ...
+        def release_recorded(self, *a: object) -> None: ...
+        def note(self, message: str) -> None: ...
+
+    atlas = runner.Atlas(None, load_matrix(), "base:tag", runner.AtlasOptions(out_dir=tmp_path), Quiet())
+    prepared = Prepared(Release("0.150.0", "0.150.0-linux-x64"), new_record("0.150.0", "0.150.0-linux-x64"),
+                        image="img:0.150.0")
+    if recorded:
+        assert atlas.run_cells(prepared) is True
+        assert prepared.record["error"]["phase"] == "runs" and "daemon gone" in prepared.record["error"]["message"]
+    else:
+        with pytest.raises(TypeError, match="a bug"):
+            atlas.run_cells(prepared)
