@@ -18,6 +18,7 @@ from rich.console import Console
 
 from harness.atlas.cells import CELL_SETS
 from harness.cli.cellruns import interruptible
+from harness.cli.invocation import Invocation
 from harness.errors import UserError
 
 DEFAULT_OUT = Path("atlas")
@@ -67,11 +68,10 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a directory: pass the atlas directory (it is created if absent)")
-    console = Console(stderr=True, highlight=False)
+    invocation = Invocation(args, console=Console(stderr=True, highlight=False))
+    console = invocation.console
     log = AtlasLog(out / LOG_NAME)
-    from harness.matrix import load_matrix
-
-    config = load_matrix(args.matrix)
+    config = invocation.config
     if args.timeline_only:
         records = log.read()
         if not records:
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         _print_paths(console, write_timeline(out, records, config=config))
         return _rules_verdict(console, out)
     log.read()  # a damaged atlas.jsonl is one line now, before any download, image or container
-    outcome = _stream(args, since, until, console)
+    outcome = _stream(invocation, since, until)
     paths = write_timeline(out, log.read(), config=config)
     done = f"{len(outcome.recorded)} releases recorded in {outcome.duration_s:.0f} s"
     if outcome.skipped:
@@ -104,32 +104,30 @@ def _rules_verdict(console: Console, out: Path) -> int:
     return 1 if wrong else 0
 
 
-def _stream(args: argparse.Namespace, since: Any, until: Any, console: Console) -> Any:
+def _stream(invocation: Invocation, since: Any, until: Any) -> Any:
     from harness.atlas.releases import stable_releases
     from harness.atlas.reporting import new_atlas_reporter
     from harness.atlas.runner import Atlas, AtlasOptions
     from harness.binaries import registry as npm
-    from harness.cli.common import daemon
     from harness.images import ensure_base_image
-    from harness.matrix import load_matrix
     from harness.progress import RichProgress
 
-    config = load_matrix(args.matrix)
+    args, console = invocation.args, invocation.console
     registry = npm.registry_url()
     doc = npm.packument(registry)
     releases = stable_releases(doc, registry, since=since, until=until)
     if not releases:
         raise UserError(f"no stable codex release between {args.since or 'the first'} and {args.until or 'the last'}"
                         ": widen --since/--until")
-    client = daemon()
+    client = invocation.client
     base_tag = ensure_base_image(client, progress=RichProgress(console))
     options = AtlasOptions(out_dir=args.out, jobs=args.jobs, keep_builds=args.keep_builds, cache_dir=args.cache_dir,
                            cells=args.cells,
                            workers=args.workers)
     console.print(f"atlas: {len(releases)} stable releases ({releases[0].version} … {releases[-1].version}) → "
                   f"{args.out / 'atlas.jsonl'}, {args.jobs} build(s) on disk at once")
-    atlas = Atlas(client, config, base_tag, options, new_atlas_reporter(lambda s: console.print(s, soft_wrap=True)),
-                  packument=doc)
+    reporter = new_atlas_reporter(lambda s: console.print(s, soft_wrap=True))
+    atlas = Atlas(client, invocation.config, base_tag, options, reporter, packument=doc)
     return atlas.run(releases, resume=args.resume)
 
 

@@ -19,17 +19,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from harness import __version__
 from harness.assets import default_matrix_path
 from harness.bisect import StepOutcome, Terms, judge_runs, parse_terms, step_bound
 from harness.bisect.bisector import Bisector
 from harness.bisect.log import LOG_NAME, BisectLog
 from harness.bisect.report import render
-from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir, stderr_console
+from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir
+from harness.cli.invocation import Invocation
 from harness.errors import UserError
-from harness.matrix import MatrixConfig, Selection, load_matrix, parse_version, select
+from harness.matrix import MatrixConfig, Selection, parse_version, select
 from harness.matrix.load import clip
 from harness.matrix.select import split_values
 from harness.releases import ReleaseIndex, expand_items, load_index, needs_index
@@ -110,8 +109,6 @@ class CellMaker:
 
 @interruptible
 def run(args: argparse.Namespace) -> int:
-    from harness.cli.common import daemon
-
     if args.runs < 1 or args.jobs < 1:
         raise UserError("--runs and --jobs take a whole number of at least 1")
     terms = parse_terms(args.terms)
@@ -120,14 +117,14 @@ def run(args: argparse.Namespace) -> int:
     if good == bad:
         raise UserError(f"--good and --bad are both {good}: name two different releases")
     releases = index.between(good, bad, "--good/--bad")
-    config = load_matrix(args.matrix)
-    cells_for = CellMaker(config, args, bad)
+    invocation = Invocation(args)
+    cells_for = CellMaker(invocation.config, args, bad)
     versions = [r.version for r in releases]
     params = _params(args, terms, good, bad)
-    console = stderr_console()
+    console = invocation.console
     log = BisectLog(args.out / LOG_NAME, params)
     earlier = log.resumable()  # a damaged log is a one-line error before anything runs
-    client = daemon()
+    invocation.client  # noqa: B018 - orphans reaped and the daemon reached before the log says "started"
     if earlier is None:
         log.start({"started": now().isoformat(), "harness_version": __version__, "releases": versions})
         earlier = []
@@ -136,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
                   + (f"; resuming {len(earlier)} steps" if earlier else ""))
 
     def step(version: str) -> StepOutcome:
-        return _step(version, index, cells_for, args, config, client, console, terms)
+        return _step(version, index, cells_for, invocation, terms)
 
     bisector = Bisector(versions, terms, step, log, earlier,
                         progress=lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False))
@@ -154,21 +151,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _step(version: str, index: ReleaseIndex, cells_for: CellMaker, args: argparse.Namespace, config: MatrixConfig,
-          client: Any, console: Console, terms: Terms) -> StepOutcome:
+def _step(version: str, index: ReleaseIndex, cells_for: CellMaker, invocation: Invocation,
+          terms: Terms) -> StepOutcome:
     release = index.find(version)
     if release is None or not release.installable:
         return StepOutcome(version, "skip", reason="npm has no linux-x64 build of it")
     cells = cells_for(version)
     started = time.monotonic()
     try:
-        images = prepare_images(client, [version], console, args.cache_dir)
+        images = prepare_images(invocation.client, [version], invocation.console, invocation.args.cache_dir)
     except UserError as exc:
         return StepOutcome(version, "skip", reason=f"cannot be installed: {exc}",
                            duration_s=time.monotonic() - started)
     with raw_dir() as out:
-        runs = execute(cells, images, config=config, out_dir=out, console=console, k_expr=args.k_expr,
-                       jobs=args.jobs, runs=args.runs)
+        args = invocation.args
+        runs = execute(cells, images, invocation=invocation, out_dir=out, k_expr=args.k_expr, jobs=args.jobs,
+                       runs=args.runs)
     return judge_runs(version, runs, terms, duration_s=time.monotonic() - started)
 
 

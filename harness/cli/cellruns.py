@@ -18,11 +18,11 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.cli.invocation import Invocation
 from harness.console import ConsoleReporter
 from harness.interrupts import command_signals
-from harness.matrix import MatrixConfig, Timeouts, versions_of
+from harness.matrix import Timeouts, versions_of
 from harness.results import RunResults
-from harness.run import options_for
 from harness.run.oneshot import run_cells
 from harness.suite.protocol import CellSpec
 
@@ -39,10 +39,6 @@ def interruptible(command: Callable[[argparse.Namespace], int]) -> Callable[[arg
             return command(args)
 
     return wrapper
-
-
-def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)  # CI logs: one line per message
 
 
 def prepare_images(client: Any, versions: Sequence[str], console: Console,
@@ -66,21 +62,21 @@ def raw_dir(keep: Path | None = None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, config: MatrixConfig, out_dir: Path,
-            console: Console, timeouts: Timeouts | None = None, k_expr: str | None = None, jobs: int = 1,
+def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, invocation: Invocation, out_dir: Path,
+            timeouts: Timeouts | None = None, k_expr: str | None = None, jobs: int = 1,
             workers: int = 4, runs: int = 1) -> list[RunResults]:
     """Run ``cells`` (``runs`` times) in containers, nothing kept; KeyboardInterrupt once they are gone.
 
-    ``config`` is the matrix the cells come from: its ``codex:`` settings and timeouts (unless
+    The invocation's matrix is the one the cells come from: its ``codex:`` settings and timeouts (unless
     ``timeouts`` replaces them) apply as in ``codex-matrix run``."""
-    options = options_for(config, out_dir, timeouts=timeouts, jobs=jobs, keep="never", workers=workers,
-                          k_expr=k_expr)
-    with ConsoleReporter(console) as reporter, command_signals():
+    options = invocation.options(out_dir, timeouts=timeouts, jobs=jobs, keep="never", workers=workers,
+                                 k_expr=k_expr)
+    with ConsoleReporter(invocation.console) as reporter, invocation.signals():
         return run_cells(cells, images, options, reporter, runs=runs)
 
 
-def run_versions(cells: Sequence[CellSpec], *, client: Any, config: MatrixConfig, console: Console,
-                 out_dir: Path, cache_dir: Path | None = None, **kwargs: Any) -> list[RunResults]:
+def run_versions(cells: Sequence[CellSpec], *, invocation: Invocation, out_dir: Path,
+                 cache_dir: Path | None = None, **kwargs: Any) -> list[RunResults]:
     """Images for the cells' builds, then :func:`execute`."""
-    images = prepare_images(client, versions_of(list(cells)), console, cache_dir)
-    return execute(cells, images, config=config, out_dir=out_dir, console=console, **kwargs)
+    images = prepare_images(invocation.client, versions_of(list(cells)), invocation.console, cache_dir)
+    return execute(cells, images, invocation=invocation, out_dir=out_dir, **kwargs)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.binaries import local
-from harness.cli.cellruns import interruptible, raw_dir, run_versions, stderr_console
+from harness.cli.cellruns import interruptible, raw_dir, run_versions
+from harness.cli.invocation import Invocation
 from harness.diff import Side, diff_sides, render_markdown, side_of
 from harness.errors import UserError
 from harness.incoming.results import read_results
-from harness.matrix import Selection, load_matrix, parse_version, select
+from harness.matrix import Selection, parse_version, select
 from harness.matrix.load import clip
 from harness.redact import Redactor
 from harness.releases import expand_items, load_index, needs_index
@@ -116,18 +117,14 @@ def _side(op: Operand) -> Side:
 
 
 def _run(args: argparse.Namespace, versions: list[str]) -> RunResults:
-    from harness.cli.common import daemon
-
-    config = load_matrix(args.matrix)
-    cells = select(config, Selection(versions=",".join(versions), credentials=args.credentials,
-                                     policies=args.policies, scenarios=args.scenarios))
-    console = stderr_console()
-    client = daemon()
+    invocation = Invocation(args)
+    cells = select(invocation.config, Selection(versions=",".join(versions), credentials=args.credentials,
+                                                policies=args.policies, scenarios=args.scenarios))
+    console = invocation.console
     console.print(f"diff: running {len(cells)} cells of {', '.join(versions)} "
                   f"({args.credentials}; {args.policies}; {args.scenarios})")
     with raw_dir(args.out / "raw" if args.out else None) as out:
-        [results] = run_versions(cells, client=client, config=config, console=console, out_dir=out,
-                                 cache_dir=args.cache_dir, jobs=args.jobs)
+        [results] = run_versions(cells, invocation=invocation, out_dir=out, cache_dir=args.cache_dir, jobs=args.jobs)
     if args.out is not None:
         path = write_results(results, args.out, Redactor())
         console.print(f"  wrote {path} (reuse it: --reuse {path})")

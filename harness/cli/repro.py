@@ -13,15 +13,15 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from harness.binaries import CachedBuild, fetch
-from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir, stderr_console
+from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir
+from harness.cli.invocation import Invocation
 from harness.errors import UserError
 from harness.incoming.bundle import read_bundle
-from harness.matrix import MatrixConfig, Selection, Timeouts, load_matrix, select
+from harness.matrix import Selection, Timeouts, select
 from harness.progress import RichProgress
 from harness.repro import (
     BuildIdentity,
@@ -62,17 +62,13 @@ def run(args: argparse.Namespace) -> int:
         if args.shell or args.scenario or args.k_expr:
             raise UserError("--bundle replays the bundle's own cell: drop --shell/--scenario/-k")
         return _replay(args)
-    config = load_matrix(args.matrix)
-    [cell] = select(config, Selection(cells=args.cell, scenarios=args.scenario))
+    invocation = Invocation(args)
+    [cell] = select(invocation.config, Selection(cells=args.cell, scenarios=args.scenario))
     if args.shell:
-        return _shell(args, cell)
-    from harness.cli.common import daemon
-
-    console = stderr_console()
-    client = daemon()
-    build = _fetch(cell.version, args.cache_dir, console)
+        return _shell(invocation, cell)
+    build = _fetch(cell.version, args.cache_dir, invocation.console)
     output = args.output or Path(f"{cell.id}.repro.json")
-    result, bundle = _run(cell, build, client, console, config, config.timeouts, args.k_expr, args.cache_dir)
+    result, bundle = _run(cell, build, invocation, invocation.config.timeouts, args.k_expr, args.cache_dir)
     bundle.argv = ["codex-matrix", *sys.argv[1:]] if sys.argv[0].endswith(("codex-matrix", "__main__.py")) else []
     path = bundle.write(output)
     print(f"{cell.id} on {build.version_line or build.version} in {bundle.image['tag']}: {describe(result)}")
@@ -85,13 +81,13 @@ def _fetch(version: str, cache_dir: Path | None, console: Console) -> CachedBuil
         return fetch(version, cache_dir=cache_dir, progress=progress)
 
 
-def _run(cell: CellSpec, build: CachedBuild, client: Any, console: Console, config: MatrixConfig,
-         timeouts: Timeouts, k_expr: str | None, cache_dir: Path | None) -> tuple[CellResult, Bundle]:
-    images = prepare_images(client, [cell.version], console, cache_dir)
+def _run(cell: CellSpec, build: CachedBuild, invocation: Invocation, timeouts: Timeouts, k_expr: str | None,
+         cache_dir: Path | None) -> tuple[CellResult, Bundle]:
+    client = invocation.client
+    images = prepare_images(client, [cell.version], invocation.console, cache_dir)
     tag = images[cell.version]
     with raw_dir() as out:
-        [results] = execute([cell], images, config=config, out_dir=out, timeouts=timeouts, console=console,
-                            k_expr=k_expr)
+        [results] = execute([cell], images, invocation=invocation, out_dir=out, timeouts=timeouts, k_expr=k_expr)
         [result] = results.cells
         job_dir = out / "raw" / cell.version
         try:
@@ -108,23 +104,21 @@ def _run(cell: CellSpec, build: CachedBuild, client: Any, console: Console, conf
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from harness.cli.common import daemon
-
     bundle = read_bundle(args.bundle)  # checked whole, the build bound to the cell, before anything runs
     # the bundle keeps its own timeouts; codex's provider settings come from the matrix, as in every command
-    config = load_matrix(args.matrix)
-    console = stderr_console()
+    invocation = Invocation(args)
+    invocation.config  # noqa: B018 - a broken matrix.yaml is one line now, before any download
+    console = invocation.console
     here = harness_info()
     if here != bundle.harness:
         console.print(f"note: the bundle was written by codex-matrix {bundle.harness.get('version')} (code "
                       f"{bundle.harness.get('digest')}); this is {here['version']} (code {here['digest']}): "
                       "the checks may differ")
-    client = daemon()
     build = _fetch(bundle.cell.version, args.cache_dir, console)
     bundle.build.check(build)
     console.print(f"{bundle.build.npm_version or build.version}: integrity and binary sha256 match the bundle")
     timeouts = Timeouts(**bundle.timeouts)
-    result, again = _run(bundle.cell, build, client, console, config, timeouts, bundle.k_expr, args.cache_dir)
+    result, again = _run(bundle.cell, build, invocation, timeouts, bundle.k_expr, args.cache_dir)
     if again.image["tag"] != bundle.image.get("tag"):
         console.print(f"note: image {again.image['tag']} (the bundle ran {bundle.image.get('tag')}): the image "
                       "recipe or base differs")
@@ -142,13 +136,11 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shell(args: argparse.Namespace, cell: CellSpec) -> int:
-    from harness.cli.common import daemon
+def _shell(invocation: Invocation, cell: CellSpec) -> int:
     from harness.run.shell import open_shell
 
-    console = stderr_console()
-    client = daemon()
-    images = prepare_images(client, [cell.version], console, args.cache_dir)
+    console, client = invocation.console, invocation.client
+    images = prepare_images(client, [cell.version], console, invocation.args.cache_dir)
     scenario = cell.scenarios[0]
     if len(cell.scenarios) > 1:
         console.print(f"shell for scenario {scenario} (pass --scenario to pick another of {', '.join(cell.scenarios)})")

@@ -10,18 +10,17 @@ from pathlib import Path
 
 from rich.console import Console
 
+from harness.cli.invocation import Invocation
 from harness.console import ConsoleReporter, print_summary
 from harness.errors import UserError
 from harness.interrupts import StopRequests
-from harness.matrix import Selection, apply_shard, load_matrix, select, versions_of
+from harness.matrix import Selection, apply_shard, select, versions_of
 from harness.matrix.schema import AXIS_VALUES
 from harness.outdir import OutDir
-from harness.redact import Redactor
 from harness.releases import expand_versions_arg
-from harness.report import report_writers
 from harness.rerun import rerun_selection
 from harness.results import RunResults
-from harness.run import options_for, plan_jobs, run_jobs
+from harness.run import plan_jobs, run_jobs
 from harness.run.plan import default_jobs
 
 
@@ -74,13 +73,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # imported here so `codex-matrix list` and `--help` work without Docker libraries touching the daemon
-    from harness.cli.common import daemon
     from harness.images import ensure_images
     from harness.progress import RichProgress
 
     if (args.jobs is not None and args.jobs < 1) or (args.workers is not None and args.workers < 1):
         raise UserError("--jobs and --workers take a whole number of at least 1")
-    config = load_matrix(args.matrix)
+    invocation = Invocation(args, console=Console(stderr=True))
+    config = invocation.config
     selection = selection_from(args)
     if args.rerun_failed is not None:
         narrowed = rerun_selection(selection, args.rerun_failed, args.out)
@@ -88,16 +87,16 @@ def run(args: argparse.Namespace) -> int:
             return 0
         selection = narrowed
     cells = apply_shard(select(config, selection), args.shard, config.timeouts)
-    console = Console(stderr=True)
+    console = invocation.console
     # the out dir first: a foreign, busy, read-only or full one fails now, before any image work
     with OutDir.claim(args.out) as out:
-        client = daemon()
+        client = invocation.client
         console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
         images_started = time.monotonic()
         images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
         images_s = time.monotonic() - images_started
-        options = options_for(config, out.path, jobs=args.jobs or default_jobs(), keep=args.keep,
-                              isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
+        options = invocation.options(out.path, jobs=args.jobs or default_jobs(), keep=args.keep,
+                                     isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
         jobs = plan_jobs(cells, images, options)
         # from here on Ctrl-C/SIGTERM only ask to stop: containers go, the reports are always written
         with StopRequests(note=_say_stopping) as stop:
@@ -105,17 +104,17 @@ def run(args: argparse.Namespace) -> int:
             with ConsoleReporter(console) as reporter:
                 results = run_jobs(jobs, options, reporter, stop=stop.event)
             results.timings["images_s"] = round(images_s, 3)
-            _publish(out, results)
+            _publish(out, results, invocation)
         stopped = stop.count > 0
     if results.interrupted or stopped:
         return 130
     return 0 if results.ok else 1
 
 
-def _publish(out: OutDir, results: RunResults) -> list[Path]:
+def _publish(out: OutDir, results: RunResults, invocation: Invocation) -> list[Path]:
     """Write the reports into place (whole or not at all), then show the grid and where they are."""
     try:
-        paths = out.publish_reports(report_writers(results, Redactor()))
+        paths = out.publish_reports(invocation.report_writers(results))
     except UserError:
         print_summary(Console(), results, [])  # the verdict is not lost with the files
         raise

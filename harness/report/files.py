@@ -12,20 +12,28 @@ from harness.report.junit import write_junit
 from harness.report.markdown import write_markdown
 from harness.results import RunResults, write_results
 
+#: Every report an out dir holds, as ``writer(results, directory, redactor) -> file``: the one list that
+#: ``run``, ``merge`` and any later writer take them from.
+WRITERS: tuple[Callable[[RunResults, Path, Redactor], Path], ...] = (
+    write_results, write_junit, write_markdown, write_html)
+
 
 def write_reports(results: RunResults, out_dir: Path, redactor: Redactor | None = None) -> list[Path]:
     """results.json, junit.xml, report.md and report.html, each through the redactor."""
     redactor = redactor or Redactor()
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [write_results(results, out_dir, redactor), write_junit(results, out_dir, redactor),
-            write_markdown(results, out_dir, redactor), write_html(results, out_dir, redactor)]
+    return [write(results, out_dir, redactor) for write in WRITERS]
 
 
 def report_writers(results: RunResults, redactor: Redactor) -> list[Callable[[Path], Path]]:
     """One ``writer(directory) -> file`` per report, for :meth:`harness.outdir.OutDir.publish_reports`
     (which writes them into a scratch dir and renames each into place)."""
-    return [lambda d: write_results(results, d, redactor), lambda d: write_junit(results, d, redactor),
-            lambda d: write_markdown(results, d, redactor), lambda d: write_html(results, d, redactor)]
+    return [_bound(write, results, redactor) for write in WRITERS]
+
+
+def _bound(write: Callable[[RunResults, Path, Redactor], Path], results: RunResults,
+           redactor: Redactor) -> Callable[[Path], Path]:
+    return lambda directory: write(results, directory, redactor)
 
 
 def exit_status(results: RunResults) -> int:

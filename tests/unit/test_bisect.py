@@ -232,7 +232,7 @@ def test_bisect_command_reports_links_and_logs(cli_env: Path, monkeypatch: pytes
                                                capsys: pytest.CaptureFixture[str]) -> None:
     seen: list[tuple[str, list[str]]] = []
 
-    def fake_step(version, index, cells_for, args, config, client, console, terms):  # type: ignore[no-untyped-def]
+    def fake_step(version, index, cells_for, invocation, terms):  # type: ignore[no-untyped-def]
         cells = cells_for(version)
         seen.append((version, [f"{c.id}:{c.expect}:{','.join(c.scenarios)}:{len(c.known)}" for c in cells]))
         if not index.find(version).installable:

@@ -93,12 +93,12 @@ def test_internal_error_exits_3_with_the_traceback_under_the_out_dir(
 
 def test_internal_error_never_writes_into_a_directory_that_is_not_an_out_dir(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import harness.cli.run as run_cmd
+    import harness.cli.invocation as invocation
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug in the harness")
 
-    monkeypatch.setattr(run_cmd, "load_matrix", broken)
+    monkeypatch.setattr(invocation, "load_matrix", broken)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "photos"
     out.mkdir()

@@ -166,3 +166,30 @@ def test_run_options_are_built_in_one_place() -> None:
     builders = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                       if re.search(r"\bRunOptions\(", p.read_text(encoding="utf-8")))
     assert builders == ["run/plan.py"]
+
+
+#: The commands that start containers for cells: each takes one Invocation (harness.cli.invocation).
+INVOKED = ("run", "repro", "repro --shell", "diff", "bisect", "atlas")
+
+
+@pytest.mark.parametrize("name", INVOKED)
+def test_one_invocation_reads_the_matrix_once(name: str, world: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """matrix.yaml is read once per command, through its Invocation (the atlas once read it twice)."""
+    from harness.cli import invocation
+
+    reads: list[object] = []
+
+    def counting(path: object = None) -> object:
+        reads.append(path)
+        return load_matrix(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(invocation, "load_matrix", counting)
+    _start(COMMANDS[name])
+    assert len(reads) == 1, reads
+
+
+def test_only_the_invocation_reads_the_matrix_for_these_commands() -> None:
+    """run, repro, diff, bisect and atlas get matrix.yaml and Docker from their Invocation, never on their own."""
+    for module in ("run", "repro", "diff", "bisect", "atlas", "cellruns"):
+        text = (PACKAGE / "cli" / f"{module}.py").read_text(encoding="utf-8")
+        assert not re.search(r"\bload_matrix\(|\bdaemon\(\)", text), module
