@@ -82,7 +82,14 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
         named = [s for s in AXIS_VALUES["sandboxes"] if any(i.endswith(f"-{s}") for i in ids)]
         config = config.model_copy(update={"sandboxes": list(dict.fromkeys([*config.sandboxes, *named]))})
     if scenarios is not None:
-        config = config.model_copy(update={"scenarios": _in_matrix_order(scenarios, config.scenarios)})
+        # an include's own scenario list replaces the default one for its cells: a scenario asked for on
+        # the command line joins it too, else those cells would lose exactly what was asked for
+        config = config.model_copy(update={
+            "scenarios": _in_matrix_order(scenarios, config.scenarios),
+            "include": [inc if inc.scenarios is None
+                        else inc.model_copy(update={"scenarios": [*inc.scenarios, *(s for s in scenarios if s not in inc.scenarios)]})
+                        for inc in config.include],
+        })
     cells = expand(config)
     for attr, values in narrowing.items():
         if values is not None:
