@@ -86,9 +86,9 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
         # the command line joins it too, else those cells would lose exactly what was asked for
         config = config.model_copy(update={
             "scenarios": _in_matrix_order(scenarios, config.scenarios),
-            "include": [inc if inc.scenarios is None
-                        else inc.model_copy(update={"scenarios": [*inc.scenarios, *(s for s in scenarios if s not in inc.scenarios)]})
-                        for inc in config.include],
+            "include": [inc if inc.scenarios is None else inc.model_copy(
+                update={"scenarios": [*inc.scenarios, *(s for s in scenarios if s not in inc.scenarios)]})
+                for inc in config.include],
         })
     cells = expand(config)
     for attr, values in narrowing.items():
