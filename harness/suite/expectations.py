@@ -4,7 +4,8 @@ An expectation kind names what a cell must show instead of the full native contr
 falls back, a build without ``--ephemeral`` refuses an ephemeral run, …). The registry owns the names
 and everything derived from them (the grid's tag and legend, the report's label, the native state the
 resolver must report), so a new kind is one entry here plus a ``when:`` rule in ``matrix.yaml``;
-contract tests that apply to only some kinds say so with ``@pytest.mark.expects``.
+contract tests that apply to only some kinds select them by property (``@pytest.mark.kinds``), so the
+new kind's properties decide which tests it gets.
 
 Standard library only: read by the host (matrix, console, reports) and by the contract suite.
 """
@@ -24,7 +25,12 @@ class ExpectationKind:
     What the harness does differently for a kind is a property of the kind, never a test of its name:
     ``legacy``: the build speaks the legacy stream, so its runs end as :func:`legacy_outcome` says (a
     legacy build that cannot complete waits for the lane's timeout) and get the short timeout;
-    ``refuses_ephemeral``: an ephemeral run is refused before codex starts (nothing runs, nothing waits).
+    ``refuses_ephemeral``: an ephemeral run is refused before codex starts (nothing runs, nothing waits);
+    ``answers_turns``: the build completes a turn with the cell's credential (the API accepts it).
+
+    Contract tests choose the kinds they judge by property, never by name
+    (``@pytest.mark.kinds("thread_stream")``: every kind whose named properties all hold; see
+    :data:`SELECTORS`), so a new kind gets the tests its properties call for without editing them.
     """
 
     name: str
@@ -34,14 +40,42 @@ class ExpectationKind:
     native_state: str
     legacy: bool = False
     refuses_ephemeral: bool = False
+    answers_turns: bool = False
+
+    @property
+    def thread_stream(self) -> bool:
+        """codex runs and prints the thread-event stream (``--json``) the lane maps."""
+        return not self.legacy and not self.refuses_ephemeral
+
+    @property
+    def starts_codex(self) -> bool:
+        """codex is started at all (a build refusing ``--ephemeral`` only refuses; a legacy one falls back)."""
+        return self.legacy or not self.refuses_ephemeral
+
+    @property
+    def full_contract(self) -> bool:
+        """The whole codex-native contract holds: the thread stream, and turns that complete."""
+        return self.thread_stream and self.answers_turns
+
+    @property
+    def auth_failure(self) -> bool:
+        """The thread stream, but the API refuses every turn (no credential, or a rejected one)."""
+        return self.thread_stream and not self.answers_turns
+
+    def has(self, properties: tuple[str, ...]) -> bool:
+        """Whether every named property holds (``@pytest.mark.kinds(...)``)."""
+        unknown = [p for p in properties if p not in SELECTORS]
+        if unknown:
+            raise ValueError(f"unknown expectation-kind property {unknown[0]!r}: use one of {', '.join(SELECTORS)}")
+        return all(getattr(self, p) for p in properties)
 
 
 NATIVE = "native"
 
 EXPECTATIONS: dict[str, ExpectationKind] = {k.name: k for k in (
-    ExpectationKind(NATIVE, "", "", "the full codex-native contract holds", "ready"),
+    ExpectationKind(NATIVE, "", "", "the full codex-native contract holds", "ready", answers_turns=True),
     ExpectationKind("legacy-fallback", "L", "legacy", "legacy stream → fallback", "degraded", legacy=True,
-                    refuses_ephemeral=True),
+                    refuses_ephemeral=True, answers_turns=True),
     ExpectationKind("ephemeral-unsupported", "E", "no --ephemeral", "no --ephemeral → refused", "degraded",
                     refuses_ephemeral=True),
     ExpectationKind("auth-required", "A", "auth required", "no credential → auth required",
@@ -49,6 +83,10 @@ EXPECTATIONS: dict[str, ExpectationKind] = {k.name: k for k in (
     # a key is present, so the resolver says ready; only the API can tell the key is wrong
     ExpectationKind("auth-rejected", "R", "401", "key rejected (401)", "ready"),
 )}
+
+#: The properties a contract test may select kinds by.
+SELECTORS = ("full_contract", "thread_stream", "starts_codex", "answers_turns", "auth_failure", "legacy",
+             "refuses_ephemeral")
 
 
 def expected_history(policy: str, status: str) -> set[str]:

@@ -6,7 +6,7 @@ only names this module; its ``pytest_configure`` registers one :class:`ContractS
 
 * The host's :class:`~harness.suite.protocol.SuiteSpec` (``$CNM_SPEC``) gives this build's cells.
 * Each test declares the cell expectations, scenarios and policies it applies to
-  (``@pytest.mark.expects`` / ``scenarios`` / ``policies``; absent = all), so every cell gets exactly
+  (``@pytest.mark.kinds`` by property, ``scenarios``, ``policies``; absent = all), so every cell gets exactly
   the tests that apply and nothing is skipped for bookkeeping.
 * All lane runs are submitted right after collection, because the codex processes mostly wait on
   loopback; tests then only assert. Runs that wait for the lane's timeout get their own pool and
@@ -35,6 +35,7 @@ import pytest
 from harness.fakeapi import FakeResponsesAPI
 from harness.redact import Redactor
 from harness.suite.cellrun import Outcome, raw_credential_probe, run_cell_scenario, warm_lane_caches
+from harness.suite.expectations import EXPECTATIONS
 from harness.suite.model import ModelChoice, learn_model
 from harness.suite.protocol import (
     CONTAINER_OUT,
@@ -85,12 +86,14 @@ class ContractSuite:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "case" not in metafunc.fixturenames:
             return
-        expects = metafunc.definition.get_closest_marker("expects")
+        kinds = metafunc.definition.get_closest_marker("kinds")
         scen = metafunc.definition.get_closest_marker("scenarios")
         policies = metafunc.definition.get_closest_marker("policies")
         cases: list[Case] = []
         for cell in self.cells.values():
-            if (expects and cell.expect not in expects.args) or (policies and cell.policy not in policies.args):
+            if kinds and not EXPECTATIONS[cell.expect].has(kinds.args):
+                continue
+            if policies and cell.policy not in policies.args:
                 continue
             cases.extend((cell.id, s) for s in cell.scenarios if not scen or s in scen.args)
         metafunc.parametrize("case", cases, ids=[f"{c}-{s}" for c, s in cases])
@@ -263,7 +266,8 @@ def outcome(request: pytest.FixtureRequest, case: Case) -> Outcome:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the session's ContractSuite when the host handed us a spec (else: plain collection)."""
-    config.addinivalue_line("markers", "expects(*kinds): cell expectation kinds this test applies to (default all)")
+    config.addinivalue_line("markers", "kinds(*properties): the expectation kinds this test applies to, by property "
+                                       "(harness.suite.expectations.SELECTORS; default all)")
     config.addinivalue_line("markers", "scenarios(*names): scenarios this test applies to (default all)")
     config.addinivalue_line("markers", "policies(*names): completion policies this test applies to (default all)")
     spec_path = os.environ.get(ENV_SPEC)

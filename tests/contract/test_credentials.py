@@ -10,7 +10,7 @@ from harness.suite.cellrun import Outcome
 from harness.suite.credentials import CREDENTIAL_SETUPS
 
 
-@pytest.mark.expects("native", "auth-required", "auth-rejected")
+@pytest.mark.kinds("thread_stream")
 @pytest.mark.scenarios("ok")
 def test_credential_reached_api(outcome: Outcome) -> None:
     seen = {e["credential"] for e in outcome.turns}
@@ -24,7 +24,7 @@ def test_lane_reports_credential_source(outcome: Outcome) -> None:
     assert outcome.result.credential.source == CREDENTIAL_SETUPS[outcome.cell.credential].lane_source
 
 
-@pytest.mark.expects("auth-required", "auth-rejected")
+@pytest.mark.kinds("auth_failure")
 def test_rejected_turn_fails_truthfully(outcome: Outcome) -> None:
     result = outcome.result
     assert result.seam is not None and not result.seam.timed_out
@@ -34,7 +34,7 @@ def test_rejected_turn_fails_truthfully(outcome: Outcome) -> None:
     assert all(e["status"] == 401 for e in outcome.turns), [e["status"] for e in outcome.turns]
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("ok")
 def test_api_saw_the_kind_of_credential_the_setup_stores(outcome: Outcome) -> None:
     """A ChatGPT login authenticates with its access token (the journal keeps no token values)."""
@@ -53,7 +53,7 @@ _BACKEND_NOISE = re.compile(r"chatgpt\.com|backend-api|refresh available models|
                             r"auth\.openai\.com")
 
 
-@pytest.mark.expects("native", "auth-required", "auth-rejected")
+@pytest.mark.kinds("thread_stream")
 def test_no_warning_from_a_call_the_real_world_would_answer(outcome: Outcome) -> None:
     noise = [str(w.data.get("text")) for w in outcome.result.warnings if _BACKEND_NOISE.search(str(w.data.get("text")))]
     assert noise == []

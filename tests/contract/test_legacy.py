@@ -10,14 +10,14 @@ from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
 
 
-@pytest.mark.expects("legacy-fallback")
+@pytest.mark.kinds("legacy")
 @pytest.mark.scenarios("ok")
 def test_legacy_build_is_detected(outcome: Outcome) -> None:
     caps = outcome.result.capabilities
     assert caps is not None and caps.protocol == "legacy"
 
 
-@pytest.mark.expects("legacy-fallback")
+@pytest.mark.kinds("legacy")
 @pytest.mark.policies("persistent")
 @pytest.mark.scenarios("ok")
 def test_legacy_stream_is_reported_as_legacy(outcome: Outcome) -> None:
@@ -26,7 +26,7 @@ def test_legacy_stream_is_reported_as_legacy(outcome: Outcome) -> None:
     assert outcome.result.authority.usage_authority == "none"
 
 
-@pytest.mark.expects("ephemeral-unsupported", "legacy-fallback")
+@pytest.mark.kinds("refuses_ephemeral")
 @pytest.mark.policies("ephemeral")
 def test_ephemeral_is_refused_not_persisted(outcome: Outcome) -> None:
     result = outcome.result
@@ -37,7 +37,7 @@ def test_ephemeral_is_refused_not_persisted(outcome: Outcome) -> None:
     assert outcome.session_files == []
 
 
-@pytest.mark.expects("legacy-fallback")
+@pytest.mark.kinds("legacy")
 @pytest.mark.policies("persistent")
 def test_legacy_scenario_outcome(outcome: Outcome) -> None:
     result = outcome.result

@@ -48,7 +48,7 @@ def _stdout(outcome: Outcome) -> bytes:
     return seam.stdout
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_usage_is_what_the_api_sent(outcome: Outcome) -> None:
     """Input, cached, output (and reasoning / cache write where the build reports them) as the API sent
@@ -80,7 +80,7 @@ def test_usage_is_what_the_api_sent(outcome: Outcome) -> None:
         assert not any(row["message"]["usage"].values()), f"usage on a row other than the last: {row['message']}"
 
 
-@pytest.mark.expects("legacy-fallback")
+@pytest.mark.kinds("legacy")
 @pytest.mark.policies("persistent")
 @pytest.mark.scenarios("ok", "tool")
 def test_legacy_turn_is_what_the_api_sent(outcome: Outcome) -> None:
@@ -105,7 +105,7 @@ def test_legacy_turn_is_what_the_api_sent(outcome: Outcome) -> None:
         assert output and any(output in text for text in returned), (output, returned)
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_final_text_is_the_reply_the_api_sent(outcome: Outcome) -> None:
     """The final text is the last message the API sent, in the authority, the summary row and the last
@@ -120,7 +120,7 @@ def test_final_text_is_the_reply_the_api_sent(outcome: Outcome) -> None:
     assert texts[-1][0]["message"]["stop_reason"] == "end_turn"
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 def test_verdict_is_what_the_fake_world_did(outcome: Outcome) -> None:
     """Thread status from how the API answered the turn's last request (and the wrapper's exit code,
     where one overrides codex's): in the authority, the summary row and the final status row; usage
@@ -146,7 +146,7 @@ def test_verdict_is_what_the_fake_world_did(outcome: Outcome) -> None:
         assert history in expected_history(outcome.cell.policy, want)
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 def test_turn_failed_is_reported_as_codex_printed_it(outcome: Outcome) -> None:
     """Every ``turn.failed`` codex printed is one ``turn_failed`` event with its message, and decides a
     failed status whatever the exit code; a stream without one has no ``turn_failed``."""
@@ -162,7 +162,7 @@ def test_turn_failed_is_reported_as_codex_printed_it(outcome: Outcome) -> None:
         assert result.authority.final_text is None
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("tool", "write-file")
 def test_tool_calls_are_what_the_api_asked_and_got(outcome: Outcome) -> None:
     """One tool_use per call the API made, with the command it asked for, and each tool_result carries
@@ -219,7 +219,7 @@ def _rollout_truth(data: bytes) -> tuple[str | None, dict | None]:
     return text, usage
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.policies("persistent")
 @pytest.mark.scenarios(*(s for s in SUCCESS_SCENARIOS if SCENARIOS[s].variant != "wrap-tamper"))
 def test_hydrated_history_agrees_with_the_api(outcome: Outcome) -> None:
@@ -236,7 +236,7 @@ def test_hydrated_history_agrees_with_the_api(outcome: Outcome) -> None:
     assert got == (sent.input, sent.cached, sent.output), f"rollout usage {usage}, the API sent {sent}"
 
 
-@pytest.mark.expects("native", "auth-required", "auth-rejected")
+@pytest.mark.kinds("thread_stream")
 def test_thread_and_envelope_are_the_runs(outcome: Outcome) -> None:
     """Every row names the thread codex printed (thread.started), the run's working directory and
     policy as the harness set them, the prompt the harness sent, and the envelope claude_team's readers
@@ -265,7 +265,7 @@ def test_thread_and_envelope_are_the_runs(outcome: Outcome) -> None:
     assert {r["message"]["model"] for r in _rows(outcome, "assistant")} <= {configured or "codex"}
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 def test_exit_code_on_the_summary_is_the_process(outcome: Outcome) -> None:
     """The summary row's exit code is the one the world makes codex (or its wrapper) end with."""
     want = SCENARIOS[outcome.scenario].outcome.exit_code

@@ -53,7 +53,7 @@ def test_native_fields_intact(outcome: Outcome) -> None:
         assert final["codexNativeExecutableVersion"] == result.executable.version_line
 
 
-@pytest.mark.expects("native", "auth-rejected", "auth-required")
+@pytest.mark.kinds("thread_stream")
 def test_history_completeness_per_policy(outcome: Outcome) -> None:
     auth = outcome.result.authority
     want = expected_history(outcome.cell.policy, auth.thread_status)
@@ -71,7 +71,7 @@ def test_warning_sources(outcome: Outcome) -> None:
         assert "process" in sources, "stderr output was not projected as a process warning"
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_usage_sum_rule(outcome: Outcome) -> None:
     usage = outcome.result.authority.usage
@@ -85,7 +85,7 @@ def test_usage_sum_rule(outcome: Outcome) -> None:
     assert u["input_tokens"] + u["cache_read_input_tokens"] + u["output_tokens"] == usage.input + usage.output
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("tool", "tool-race")
 def test_tool_use_pairs_with_tool_result(outcome: Outcome) -> None:
     uses = [b for r in outcome.read.kept if r["type"] == "assistant"

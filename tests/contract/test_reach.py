@@ -23,6 +23,7 @@ from harness.fakeapi.scenarios import TIMEOUT_PIDS, UNKNOWN_ITEM_TYPE, WRAPPER_E
 from harness.lane.projection import WARNING_SUBTYPE
 from harness.redact import Redactor
 from harness.suite.cellrun import Outcome
+from harness.suite.expectations import EXPECTATIONS
 from harness.suite.oracle import printed, sent_items, sent_reply, sent_usage, stdout_objects
 from harness.suite.variants import DECOY_VERSION_LINE, TAMPERED_CACHED_DELTA, TAMPERED_TEXT
 
@@ -48,7 +49,7 @@ def _stdout(outcome: Outcome) -> bytes:
 # -- exit codes ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("exit-after-completed")
 def test_nonzero_exit_after_turn_completed_fails_the_thread(outcome: Outcome) -> None:
     stdout = _stdout(outcome)
@@ -62,7 +63,7 @@ def test_nonzero_exit_after_turn_completed_fails_the_thread(outcome: Outcome) ->
     assert outcome.read.kept[-1]["level"] == "error"
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("failed-exit-zero")
 def test_turn_failed_with_exit_zero_fails_the_thread(outcome: Outcome) -> None:
     stdout = _stdout(outcome)
@@ -101,7 +102,7 @@ def _in_group(pgid: int) -> list[int]:
     return alive
 
 
-@pytest.mark.expects("native", "legacy-fallback")
+@pytest.mark.kinds("answers_turns")
 @pytest.mark.scenarios("tool-timeout")
 def test_timeout_kills_the_command_and_its_children(outcome: Outcome) -> None:
     result = outcome.result
@@ -168,7 +169,7 @@ def test_stderr_lines_keep_their_source(outcome: Outcome) -> None:
     rows = [r for r in outcome.read.kept if r.get("subtype") == WARNING_SUBTYPE]
     for text, source in want:
         assert any(r["content"] == text and r["codexNativeWarningSource"] == source for r in rows), (text, source)
-    if (outcome.cell.expect == "native" and outcome.cell.policy == "ephemeral"
+    if (EXPECTATIONS[outcome.cell.expect].full_contract and outcome.cell.policy == "ephemeral"
             and _version(outcome)[:2] in BACKFILL_BUILDS):
         assert any(BACKFILL.search(line) for line in lines), f"no backfill line on stderr: {lines}"
 
@@ -179,7 +180,7 @@ _KNOWN_ITEM_TYPES = frozenset({"agent_message", "assistant_message", "reasoning"
                                "file_change", "mcp_tool_call", "web_search", "todo_list", "collab_tool_call"})
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("unknown-item")
 def test_unknown_output_item_is_kept_or_its_loss_is_codexs(outcome: Outcome) -> None:
     """The API sent an item type no build knows. If codex prints an item of a type the lane does not
@@ -199,7 +200,7 @@ def test_unknown_output_item_is_kept_or_its_loss_is_codexs(outcome: Outcome) -> 
         assert any(isinstance(k.get("payload"), dict) and k["payload"].get("item") == item for k in kept), item
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("future-events")
 def test_unknown_types_are_kept(outcome: Outcome) -> None:
     """The event and the item of unknown types in the stream are kept whole: unsupported_raw_event with
@@ -224,7 +225,7 @@ def test_unknown_types_are_kept(outcome: Outcome) -> None:
 # -- hydration against an edited rollout ----------------------------------------------------------------
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("tampered-rollout")
 def test_hydration_names_each_difference(outcome: Outcome) -> None:
     """The rollout was edited after the run (another final text, cached count + 100): a persistent run

@@ -19,7 +19,7 @@ def _completed(outcome: Outcome) -> dict[str, dict]:
     return {str(e.data.get("item_id")): e.data for e in outcome.result.mapped.events if e.kind == "tool_completed"}
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("tool", "write-file")
 def test_lane_reports_each_command_as_codex_printed_it(outcome: Outcome) -> None:
     seam = outcome.result.seam
@@ -33,7 +33,7 @@ def test_lane_reports_each_command_as_codex_printed_it(outcome: Outcome) -> None
         assert str(got["output"]).startswith(command["output"][:100])
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("write-file")
 def test_the_write_happens_exactly_where_the_sandbox_allows_it(outcome: Outcome) -> None:
     written = WRITE_FILE in outcome.cwd_files

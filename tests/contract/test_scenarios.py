@@ -16,7 +16,7 @@ from harness.suite.cellrun import REPLY, Outcome
 TIMEOUT_SLACK_S = 8.0
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 def test_scenario_outcome(outcome: Outcome) -> None:
     want = vars(SCENARIOS[outcome.scenario].outcome)
     result = outcome.result
@@ -29,14 +29,14 @@ def test_scenario_outcome(outcome: Outcome) -> None:
     assert got == want
 
 
-@pytest.mark.expects("native", "legacy-fallback", "auth-required", "auth-rejected")
+@pytest.mark.kinds("starts_codex")
 def test_no_hang_past_timeout(outcome: Outcome) -> None:
     assert outcome.wall_s <= outcome.timeout_s + TIMEOUT_SLACK_S, (
         f"the lane took {outcome.wall_s:.1f}s with a {outcome.timeout_s:.0f}s timeout"
     )
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_final_text_and_usage(outcome: Outcome) -> None:
     auth = outcome.result.authority
@@ -44,7 +44,7 @@ def test_final_text_and_usage(outcome: Outcome) -> None:
     assert auth.usage is not None and auth.usage.input > 0 and auth.usage.output > 0
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("tool", "tool-race")
 def test_tool_round_trip(outcome: Outcome) -> None:
     """Every shell call the fake model made ran, and each shows its completion and output in the stream."""
@@ -68,7 +68,7 @@ def test_tool_round_trip(outcome: Outcome) -> None:
     assert any(e.get("has_tool_output") for e in outcome.turns), "the tool output never reached the API"
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("tool", "tool-race")
 def test_every_command_is_answered_truthfully(outcome: Outcome) -> None:
     """Each command the fake asked for is one tool_use with one tool_result: its output when codex
@@ -110,14 +110,14 @@ def _replies(outcome: Outcome) -> list[str]:
             for b in r["message"]["content"] if b.get("type") == "text"]
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_one_reply_per_answer(outcome: Outcome) -> None:
     """The fake answered once, so the transcript shows one reply, whatever a retry re-emitted."""
     assert _replies(outcome) == [REPLY]
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 def test_retry_notices_are_process_warnings(outcome: Outcome) -> None:
     """Every retry notice codex printed is a process warning, and none is invented."""
     lines = outcome.result.seam.stdout.decode("utf-8", "replace").splitlines() if outcome.result.seam else []
@@ -130,14 +130,14 @@ def test_retry_notices_are_process_warnings(outcome: Outcome) -> None:
         assert printed, "the stream was cut after the message, yet codex printed no retry notice"
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("flaky-stream", "flaky-request")
 def test_the_retry_happened(outcome: Outcome) -> None:
     attempts = [e["attempt"] for e in outcome.turns]
     assert attempts[:2] == [1, 2], f"requests seen: {attempts}"
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_usage_counted_once(outcome: Outcome) -> None:
     """codex's usage is the sum over the responses that completed, never over failed attempts."""

@@ -17,7 +17,7 @@ def _events(outcome: Outcome) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip().startswith("{")]
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_event_grammar(outcome: Outcome) -> None:
     events = _events(outcome)
@@ -35,7 +35,7 @@ def test_event_grammar(outcome: Outcome) -> None:
         assert isinstance(usage.get(key), int), f"usage.{key} is {usage.get(key)!r}"
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_exit_code_zero(outcome: Outcome) -> None:
     seam = outcome.result.seam
@@ -43,7 +43,7 @@ def test_exit_code_zero(outcome: Outcome) -> None:
     assert seam.exit_code == 0
 
 
-@pytest.mark.expects("native", "legacy-fallback", "auth-required", "auth-rejected")
+@pytest.mark.kinds("starts_codex")
 @pytest.mark.scenarios("ok")
 def test_executable_identity(outcome: Outcome) -> None:
     exe = outcome.result.executable
@@ -55,7 +55,7 @@ def test_executable_identity(outcome: Outcome) -> None:
     assert exe.version == reported
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("ok")
 def test_probe_capabilities(outcome: Outcome) -> None:
     caps = outcome.result.capabilities
@@ -65,7 +65,7 @@ def test_probe_capabilities(outcome: Outcome) -> None:
     assert caps.supports_ephemeral == ("--ephemeral" in caps.flags)
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_session_files_follow_policy(outcome: Outcome) -> None:
     files = outcome.session_files
@@ -80,14 +80,14 @@ def _error_items(outcome: Outcome) -> list[str]:
             if e.get("type") == "item.completed" and e.get("item", {}).get("type") == "error"]
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios("ok", "tool", "tool-race")
 def test_successful_turn_has_no_error_items(outcome: Outcome) -> None:
     """With a model slug the build knows, a clean turn streams no `error` items."""
     assert _error_items(outcome) == []
 
 
-@pytest.mark.expects("native")
+@pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_error_items_become_process_warnings(outcome: Outcome) -> None:
     """Every error item is a process warning, and no error-item warning exists without its item."""
@@ -99,7 +99,7 @@ def test_error_items_become_process_warnings(outcome: Outcome) -> None:
                if w.data.get("origin") == "error-item")
 
 
-@pytest.mark.expects("native", "auth-required", "auth-rejected")
+@pytest.mark.kinds("thread_stream")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_runs_with_the_model_it_was_given(outcome: Outcome) -> None:
     """The request names the slug the cell chose: one from the build's own catalog (or its default)."""
