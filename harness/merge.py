@@ -23,12 +23,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from harness.errors import UserError
 from harness.fingerprint import build_fingerprints
 from harness.incoming.fields import shown
 from harness.incoming.results import RAW, read_results
+from harness.npmversion import NpmVersion
 from harness.results import CellResult, RunResults
 from harness.safepath import join_under
 from harness.suite.protocol import CELLS_DIR, CellSpec
@@ -54,8 +55,8 @@ def _comparable(cell: CellResult) -> dict[str, Any]:
 
 def _version_key(cell: CellResult) -> tuple[int, Version | str]:
     try:
-        return (0, Version(cell.cell.version))
-    except InvalidVersion:
+        return (0, NpmVersion.parse(cell.cell.version).key)
+    except ValueError:
         return (1, cell.cell.version)
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from packaging.version import Version
 
 from harness.binaries import local
 from harness.binaries import registry as npm
 from harness.errors import UserError
 from harness.matrix.load import clip
+from harness.npmversion import version_key
 
 CACHE_SCHEMA = 1
 CACHE_NAME = "releases.json"
@@ -83,7 +83,7 @@ def releases_from_packument(doc: dict[str, Any]) -> list[Release]:
         for v in doc.get("versions") or {}
         if is_release(v)
     ]
-    return sorted(found, key=lambda r: Version(r.version))
+    return sorted(found, key=lambda r: version_key(r.version))
 
 
 @dataclass(frozen=True)
@@ -122,10 +122,10 @@ class ReleaseIndex:
     def between(self, old: str, new: str, flag: str) -> list[Release]:
         """The releases from ``old`` to ``new``, both included (patch releases too), oldest first."""
         a, b = self.require(old, flag), self.require(new, flag)
-        if Version(a.version) > Version(b.version):
+        if version_key(a.version) > version_key(b.version):
             raise UserError(f"{flag}: {old}..{new} is reversed: write the older release first ({new}..{old})")
-        lo, hi = Version(a.version), Version(b.version)
-        return [r for r in self.releases if lo <= Version(r.version) <= hi]
+        lo, hi = version_key(a.version), version_key(b.version)
+        return [r for r in self.releases if lo <= version_key(r.version) <= hi]
 
     def describe(self) -> str:
         """One line on where the list came from, e.g. for the top of ``versions``."""

@@ -17,6 +17,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.binaries import registry as npm
 from harness.errors import UserError
+from harness.npmversion import version_key
 
 _STABLE = re.compile(r"\d+\.\d+\.\d+")  # fullmatch
 
@@ -31,7 +32,7 @@ class Release:
 
     @property
     def key(self) -> Version:
-        return Version(self.version)
+        return version_key(self.version)
 
 
 def notes_url(version: str) -> str:
@@ -56,7 +57,7 @@ def stable_releases(doc: dict[str, Any], registry: str, *, since: Version | None
     for version in doc.get("versions", {}):
         if not _STABLE.fullmatch(version):
             continue
-        parsed = Version(version)
+        parsed = version_key(version)
         if (since is not None and parsed < since) or (until is not None and parsed > until):
             continue
         try:

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from packaging.version import Version
-
 from harness.atlas.releases import notes_url
 from harness.fingerprint import FIELDS
+from harness.npmversion import version_key
 
 SCHEMA = 1
 TOOL_RACE = "tool-race"
@@ -126,7 +125,7 @@ def spans_of(present: Sequence[bool], versions: Sequence[str]) -> list[Span]:
 
 
 def _sorted(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return sorted(records, key=lambda r: Version(str(r["version"])))
+    return sorted(records, key=lambda r: version_key(str(r["version"])))
 
 
 def tool_race_verdict(tests: Mapping[str, str]) -> str | None:

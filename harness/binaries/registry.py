@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from harness.binaries import transfer
 from harness.errors import UserError
+from harness.npmversion import NpmVersion
 
 PACKAGE = "@openai/codex"
 LINUX_X64_ALIAS = "@openai/codex-linux-x64"
@@ -31,8 +32,6 @@ DEFAULT_REGISTRY = "https://registry.npmjs.org/"
 USER_AGENT = "codex-native-matrix (urllib)"
 TIMEOUT_S = transfer.READ_TIMEOUT_S  # one silent socket read; the whole transfer has a deadline too
 # Platform builds published as versions of the same package; never a version a user asks for.
-_PLATFORM_SUFFIX = re.compile(r"-(linux|darwin|win32)-(x64|arm64)\Z")
-_VERSION_SHAPE = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?")  # fullmatch: "0.117.0\n" is no version
 
 
 @dataclass(frozen=True)
@@ -88,12 +87,15 @@ def _with_slash(url: str) -> str:
 
 
 def check_version_shape(version: str) -> None:
-    """Reject strings that are not plain versions before they become cache directory names."""
-    if _PLATFORM_SUFFIX.search(version):
-        base = _PLATFORM_SUFFIX.sub("", version)
-        raise UserError(f"{version} names a platform build, not a codex-cli version: pass {base}")
-    if not _VERSION_SHAPE.fullmatch(version):
-        raise UserError(f"{version!r} is not a codex-cli version: pass one like 0.117.0")
+    """Reject strings that are not plain npm versions before they become cache directory names: the
+    string as given, nothing stripped (``0.117.0\\n`` is no version; :mod:`harness.npmversion`)."""
+    try:
+        parsed = NpmVersion.parse(version)  # a build from elsewhere is cached by its id too
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if parsed.text != version:
+        raise UserError(f"{version[:40]!r} is not a codex-cli version: pass one like 0.117.0, "
+                        "without spaces or a newline around it")
 
 
 #: The abbreviated packument of @openai/codex is a few MB; anything far larger is not an npm answer.
@@ -216,18 +218,16 @@ def nearest_hint(published: list[str], wanted: str, count: int = 2) -> str:
     """``nearest published: 0.42.0, 0.44.0; latest 0.169.0`` — the versions around ``wanted``."""
     parsed: list[tuple[Version, str]] = []
     for item in published:
-        if _PLATFORM_SUFFIX.search(item):
-            continue
         try:
-            parsed.append((Version(item), item))
-        except InvalidVersion:
+            parsed.append((NpmVersion.parse(item, local=False).key, item))
+        except ValueError:  # a platform package's version, or not a version at all
             continue
     if not parsed:
         return "the registry lists none"
     parsed.sort()
     try:
-        at = bisect.bisect_left([v for v, _ in parsed], Version(wanted))
-    except InvalidVersion:
+        at = bisect.bisect_left([v for v, _ in parsed], NpmVersion.parse(wanted).key)
+    except ValueError:
         at = len(parsed)
     around = [s for _, s in parsed[max(0, at - count) : at + count]]
     stable = [s for v, s in parsed if not v.is_prerelease]

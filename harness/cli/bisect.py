@@ -28,9 +28,10 @@ from harness.bisect.report import render
 from harness.cli.cellruns import execute, interruptible, prepare_images, raw_dir
 from harness.cli.invocation import Invocation
 from harness.errors import UserError
-from harness.matrix import MatrixConfig, Selection, parse_version, select
+from harness.matrix import MatrixConfig, Selection, select
 from harness.matrix.load import clip
 from harness.matrix.select import split_values
+from harness.npmversion import parse_version
 from harness.releases import ReleaseIndex, expand_items, load_index, needs_index
 from harness.results import now
 from harness.suite.expectations import EXPECTATIONS

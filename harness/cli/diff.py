@@ -17,8 +17,9 @@ from harness.cli.invocation import Invocation
 from harness.diff import Side, diff_sides, render_markdown, side_of
 from harness.errors import UserError
 from harness.incoming.results import read_results
-from harness.matrix import Selection, parse_version, select
+from harness.matrix import Selection, select
 from harness.matrix.load import clip
+from harness.npmversion import parse_version
 from harness.redact import Redactor
 from harness.releases import expand_items, load_index, needs_index
 from harness.results import RunResults, write_results

@@ -9,10 +9,8 @@ import argparse
 import json
 import sys
 
-from packaging.version import Version
-
 from harness.errors import UserError
-from harness.matrix import parse_version
+from harness.npmversion import NpmVersion, version_key
 from harness.releases import load_index
 
 
@@ -34,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
     since = None
     if args.since is not None:
         try:
-            since = Version(parse_version(args.since.removeprefix("codex")))
+            since = NpmVersion.parse(args.since.removeprefix("codex")).key
         except ValueError as exc:
             raise UserError(f"--since: {exc}") from None
     index = load_index(registry=args.registry)
-    releases = [r for r in index.releases if since is None or Version(r.version) >= since]
+    releases = [r for r in index.releases if since is None or version_key(r.version) >= since]
     if args.latest is not None:
         releases = releases[-args.latest:]
     if args.json:

@@ -2,7 +2,7 @@
 
 A shard, a bundle or a log line was written by another machine, another version, or someone with an
 editor, so every value is checked against what the code will do with it: versions through the one
-version type (:func:`harness.matrix.schema.parse_version`, no surrounding whitespace), credentials,
+version type (:func:`harness.npmversion.parse_version`, no surrounding whitespace), credentials,
 policies, sandboxes, scenarios, statuses and outcomes through their registries, strings bounded and
 (for names) free of control characters, numbers finite, timestamps timezone-aware. Free-form parts
 (a resolver decision, a fingerprint's extra keys) pass :func:`json_tree`: bounded depth, size and
@@ -22,7 +22,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from harness.errors import UserError
-from harness.matrix.schema import CREDENTIALS, EXPECTS, POLICIES, SANDBOXES, SCENARIOS, parse_version
+from harness.matrix.schema import CREDENTIALS, EXPECTS, POLICIES, SANDBOXES, SCENARIOS
+from harness.npmversion import parse_version
 from harness.results import STATUSES
 from harness.suite.protocol import OUTCOMES
 

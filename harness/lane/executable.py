@@ -47,7 +47,7 @@ class Executable:
 def release_of(text: str | None) -> tuple[int, int, int] | None:
     """The (major, minor, patch) an npm version starts with: ``"0.117.0"`` (or ``"0.99.0-linux-x64"``, a local
     build's ``"0.117.0-local.3f9a1c2e"``) → ``(0, 117, 0)``; None for anything else. Not a validator: that is
-    :func:`harness.matrix.schema.parse_version`, which keeps the npm spelling or refuses it."""
+    :func:`harness.npmversion.parse_version`, which keeps the npm spelling or refuses it."""
     if not text:
         return None
     match = re.match(r"^(\d+)\.(\d+)\.(\d+)", text.strip())

@@ -33,12 +33,12 @@ from harness.binaries import registry as npm
 from harness.binaries import scratch
 from harness.binaries.download import download
 from harness.errors import UserError
+from harness.npmversion import NpmVersion
 
 PACKAGE = "@openai/codex-sdk"
 SCHEMA = 1
 METADATA = "sdk.json"
 TMP_PREFIX = ".tmp-"
-_VERSION_SHAPE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?$")
 #: What a dist file may be called; anything else in the tarball's dist/ is refused, not unpacked.
 _SAFE_NAME = re.compile(r"^package/(package\.json|dist/[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*)$")
 _MAX_FILE_BYTES = 16 << 20
@@ -60,9 +60,14 @@ def cache_root() -> Path:
 
 
 def check_version(version: str) -> None:
-    """Refuse what is not a plain npm version before it becomes a directory name."""
-    if not _VERSION_SHAPE.match(version):
-        raise UserError(f"{version!r} is not an {PACKAGE} version: pass one like 0.163.0 "
+    """Refuse what is not a plain npm version before it becomes a directory name (the string as given:
+    ``0.163.0\\n`` is none; :mod:`harness.npmversion`)."""
+    try:
+        ok = NpmVersion.parse(version, local=False).text == version
+    except ValueError:
+        ok = False
+    if not ok:
+        raise UserError(f"{version[:40]!r} is not an {PACKAGE} version: pass one like 0.163.0 "
                         f"(`npm view {PACKAGE} versions` lists them)")
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from harness.errors import UserError
 from harness.matrix.load import clip
-from harness.matrix.schema import MatrixConfig, version_key
+from harness.matrix.schema import MatrixConfig
+from harness.npmversion import version_key
 from harness.suite.expectations import NATIVE
 from harness.suite.protocol import CellSpec, KnownRegression
 from harness.suite.sandboxes import DEFAULT_SANDBOX

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.buildid import is_local, pep440, reported_version
+from harness.buildid import is_local
 from harness.fakeapi.scenarios import SCENARIOS as SCENARIO_REGISTRY
+from harness.npmversion import parse_version, version_key
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
 from harness.suite.policies import POLICIES as POLICY_REGISTRY
@@ -29,7 +29,6 @@ POLICIES: tuple[str, ...] = tuple(POLICY_REGISTRY)
 SANDBOXES: tuple[str, ...] = tuple(SANDBOX_MODES)
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_REGISTRY)
 EXPECTS: tuple[str, ...] = tuple(EXPECTATIONS)
-_PLATFORM_BUILD = re.compile(r"-(linux|darwin|win32)-(x64|arm64)\Z")
 
 
 def _q(value: object, limit: int = 40) -> str:
@@ -42,42 +41,6 @@ AXIS_VALUES: dict[str, tuple[str, ...]] = {
     "sandboxes": SANDBOXES,
     "scenarios": SCENARIOS,
 }
-
-
-# npm's semver: X.Y.Z with an optional prerelease (`-alpha.1`), no leading zeros, no build metadata.
-# fullmatch, never match + "$": "$" also matches before a final newline, and "0.117.0\n" is no version.
-_NPM_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?")
-
-
-def parse_version(text: str) -> str:
-    """A codex-cli version exactly as npm spells it (``0.117.0``, ``0.128.0-alpha.1``); ValueError otherwise.
-
-    The npm spelling is what the registry, the cache, image tags and cell ids use, so it is kept as
-    written: PEP 440 would turn ``0.128.0-alpha.1`` into ``0.128.0a1``, which npm does not know. It must
-    still parse as PEP 440 (:func:`version_key`), because expectations select versions by PEP 440 ranges.
-    """
-    value = str(text).strip()
-    if is_local(value):  # a build from elsewhere: its reported version must be one too
-        parse_version(reported_version(value))
-        return value
-    if _NPM_VERSION.fullmatch(value) is None:
-        raise ValueError(f"{value[:40]!r} is not an X.Y.Z version: write it as X.Y.Z, e.g. 0.117.0 "
-                         "(or an npm prerelease such as 0.128.0-alpha.1)")
-    if _PLATFORM_BUILD.search(value):
-        raise ValueError(f"{_q(value)} names a platform build, not a codex-cli version: "
-                         f"write {_PLATFORM_BUILD.sub('', value)}")
-    try:
-        Version(value)
-    except InvalidVersion:
-        raise ValueError(f"{_q(value)} is an npm prerelease that PEP 440 ranges cannot order: "
-                         "use one like 0.128.0-alpha.1 or 0.128.0-beta.2") from None
-    return value
-
-
-def version_key(version: str) -> Version:
-    """The PEP 440 order of an npm version (``0.128.0-alpha.1`` sorts before ``0.128.0``); a local
-    build sorts right after the release of the version it reports (:func:`harness.buildid.pep440`)."""
-    return Version(pep440(version))
 
 
 def check_axis_values(axis: str, values: Iterable[str]) -> None:
@@ -126,7 +89,8 @@ class When(_Strict):
                 sandbox: str = DEFAULT_SANDBOX) -> bool:
         if self.local is not None and is_local(version) != self.local:
             return False
-        if self.versions is not None and not SpecifierSet(self.versions).contains(pep440(version), prereleases=True):
+        if self.versions is not None and not SpecifierSet(self.versions).contains(version_key(version),
+                                                                                  prereleases=True):
             return False
         if self.credentials is not None and credential not in self.credentials:
             return False
@@ -176,7 +140,6 @@ class XFailRule(_Strict):
     @field_validator("match")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        import re
 
         if value is not None:
             try:

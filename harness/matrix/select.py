@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from harness.errors import UserError
 from harness.matrix.expand import expand
 from harness.matrix.load import clip
-from harness.matrix.schema import AXIS_VALUES, MatrixConfig, parse_version
+from harness.matrix.schema import AXIS_VALUES, MatrixConfig
+from harness.npmversion import parse_version
 from harness.suite.protocol import CellSpec
 
 

@@ -15,7 +15,8 @@ import pytest
 from harness.binaries import cache, local
 from harness.buildid import is_local, local_id, pep440, reported_version
 from harness.errors import UserError
-from harness.matrix.schema import When, parse_version, version_key
+from harness.matrix.schema import When
+from harness.npmversion import parse_version, version_key
 
 pytestmark = pytest.mark.skipif(not __import__("harness.binaries.identity", fromlist=["x"]).can_run_here(),
                                 reason="local builds are identified by running them: Linux x64 only")
