@@ -8,7 +8,6 @@ nothing running past its deadline; a container kept on purpose lives :data:`KEPT
 Every container is labelled with its owner (host, pid, start time) so any later command removes the
 containers of a run that is gone (:mod:`harness.orphans`).
 
-Binds are ``Mount`` objects, not ``src:dst:mode`` strings, so a path with ``:`` in it works.
 """
 
 from __future__ import annotations
@@ -18,15 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from docker.types import Mount
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
-from harness import assets, labels
+from harness import labels
 from harness.images import seccomp
 from harness.owner import Owner
 from harness.run.job import JobRun
-from harness.run.plan import JobPlan, RunOptions
+from harness.run.plan import CODEX_LINK, JobPlan, MountedBuild, RunOptions
+from harness.run.transfer import mounts
 from harness.suite import protocol
 
 # Ryuk (testcontainers' reaper) is an image from a registry, and none is reachable here; containers are
@@ -52,8 +51,14 @@ def lifetime_command(options: RunOptions) -> list[str]:
     return ["sh", "-c", script, "codex-matrix-lifetime", str(lifetime_s(options)), str(KEPT_LIFETIME_S), KEEP_MARK]
 
 
-def suite_command(options: RunOptions) -> list[str]:
-    """The contract suite, as exec'd into the container, under the container budget."""
+#: Before the suite of a mounted build: link its binary where an image of its own would have (as root,
+#: in the container's own layer; ``-n`` so a second exec into a kept container replaces the link).
+LINK_SCRIPT = 'ln -sfn "$1" "$2" && shift 2 && exec "$@"'
+
+
+def suite_command(options: RunOptions, mounted: MountedBuild | None = None) -> list[str]:
+    """The contract suite, as exec'd into the container, under the container budget; for a mounted
+    build, behind the one shell step that puts ``codex`` on the suite's PATH."""
     budget = math.ceil(options.timeouts.container_s)  # `timeout 0` would mean no timeout at all
     argv = [
         "timeout", "-k", "15", str(budget),
@@ -62,6 +67,8 @@ def suite_command(options: RunOptions) -> list[str]:
     ]
     if options.k_expr:
         argv += ["-k", options.k_expr]
+    if mounted is not None:
+        argv = ["sh", "-c", LINK_SCRIPT, "codex-matrix-link", mounted.binary, CODEX_LINK, *argv]
     return argv
 
 
@@ -77,21 +84,10 @@ def run_labels(job: JobRun, run_id: str, options: RunOptions, owner: Owner | Non
     }
 
 
-def _mounts(live: Path, slots: Path | None) -> list[Mount]:
-    package_root = f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"
-    mounts = [
-        Mount(package_root, str(assets.PACKAGE_DIR), type="bind", read_only=True),
-        Mount(protocol.CONTAINER_SUITE_DIR, str(assets.contract_dir()), type="bind", read_only=True),
-        Mount(protocol.CONTAINER_OUT, str(live.resolve()), type="bind", read_only=False),
-    ]
-    if slots is not None:  # a lock needs no write: read-only is enough
-        mounts.append(Mount(protocol.CONTAINER_SLOTS, str(slots.resolve()), type="bind", read_only=True))
-    return mounts
-
-
 def suite_container(plan: JobPlan, name: str, labels_: dict[str, str], options: RunOptions, live: Path, *,
                     copy: bool = False, slots: Path | None = None) -> DockerContainer:
-    """The container a job's suite runs in: no network, the package and the suite read-only, the
+    """The container a job's suite runs in: no network, the package and the suite read-only (and a
+    mounted build's tree, and the machine's compute slots: :func:`harness.run.transfer.mounts`), the
     staging dir read-write (or nothing mounted when a remote daemon gets the files copied in), a
     lifetime of its own, and no relaxation but the seccomp profile codex's own sandbox needs
     (:mod:`harness.images.seccomp`), only when a cell runs a sandboxed mode."""
@@ -101,5 +97,5 @@ def suite_container(plan: JobPlan, name: str, labels_: dict[str, str], options: 
         "hostname": protocol.CONTAINER_HOSTNAME, "extra_hosts": protocol.CONTAINER_HOSTS,
     }
     if not copy:
-        kwargs["mounts"] = _mounts(live, slots)
+        kwargs["mounts"] = mounts(plan, live, slots)
     return DockerContainer(plan.image).with_name(name).with_command(lifetime_command(options)).with_kwargs(**kwargs)

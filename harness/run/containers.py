@@ -34,7 +34,7 @@ import uuid
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from harness import assets, outdir
+from harness import outdir
 from harness.docker_env import docker_host
 from harness.fingerprint import build_fingerprints
 from harness.results import CellResult, RunResults, now
@@ -44,7 +44,7 @@ from harness.run.job import JobRun, Reporter
 from harness.run.plan import JobPlan, RunOptions
 from harness.run.suite_exec import exec_suite, io_problem, kill_container
 from harness.run.teardown import mark_kept, remove_container
-from harness.run.transfer import copy_in, copy_out, transfer_mode
+from harness.run.transfer import copied_trees, copy_in, copy_out, transfer_mode
 from harness.suite import protocol, schedule
 
 #: Beside the jobs' staging dirs in ``<out>/.live/<run>``: the machine's compute slots (suite.schedule).
@@ -52,13 +52,15 @@ SLOTS_DIR = ".slots"
 
 
 def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
-             stop: threading.Event | None = None) -> RunResults:
+             stop: threading.Event | None = None, slots: Path | None = None) -> RunResults:
     """Run every job; when ``stop`` is set (or on Ctrl-C) stop at once but lose nothing.
 
     Jobs not started yet are cancelled, running containers are killed and removed, and the cells that
     did not finish come back as errors next to those that did, so the reports are still written.
     ``stop`` is how the CLI asks (:class:`harness.interrupts.StopRequests`): a flag, never an exception
-    in the middle of cleaning up, so a second Ctrl-C cannot lose anything.
+    in the middle of cleaning up, so a second Ctrl-C cannot lose anything. ``slots``: the machine's
+    compute slots laid out by the caller (:func:`lay_out_slots`) and shared with its other runs (the
+    atlas's releases side by side); left in place. Without it the run lays out its own.
     """
     started = now()
     t0 = time.monotonic()
@@ -66,7 +68,8 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
     cancel = threading.Event()
     # the containers that really run at once: they share the cores (the suite sizes its workers from it)
     options = dataclasses.replace(options, jobs=max(1, min(options.jobs, len(plans))))
-    slots_dir = _lay_out_slots(options, run_id)
+    own_slots = slots is None
+    slots_dir = lay_out_slots(options, options.out_dir / outdir.LIVE / run_id / SLOTS_DIR) if own_slots else slots
     jobs = [JobRun(plan, slots_dir=slots_dir) for plan in plans]
     pool = ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="job")
     for job in jobs:
@@ -91,10 +94,13 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
         if not job.results:  # cancelled before it started
             job.end = JobEnd(interrupted=True)
             job.results = harvest(job.plan.cells, job.plan.raw_dir, job.end)
-    if slots_dir is not None:
+    if slots_dir is not None and own_slots:
         shutil.rmtree(slots_dir, ignore_errors=True)
     with contextlib.suppress(OSError):  # only containers kept for inspection still use their staging dir
-        outdir.prune_empty(options.out_dir / outdir.LIVE)
+        # this run's own dirs only: another run_jobs in the same out dir (the atlas runs releases side by
+        # side) may have just made its empty staging dirs; .live itself goes only when nothing is in it
+        outdir.prune_empty(options.out_dir / outdir.LIVE / run_id)
+        (options.out_dir / outdir.LIVE).rmdir()
     cells = [r for job in jobs for r in job.results]
     timings: dict[str, object] = {"jobs": {job.name: job.timings for job in jobs}}
     cpu = {job.name: job.suite_cpu_s for job in jobs if job.suite_cpu_s is not None}
@@ -105,13 +111,13 @@ def run_jobs(plans: list[JobPlan], options: RunOptions, reporter: Reporter, *,
                       timings=timings)
 
 
-def _lay_out_slots(options: RunOptions, run_id: str) -> Path | None:
-    """The machine's compute budget as slot files every container of the run mounts (see
-    :mod:`harness.suite.schedule`), unless ``--workers`` fixed each container's count or the daemon is
-    elsewhere (its containers cannot share this machine's locks) or the directory cannot be made."""
+def lay_out_slots(options: RunOptions, directory: Path) -> Path | None:
+    """The machine's compute budget as slot files in ``directory``, which every container of the run
+    mounts (see :mod:`harness.suite.schedule`), unless ``--workers`` fixed each container's count or the
+    daemon is elsewhere (its containers cannot share this machine's locks) or the directory cannot be
+    made. The atlas lays them out once for all its releases' runs (``run_jobs(slots=...)``)."""
     if options.workers is not None or transfer_mode(docker_host()) == "copy":
         return None
-    directory = options.out_dir / outdir.LIVE / run_id / SLOTS_DIR
     try:
         schedule.lay_out_slots(directory, schedule.machine_budget())
     except OSError:
@@ -135,7 +141,13 @@ def _wait_all(futures: list[Future[None]], stop: threading.Event | None) -> bool
 def _write_spec(job: JobRun, options: RunOptions, live: Path) -> None:
     if live.exists():
         shutil.rmtree(live)
-    live.mkdir(parents=True)
+    for attempt in range(3):  # a parent another run was removing as it emptied (see run_jobs): make it again
+        try:
+            live.mkdir(parents=True)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
     spec = protocol.SuiteSpec(
         cells=job.plan.cells,
         timeouts=protocol.SuiteTimeouts(codex_s=options.timeouts.codex_s, hang_s=options.timeouts.hang_s),
@@ -166,9 +178,7 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
             container.start()
             job.mark("started")
             if copy:
-                copy_in(container.get_wrapped_container(), [
-                    (assets.PACKAGE_DIR, f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"),
-                    (assets.contract_dir(), protocol.CONTAINER_SUITE_DIR), (live, protocol.CONTAINER_OUT)])
+                copy_in(container.get_wrapped_container(), copied_trees(job.plan, live))
         if not io_error and not cancel.is_set():  # else interrupted while the container was starting
             exit_code, log_tail, io_error = exec_suite(container, job, options, reporter)
     except Exception as exc:

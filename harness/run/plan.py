@@ -56,6 +56,32 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1) + 1
 
 
+#: Where a build lives in a container, as the per-version image installs it (containers/codex/Dockerfile).
+INSTALL_ROOT = "/opt/codex"
+#: What the contract suite runs: ``codex`` on its fixed PATH (harness.suite.cellrun.RUN_PATH).
+CODEX_LINK = "/usr/local/bin/codex"
+
+
+@dataclass(frozen=True)
+class MountedBuild:
+    """A build run from the base image without an image of its own (the atlas's way, see
+    :mod:`harness.atlas.runner`): its cached tree is mounted read-only at the path the per-version
+    image would have copied it to (copied there for a remote daemon) and linked as ``codex`` when the
+    suite starts, so the suite sees the same paths either way and fingerprints do not change."""
+
+    version: str
+    root: Path  # the cached tree on this machine
+    binary_relpath: str
+
+    @property
+    def target(self) -> str:
+        return f"{INSTALL_ROOT}/{self.version}"
+
+    @property
+    def binary(self) -> str:
+        return f"{self.target}/{self.binary_relpath}"
+
+
 @dataclass(frozen=True)
 class JobPlan:
     """One container's worth of cells and where its raw output goes."""
@@ -65,20 +91,25 @@ class JobPlan:
     image: str
     cells: tuple[CellSpec, ...]
     raw_dir: Path
+    mounted: MountedBuild | None = None  # the build comes as a tree into ``image`` (the base), not in it
 
     @property
     def lane_runs(self) -> int:
         return sum(len(c.scenarios) for c in self.cells)
 
 
-def plan_jobs(cells: Sequence[CellSpec], images: Mapping[str, str], options: RunOptions) -> list[JobPlan]:
-    """One job per build (or per cell with ``isolation="cell"``), in cell order."""
+def plan_jobs(cells: Sequence[CellSpec], images: Mapping[str, str], options: RunOptions,
+              mounted: Mapping[str, MountedBuild] | None = None) -> list[JobPlan]:
+    """One job per build (or per cell with ``isolation="cell"``), in cell order; a version in
+    ``mounted`` runs its tree in ``images[version]`` (the base image)."""
+    mounted = mounted or {}
     groups: dict[str, list[CellSpec]] = {}
     for cell in cells:
         key = cell.version if options.isolation == "version" else cell.id
         groups.setdefault(key, []).append(cell)
     return [
         JobPlan(name=f"codex{key}" if options.isolation == "version" else key, version=group[0].version,
-                image=images[group[0].version], cells=tuple(group), raw_dir=options.out_dir / "raw" / key)
+                image=images[group[0].version], cells=tuple(group), raw_dir=options.out_dir / "raw" / key,
+                mounted=mounted.get(group[0].version))
         for key, group in groups.items()
     ]

@@ -49,7 +49,8 @@ def exec_suite(container: DockerContainer, job: JobRun, options: RunOptions,
     elif job.slots_dir is not None:  # the whole machine's budget, shared with the run's other containers
         env[protocol.ENV_SLOTS] = protocol.CONTAINER_SLOTS
     job.mark("exec")
-    exec_id = api.exec_create(wrapped.id, suite_command(options), environment=env, workdir="/tmp")["Id"]
+    exec_id = api.exec_create(wrapped.id, suite_command(options, job.plan.mounted), environment=env,
+                              workdir="/tmp")["Id"]
     stream = api.exec_start(exec_id, stream=True)
     assert job.live_dir is not None
     log_path = job.live_dir / protocol.PYTEST_LOG

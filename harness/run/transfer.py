@@ -6,6 +6,11 @@ own. There the files are copied instead, through the Docker API: a tar of the pa
 the job's spec into the container before the suite starts, and the container's out dir back into the
 job's raw dir when it ends (also after a timeout or an interrupt, so what was reported is kept).
 
+A build run without an image of its own (:class:`harness.run.plan.MountedBuild`, the atlas's way) is
+one more tree that goes either way: mounted read-only, or copied in beside the suite.
+
+Binds are ``Mount`` objects, not ``src:dst:mode`` strings, so a path with ``:`` in it works.
+
 ``CODEX_MATRIX_TRANSFER=mount|copy`` decides; unset (``auto``): mount for a daemon on this machine (a
 ``unix://`` socket or a loopback ``tcp://`` address), copy for any other.
 """
@@ -15,12 +20,18 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from docker.types import Mount
+
+from harness import assets
 from harness.errors import UserError
+from harness.run.plan import JobPlan
+from harness.suite import protocol
 
 Mode = Literal["mount", "copy"]
 ENV = "CODEX_MATRIX_TRANSFER"
@@ -52,22 +63,51 @@ def _add_tree(tar: tarfile.TarFile, source: Path, target: PurePosixPath) -> None
         if info.isfile():
             with path.open("rb") as fh:
                 tar.addfile(info, fh)
-        elif info.isdir():
+        elif info.isdir() or info.issym():
             tar.addfile(info)
 
 
+def mounts(plan: JobPlan, live: Path, slots: Path | None = None) -> list[Mount]:
+    """A job's binds: the package and the suite read-only, the staging dir read-write, a mounted
+    build's tree read-only where its own image would have put it, and the machine's compute slots
+    (:mod:`harness.suite.schedule`; a lock needs no write: read-only is enough)."""
+    binds = [
+        Mount(f"{protocol.CONTAINER_PACKAGE_ROOT}/harness", str(assets.PACKAGE_DIR), type="bind", read_only=True),
+        Mount(protocol.CONTAINER_SUITE_DIR, str(assets.contract_dir()), type="bind", read_only=True),
+        Mount(protocol.CONTAINER_OUT, str(live.resolve()), type="bind", read_only=False),
+    ]
+    if plan.mounted is not None:
+        binds.append(Mount(plan.mounted.target, str(plan.mounted.root.resolve()), type="bind", read_only=True))
+    if slots is not None:
+        binds.append(Mount(protocol.CONTAINER_SLOTS, str(slots.resolve()), type="bind", read_only=True))
+    return binds
+
+
+def copied_trees(plan: JobPlan, live: Path) -> list[tuple[Path, str]]:
+    """What a remote daemon's container gets copied in instead of :func:`mounts`."""
+    trees = [(assets.PACKAGE_DIR, f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"),
+             (assets.contract_dir(), protocol.CONTAINER_SUITE_DIR), (live, protocol.CONTAINER_OUT)]
+    if plan.mounted is not None:
+        trees.append((plan.mounted.root, plan.mounted.target))
+    return trees
+
+
 def copy_in(container: Any, trees: Iterable[tuple[Path, str]]) -> None:
-    """Copy each local directory to its absolute path in the (started) container, in one archive."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for source, target in trees:
-            root = PurePosixPath(target.lstrip("/"))
-            for depth in range(1, len(root.parts) + 1):  # the parents, so put_archive at "/" can create them
-                info = tarfile.TarInfo(str(PurePosixPath(*root.parts[:depth])))
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            _add_tree(tar, source, root)
-    if not container.put_archive("/", buffer.getvalue()):
+    """Copy each local directory to its absolute path in the (started) container, in one archive.
+
+    The archive is spooled to a temp file past a few MB: a mounted build's tree is hundreds of MB."""
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as buffer:
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for source, target in trees:
+                root = PurePosixPath(target.lstrip("/"))
+                for depth in range(1, len(root.parts) + 1):  # the parents, so put_archive at "/" can create them
+                    info = tarfile.TarInfo(str(PurePosixPath(*root.parts[:depth])))
+                    info.type, info.mode = tarfile.DIRTYPE, 0o755
+                    tar.addfile(info)
+                _add_tree(tar, source, root)
+        buffer.seek(0)
+        accepted = container.put_archive("/", buffer)
+    if not accepted:
         raise RuntimeError("the Docker daemon refused the copy of the suite into the container")
 
 

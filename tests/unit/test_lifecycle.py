@@ -81,6 +81,26 @@ def test_a_sub_second_budget_is_not_timeout_zero() -> None:
     assert suite_command(_options(0.5))[:4] == ["timeout", "-k", "15", "1"]
 
 
+def test_a_mounted_build_is_linked_as_codex_before_the_suite(tmp_path: Path) -> None:
+    """The link step, run here with the link's path and the suite swapped for a local file and `cat`:
+    the link points at the mounted binary, a second run replaces it, and the suite's argv is untouched."""
+    from harness.run.plan import MountedBuild
+
+    mounted = MountedBuild("0.131.0", tmp_path / "tree", "bin/codex")
+    command = suite_command(_options(5), mounted)
+    suite = suite_command(_options(5))
+    assert command[:3] == ["sh", "-c", command[2]] and command[-len(suite):] == suite
+    assert command[4:6] == ["/opt/codex/0.131.0/bin/codex", "/usr/local/bin/codex"]
+    binary = tmp_path / "codex-real"
+    binary.write_text("the build\n")
+    link = tmp_path / "codex"
+    for _ in range(2):  # a kept container entered twice
+        done = subprocess.run([*command[:4], str(binary), str(link), "cat", str(link)], capture_output=True,
+                              text=True, check=True)
+        assert done.stdout == "the build\n"
+    assert link.is_symlink() and link.resolve() == binary
+
+
 def test_an_out_dir_that_could_not_take_the_files_is_never_a_pass(tmp_path: Path) -> None:
     cell = CellSpec("0.117.0", "none", "persistent", ("ok",), "native", "")
     [result] = harvest([cell], tmp_path, JobEnd(exit_code=0, io_error="the out dir could not take it"))

@@ -37,13 +37,17 @@ class Archive:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.dirs: set[str] = set()
+        self.links: dict[str, str] = {}
 
-    def put_archive(self, path: str, data: bytes) -> bool:
+    def put_archive(self, path: str, data: Any) -> bool:
         assert path == "/"
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        raw = data.read() if hasattr(data, "read") else data  # docker-py streams a file object as it is
+        with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
             for m in tar.getmembers():
                 if m.isdir():
                     self.dirs.add(m.name)
+                elif m.issym():
+                    self.links[m.name] = m.linkname
                 else:
                     assert str(Path(m.name).parent) in self.dirs, f"{m.name} before its directory"
                     extracted = tar.extractfile(m)
@@ -79,3 +83,29 @@ def test_copy_in_then_out_round_trips_and_skips_caches(tmp_path: Path) -> None:
     copy_out(container, "/out", raw)
     assert (raw / "cells" / "c1" / "ok" / "facts.json").read_text() == '{"wall_s": 1}'
     assert (raw / "suite-log.jsonl").is_file() and (raw / "cells.json").read_text() == "{}"
+
+
+def test_a_mounted_build_is_copied_where_its_image_would_put_it(tmp_path: Path) -> None:
+    """For a remote daemon the atlas's build tree goes in with the suite: files, modes and links kept."""
+    from harness.run.plan import JobPlan, MountedBuild
+    from harness.run.transfer import copied_trees, mounts
+
+    tree = tmp_path / "tree"
+    (tree / "bin").mkdir(parents=True)
+    (tree / "bin" / "codex").write_bytes(b"\x7fELF")
+    (tree / "bin" / "codex").chmod(0o755)
+    (tree / "bin" / "codex-alias").symlink_to("codex")
+    live = tmp_path / "live"
+    live.mkdir()
+    plan = JobPlan(name="codex0.131.0", version="0.131.0", image="base", cells=(), raw_dir=tmp_path / "raw",
+                   mounted=MountedBuild("0.131.0", tree, "bin/codex"))
+    container = Archive()
+    copy_in(container, copied_trees(plan, live))
+    assert container.files["opt/codex/0.131.0/bin/codex"] == b"\x7fELF"
+    assert container.links == {"opt/codex/0.131.0/bin/codex-alias": "codex"}
+    binds = {m["Target"]: m for m in mounts(plan, live)}
+    assert binds["/opt/codex/0.131.0"]["Source"] == str(tree.resolve())
+    assert binds["/opt/codex/0.131.0"]["ReadOnly"] is True
+    assert plan.mounted is not None and plan.mounted.binary == "/opt/codex/0.131.0/bin/codex"
+    unmounted = JobPlan(name="codex0.131.0", version="0.131.0", image="img", cells=(), raw_dir=tmp_path / "raw")
+    assert "/opt/codex/0.131.0" not in {m["Target"] for m in mounts(unmounted, live)}
