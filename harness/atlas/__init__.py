@@ -1,10 +1,15 @@
 """The release atlas: every stable codex build, fingerprinted and contract-checked, as a timeline.
 
-``releases`` (which versions, from the npm packument), ``cells`` (the compact cell set), ``runner``
-(fetch → image → runs → record → cleanup, streamed with bounded disk), ``record`` (``atlas.jsonl``, the
-only state), ``timeline`` (records → facts → where each appeared and went away), ``known`` (the known
-transitions, looked up), and the writers ``markdown`` and ``html``. Arrows point one way:
-cli → runner → (binaries, images, run, matrix); timeline ← record; writers ← timeline.
+``releases`` (which versions, from the npm packument), ``cells`` (the compact and default cell sets),
+``prepared`` (a release on its way) and ``prepare`` (fetch, then the build mounted into the base image
+or an image of its own), ``runner`` (releases side by side: prepare → runs → record → cleanup, streamed
+within a disk budget), ``rawpack`` (a recorded release's raw output packed), ``reporting`` (one line
+per release), ``cpu`` (CPU seconds per release), ``record``
+(``atlas.jsonl``, the only state), ``timeline`` (records → facts → where each appeared and went away),
+``history`` (each contract test: where it started to hold or to fail), ``rules`` (each known regression's
+claimed range beside the observed one), ``known`` (the known transitions, looked up), and the writers
+``markdown`` and ``html``. Arrows point one way: cli → runner → prepare → (binaries, images, run,
+matrix); timeline ← record; writers ← timeline.
 
 Public API:
 

@@ -15,6 +15,7 @@ from harness.atlas.releases import Release
 from harness.binaries import CachedBuild
 from harness.errors import UserError
 from harness.progress import NullProgress
+from harness.run.plan import MountedBuild
 
 
 class PhaseClock(NullProgress):
@@ -46,7 +47,8 @@ class Prepared:
     release: Release
     record: dict[str, Any]
     build: CachedBuild | None = None
-    image: str | None = None
+    image: str | None = None  # what its container runs: its own image, or the base with ``mounted``
+    mounted: MountedBuild | None = None
     fetched: bool = False  # the atlas downloaded this tree: it may remove it
     built: bool = False  # the atlas built this image: it may remove it
     cleaned: bool = False
@@ -54,6 +56,11 @@ class Prepared:
     @property
     def failed(self) -> bool:
         return self.record["error"] is not None
+
+    @property
+    def disk_bytes(self) -> int:
+        """What this release holds on disk while it waits and runs (its tree; 0 once the tree is gone)."""
+        return int(self.record["sizes"]["tree_bytes"] or 0) if self.fetched else 0
 
 
 def fail_record(record: dict[str, Any], phase: str, exc: BaseException, status: str = "error") -> None:

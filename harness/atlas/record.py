@@ -78,6 +78,8 @@ def new_record(version: str, npm_version: str | None) -> dict[str, Any]:
         "sizes": {"tarball_bytes": None, "tree_bytes": None, "image_bytes": None},
         "binary_relpath": None, "tree_files": [], "image": None,
         "fingerprint": {}, "cells": {}, "tests": {}, "failures": {}, "recorded_at": None, "cell_set": "compact",
+        # how its cells got the build: "mount" (its tree into the base image) or "image" (one of its own)
+        "install": None,
     }
 
 

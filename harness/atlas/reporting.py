@@ -37,7 +37,8 @@ class _LineReporter:
 
 def summary_line(record: dict[str, Any], position: int, total: int) -> str:
     t = record["timings"]
-    cost = (f"download {t['download_s']:.1f} s, unpack {t['unpack_s']:.1f} s, image {t['image_s']:.1f} s, "
+    install = "mounted" if record.get("install") == "mount" else f"image {t['image_s']:.1f} s"
+    cost = (f"download {t['download_s']:.1f} s, unpack {t['unpack_s']:.1f} s, {install}, "
             f"runs {t['runs_s']:.1f} s, total {t['total_s']:.1f} s")
     head = f"[{position}/{total}] {record['version']}: "
     if record["status"] == "ok":

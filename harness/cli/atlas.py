@@ -1,6 +1,7 @@
 """``codex-matrix atlas``: every stable codex release, oldest first, as a timeline of seam changes.
 
-Streams the releases through fetch → image → a compact cell set → one line of ``atlas.jsonl`` →
+Streams the releases through fetch → install (mounted into the base image, or an image of its own) →
+a cell set → one line of ``atlas.jsonl`` →
 cleanup (see :mod:`harness.atlas.runner`), then writes ``atlas.json``, ``atlas.md`` and ``atlas.html``
 from the whole file. ``--resume`` skips releases the file already holds; without it the selected
 releases are run again and their new lines replace the old ones. Exit 0 once every selected release
@@ -31,10 +32,21 @@ def register(sub: Any) -> None:
                     "the timeline: atlas.jsonl (one line per release), atlas.json, atlas.md, atlas.html.")
     p.add_argument("--since", metavar="V", help="first release to include (e.g. 0.97.0)")
     p.add_argument("--until", metavar="V", help="last release to include (e.g. 0.101.0)")
-    p.add_argument("-j", "--jobs", type=int, default=2,
-                   help="builds on disk at once: one runs while the others are fetched and built (default: 2)")
-    p.add_argument("--workers", type=int, default=8,
-                   help="lane runs at once inside a container (default: 8: runs mostly wait, see the benchmark)")
+    p.add_argument("-j", "--jobs", type=int, default=3,
+                   help="releases in flight at most: running, or fetched and waiting for a runner (default: 3)")
+    p.add_argument("--parallel", type=int, default=2,
+                   help="releases whose containers run at once (default: 2)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="lane runs at once inside each container (default: the machine's compute budget, "
+                        "shared by the releases running at once, as `run` shares it)")
+    p.add_argument("--install", choices=("mount", "image"), default="mount",
+                   help="mount: each build's tree into the one base image (default; no image per release); "
+                        "image: an image per build, as `run` uses (kept when it already exists either way)")
+    p.add_argument("--disk-budget", type=int, default=1100, metavar="MB",
+                   help="builds in flight may hold this much disk (default: 1100 MB; one release always may)")
+    p.add_argument("--keep-raw", action="store_true",
+                   help="leave every release's raw output as a directory (default: packed to raw/V.tar.gz "
+                        "once all its cells met)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"atlas directory (default: {DEFAULT_OUT}/)")
     p.add_argument("--cells", choices=CELL_SETS, default=CELL_SETS[0],
                    help="cells per release: compact (8 cells, 5 scenarios: a quick pass; the default) or default "
@@ -60,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
     from harness.atlas.record import LOG_NAME, AtlasLog
     from harness.atlas.releases import parse_bound
 
-    if args.jobs < 1 or args.workers < 1:
-        raise UserError("--jobs and --workers take a whole number of at least 1")
+    for flag, value in (("-j/--jobs", args.jobs), ("--parallel", args.parallel), ("--workers", args.workers),
+                        ("--disk-budget", args.disk_budget)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} {value}: give a whole number of at least 1")
     since, until = parse_bound("--since", args.since), parse_bound("--until", args.until)
     if since is not None and until is not None and since > until:
         raise UserError(f"--since {args.since} is after --until {args.until}: swap them")
@@ -122,10 +136,11 @@ def _stream(invocation: Invocation, since: Any, until: Any) -> Any:
     client = invocation.client
     base_tag = ensure_base_image(client, progress=RichProgress(console))
     options = AtlasOptions(out_dir=args.out, jobs=args.jobs, keep_builds=args.keep_builds, cache_dir=args.cache_dir,
-                           cells=args.cells,
-                           workers=args.workers)
+                           cells=args.cells, workers=args.workers, parallel=args.parallel, install=args.install,
+                           disk_budget_mb=args.disk_budget, keep_raw=args.keep_raw)
     console.print(f"atlas: {len(releases)} stable releases ({releases[0].version} … {releases[-1].version}) → "
-                  f"{args.out / 'atlas.jsonl'}, {args.jobs} build(s) on disk at once")
+                  f"{args.out / 'atlas.jsonl'}, {args.parallel} running at once, builds "
+                  f"{'mounted into the base image' if args.install == 'mount' else 'in images of their own'}")
     reporter = new_atlas_reporter(lambda s: console.print(s, soft_wrap=True))
     atlas = Atlas(client, invocation.config, base_tag, options, reporter, packument=doc)
     return atlas.run(releases, resume=args.resume)

@@ -92,6 +92,7 @@ class AtlasRecord(Strict):
     recorded_at: Name | None
     retried: Flag = False
     cell_set: Literal["compact", "default"] = "compact"  # older records ran the compact set
+    install: Literal["mount", "image"] | None = None  # older records: an image of its own, when one ran
 
 
 def read_atlas_log(path: Path) -> list[dict[str, Any]]:

@@ -178,7 +178,8 @@ def test_a_suite_that_did_not_finish_is_run_once_more(monkeypatch: pytest.Monkey
     from harness.atlas.releases import Release
 
     calls = iter(ends)
-    monkeypatch.setattr(runner, "run_jobs", lambda plans, options, reporter: _results("0.150.0", next(calls)))
+    monkeypatch.setattr(runner, "run_jobs", lambda plans, options, reporter, **_: _results("0.150.0",
+                                                                                                 next(calls)))
     notes: list[str] = []
 
     class Notes:
@@ -189,7 +190,7 @@ def test_a_suite_that_did_not_finish_is_run_once_more(monkeypatch: pytest.Monkey
 
     atlas = runner.Atlas(None, load_matrix(), "base:tag", runner.AtlasOptions(out_dir=tmp_path), Notes())
     native = atlas.run_options(atlas_cells(load_matrix(), "0.150.0")).timeouts
-    assert native.hang_s >= runner.MIN_HANG_S and native.container_s <= runner.CONTAINER_BUDGET_S
+    assert native.hang_s == load_matrix().timeouts.hang_s and native.container_s <= runner.CONTAINER_BUDGET_S
     assert atlas.run_options(atlas_cells(load_matrix(), "0.20.0")).timeouts.hang_s == load_matrix().timeouts.hang_s
     prepared = Prepared(Release("0.150.0", "0.150.0-linux-x64"), new_record("0.150.0", "0.150.0-linux-x64"),
                          image="img:0.150.0")
@@ -361,7 +362,9 @@ def test_package_without_linux_build_is_not_installable(registry: FakeRegistry, 
     [
         (["--since", "soon"], "--since 'soon' is not a version"),
         (["--since", "0.101.0", "--until", "0.97.0"], "--since 0.101.0 is after --until 0.97.0"),
-        (["-j", "0"], "--jobs and --workers take a whole number of at least 1"),
+        (["-j", "0"], "-j/--jobs 0: give a whole number of at least 1"),
+        (["--parallel", "0"], "--parallel 0: give a whole number of at least 1"),
+        (["--disk-budget", "-5"], "--disk-budget -5: give a whole number of at least 1"),
         (["--timeline-only"], "holds no release"),
     ],
 )
