@@ -6,7 +6,8 @@ go only to codex's release notes.
 
 The page: the known transitions as found; a presence grid (one row per fact that changed, one column
 per release, filled where the release showed the fact, hatched where the release was not observed);
-the tool-race strip; what each release cost, as stacked bars; facts that never changed, folded away.
+the tool-race strip; each contract test's history; what each release cost, as stacked bars; facts
+that never changed, folded away. Known-regression rules the atlas contradicts are flagged at the top.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from html import escape
 from string import Template
 from typing import Any
 
+from harness.atlas.history import held_since, span_text
 from harness.atlas.known import known_rows
 from harness.atlas.releases import notes_url
 
@@ -51,7 +53,8 @@ th{background:#f6f8fa}code{font:12px ui-monospace,monospace}a{color:#0969da;text
 .p-download{background:#0969da}.p-unpack{background:#8250df}.p-image{background:#bf8700}
 .p-runs{background:#2da44e}.p-other{background:#8c959f}
 .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}
-.muted{color:#57606a}
+.muted{color:#57606a}.bad{color:#cf222e}
+.flag{border:2px solid #cf222e;padding:6px 10px;background:#ffebe9}
 """
 
 _PHASES = ("download", "unpack", "image", "runs")
@@ -177,6 +180,38 @@ def _rules(timeline: Mapping[str, Any]) -> str:
             f"{''.join(rows)}</table>")
 
 
+def _flag(timeline: Mapping[str, Any]) -> str:
+    """At the top: the known-regression rules the atlas contradicts (``atlas`` exits 1 while one does)."""
+    wrong = [row for row in timeline.get("rules") or [] if not row["agrees"]]
+    if not wrong:
+        return ""
+    items = "".join(f"<li>rule {row['rule']} (<code>{escape(str(row['versions']))}</code>): claims "
+                    f"{escape(row['claimed'])}, observed {escape(row['observed'])}</li>" for row in wrong)
+    return (f"<div class=flag><b class=bad>{len(wrong)} known-regression rule{'s' if len(wrong) != 1 else ''} "
+            f"disagree with the atlas</b><ul>{items}</ul></div>")
+
+
+def _tests(timeline: Mapping[str, Any]) -> str:
+    """Each contract test's history: a row per test that ever failed; those that always held, folded."""
+    rows = timeline.get("tests") or []
+    if not rows:
+        return ""
+    order = {v: i for i, v in enumerate(timeline["observed"])}
+    failing = "".join(
+        f"<tr><td><code>{escape(r['test'])}</code></td><td>{'<br>'.join(escape(span_text(s)) for s in r['spans'])}"
+        f"</td><td>{'holds' if r['holds_now'] else '<b class=bad>fails</b>'}</td></tr>"
+        for r in rows if not r["always_held"])
+    since = held_since(rows)
+    held = "".join(f"<li>from {_a(first)}: {', '.join(f'<code>{escape(t)}</code>' for t in since[first])}</li>"
+                   for first in sorted(since, key=lambda v: order.get(v, 0)))
+    return (f"<h2>Contract tests: where each started to hold or to fail ({len(rows)})</h2><p class=muted>Per "
+            "release, a test fails where any finished cell failed it (a known regression's xfail included) and "
+            "holds where it passed and failed nowhere; releases where it did not run or only skipped say "
+            "nothing.</p><table><tr><th>test</th><th>history</th><th>now</th></tr>" + failing + "</table>"
+            f"<details><summary>held on every release they ran on ({sum(len(v) for v in since.values())})"
+            f"</summary><ul>{held}</ul></details>")
+
+
 def _unobserved(timeline: Mapping[str, Any]) -> str:
     items = [f"<li>{_a(r['version'])}: <b>{escape(r['status'])}</b> at {escape(str((r['error'] or {}).get('phase')))}"
              f": {escape((r['error'] or {}).get('message', ''))}</li>"
@@ -198,6 +233,6 @@ def render_html(timeline: Mapping[str, Any]) -> str:
     intro = (f"<p>{len(releases)} stable releases ({escape(span)}), {len(timeline['observed'])} observed. "
              f"Generated {escape(timeline['generated'])}. A fact <i>appeared</i> in the first observed release that "
              "shows it and <i>went away</i> in the first observed release without it.</p>")
-    body = intro + _known(timeline) + _rules(timeline) + _grid(timeline) + _race(timeline) + _unobserved(timeline) \
-        + _cost(timeline) + _constant(timeline)
+    body = intro + _flag(timeline) + _known(timeline) + _rules(timeline) + _grid(timeline) + _race(timeline) \
+        + _tests(timeline) + _unobserved(timeline) + _cost(timeline) + _constant(timeline)
     return PAGE.substitute(title="codex release atlas", css=CSS, body=body)

@@ -2,7 +2,9 @@
 
 Sections: the releases covered, the known transitions as found, every fact that changed (where it
 appeared and went away, each release linked to its notes), the same as a release-by-release changelog,
-the tool-race outcomes, releases that could not be installed or run, and what each release cost.
+the tool-race outcomes, each known regression's claimed range beside the observed one (a rule that
+disagrees is also flagged at the top), each contract test's history (where it started to hold or to
+fail), releases that could not be installed or run, and what each release cost.
 
 Every value from the records (versions, facts, labels, statuses, error messages) is masked and then
 escaped for its place by :mod:`harness.mdtext`: a record is data, and data must not write Markdown.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from harness.atlas.history import held_since, span_text
 from harness.atlas.known import known_rows
 from harness.atlas.releases import notes_url
 from harness.mdtext import Markdown
@@ -56,6 +59,7 @@ def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | No
         "release named in brackets); *went away* is the first observed release without it. Releases that "
         "could not be installed or run say nothing either way.",
         "",
+        *_disagreeing(timeline, md),
         "## Known transitions, as found",
         "",
         "| transition | fact | known | found by the atlas |",
@@ -104,6 +108,7 @@ def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | No
             lines.append(f"| {row['rule']} | {_code(row['versions'])} | {_cell(', '.join(row['tests']))} "
                          f"| {_cell(row['claimed'])} | {_cell(row['observed'])} "
                          f"| {_cell(', '.join(row['fixed_in']) or '—')} | {'yes' if row['agrees'] else '**NO**'} |")
+    lines += _tests(timeline, md)
     unobserved = [r for r in releases if r["status"] != "ok"]
     lines += ["", f"## Not observed ({len(unobserved)})", ""]
     lines += [f"- {_link(r['version'])}: **{_cell(r['status'])}** at {_cell((r['error'] or {}).get('phase'))}: "
@@ -129,3 +134,37 @@ def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | No
     lines.append(f"| **sum** | | {_s(tot['download_s'])} | {_s(tot['unpack_s'])} | {_s(tot['image_s'])} | "
                  f"{_s(tot['runs_s'])} | {_s(tot['cleanup_s'])} | {_s(tot['total_s'])} | | | | | |")
     return "\n".join(lines) + "\n"
+
+
+def _disagreeing(timeline: Mapping[str, Any], md: Markdown) -> list[str]:
+    """The flag at the top of the page: known-regression rules the atlas contradicts (atlas exits 1)."""
+    wrong = [row for row in timeline.get("rules") or [] if not row["agrees"]]
+    if not wrong:
+        return []
+    names = ", ".join(f"rule {row['rule']} ({row['versions']}: claims {row['claimed']}, observed {row['observed']})"
+                      for row in wrong)
+    return [f"**{len(wrong)} known-regression rule{'s' if len(wrong) != 1 else ''} disagree with the atlas:** "
+            f"{md.text(names)}. See *Known regressions: claimed vs observed*.", ""]
+
+
+def _tests(timeline: Mapping[str, Any], md: Markdown) -> list[str]:
+    """Each contract test's history: a row per test that ever failed, then those that always held."""
+    rows = timeline.get("tests") or []
+    if not rows:
+        return []
+    order = {v: i for i, v in enumerate(timeline["observed"])}
+    failing = [r for r in rows if not r["always_held"]]
+    lines = ["", f"## Contract tests: where each started to hold or to fail ({len(rows)})", "",
+             "Per release, a test *fails* where any finished cell failed it (a known regression's xfail "
+             "included) and *holds* where it passed and failed nowhere; releases where it did not run or only "
+             "skipped say nothing.", "",
+             f"### Failed somewhere ({len(failing)})", "", "| test | history | now |", "|---|---|---|"]
+    for row in failing:
+        history = "; ".join(span_text(s) for s in row["spans"])
+        lines.append(f"| {md.code(row['test'], in_table=True)} | {md.cell(history)} | "
+                     f"{'holds' if row['holds_now'] else '**fails**'} |")
+    since = held_since(rows)
+    lines += ["", f"### Held on every release they ran on ({sum(len(v) for v in since.values())})", ""]
+    for first in sorted(since, key=lambda v: order.get(v, 0)):
+        lines.append(f"- from {md.cell(first)}: " + ", ".join(md.code(t) for t in since[first]))
+    return lines

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from harness.atlas.history import histories
 from harness.atlas.releases import notes_url
 from harness.fingerprint import FIELDS
 from harness.npmversion import version_key
@@ -224,6 +225,7 @@ def build_timeline(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "changes": [{"version": v, "notes": notes_url(v), "after": versions[i - 1] if i else None, **changes[v]}
                     for i, v in enumerate(versions) if changes[v]["appeared"] or changes[v]["went_away"]],
         "tool_race": [tool_race_row(r) for r in ordered if r.get("status") == "ok"],
+        "tests": histories(ordered, versions),
         "cost": cost_of(ordered),
     }
 
