@@ -1,6 +1,10 @@
 """Benchmark: what one atlas release costs, phase by phase, and what the whole atlas would cost.
 
-    .venv/bin/python tests/benchmarks/bench_atlas.py [--since 0.97.0] [--until 0.101.0] [-j 2] [--workers 4]
+    .venv/bin/python tests/benchmarks/bench_atlas.py [--since 0.97.0] [--until 0.101.0] [--cells default]
+        [--install mount|image] [--parallel 2] [-j 3] [--workers 8]
+
+``--install image --parallel 1 -j 2`` is the atlas as it was before builds were mounted and releases
+ran side by side (an image per release, one container at a time, one release prepared ahead).
 
 Runs the real atlas (library, not a subprocess) on a small range with an EMPTY private build cache, so
 every release is downloaded and unpacked; images that already exist for a release are reused (the
@@ -11,7 +15,8 @@ every release is downloaded and unpacked; images that already exist for a releas
 * the wall time of the whole pass (phases of consecutive releases overlap), peak disk use beyond the
   base image, sampled every 0.5 s: the private cache (hard links counted once), this process's temp
   dir (docker-py tars the build context there), Docker's build-context dir, images the pass created
-  (their size minus the base image's) and the output directory;
+  (their size minus the base image's) and the output directory; beside it, how much more of the
+  filesystem was used at the peak than at the start (everything on it, other users' work included);
 * an extrapolation to every stable release in the registry, from the measured means per packaging
   era, both as measured (under the machine's current load) and from CPU seconds on 2 idle cores, with
   the load average beside it, because on a shared machine wall time measures the neighbours too.
@@ -20,7 +25,10 @@ every release is downloaded and unpacked; images that already exist for a releas
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -58,6 +66,8 @@ class DiskSampler(threading.Thread):
         self.client, self.dirs, self.before, self.base_size = client, dirs, images_before, base_size
         self.interval, self.peak, self.stop = interval, 0, threading.Event()
         self.peak_parts: dict[str, int] = {}
+        self.fs_start = shutil.disk_usage(dirs[0].parent).used  # the scratch dir: on the same filesystem
+        self.fs_peak = 0
 
     def sample(self) -> None:
         parts = {str(d): _tree_bytes(d) for d in self.dirs if d.exists()}
@@ -69,6 +79,8 @@ class DiskSampler(threading.Thread):
         except Exception:
             pass
         parts["new images"] = new_images
+        with contextlib.suppress(OSError):
+            self.fs_peak = max(self.fs_peak, shutil.disk_usage(self.dirs[0].parent).used - self.fs_start)
         total = sum(parts.values())
         if total > self.peak:
             self.peak, self.peak_parts = total, parts
@@ -99,13 +111,14 @@ def _nearest(version: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def extrapolate(records: list[dict[str, Any]], everything: list[Any], jobs: int,
-                load: tuple[float, float]) -> None:
+                load: tuple[float, float], parallel: int = 1) -> None:
     """Each installable release in the registry costs what the nearest measured release cost.
 
     Preparation phases are taken only from releases where they really ran (a reused tree or image
     measures nothing), runs from releases that ran. Pipelined (``jobs`` > 1): a release costs the
-    longer of its runs and the next one's preparation. Printed as measured (the machine's load then)
-    and as a CPU floor on 2 idle cores.
+    longer of its runs and the next one's preparation; with ``parallel`` releases running at once, that
+    divided by ``parallel`` (an upper bound on the overlap: the pass's own wall per release is printed
+    beside it). Printed as measured (the machine's load then) and as a CPU floor on 2 idle cores.
     """
     ran = [r for r in records if r["status"] == "ok"]
     downloaded = [r for r in records if r["status"] == "ok" and not r["reused"]["build"]]
@@ -121,7 +134,7 @@ def extrapolate(records: list[dict[str, Any]], everything: list[Any], jobs: int,
         image = _nearest(version, built) or run
         prepare = down["timings"]["download_s"] + down["timings"]["unpack_s"] + image["timings"]["image_s"]
         runs = run["timings"]["runs_s"] + run["timings"]["cleanup_s"]
-        wall += max(prepare, runs) if jobs > 1 else prepare + runs
+        wall += (max(prepare, runs) if jobs > 1 else prepare + runs) / max(1, parallel)
         cpu += ((down.get("cpu") or {}).get("prepare_s") or 0) + ((run.get("cpu") or {}).get("runs_s") or 0)
     print(f"\nregistry: {len(everything)} stable releases, {len(installable)} installable; measured {len(ran)} "
           f"(runs), {len(downloaded)} (download+unpack), {len(built)} (image build)")
@@ -144,7 +157,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
               f"{(z['image_bytes'] or 0) / 1e6:8.0f}")
 
 
-def from_records(paths: list[Path], jobs: int) -> int:
+def from_records(paths: list[Path], jobs: int, parallel: int = 1) -> int:
     from packaging.version import Version
 
     from harness.atlas.record import AtlasLog
@@ -158,7 +171,7 @@ def from_records(paths: list[Path], jobs: int) -> int:
     records = sorted(merged.values(), key=lambda r: Version(r["version"]))
     print_table(records)
     registry = npm.registry_url()
-    extrapolate(records, stable_releases(npm.packument(registry), registry), jobs, os.getloadavg()[:2])
+    extrapolate(records, stable_releases(npm.packument(registry), registry), jobs, os.getloadavg()[:2], parallel)
     return 0
 
 
@@ -166,14 +179,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--since", default="0.97.0")
     parser.add_argument("--until", default="0.101.0")
-    parser.add_argument("-j", "--jobs", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--all", action="store_true",
+                        help="every stable release (the whole atlas; ignores --since/--until)")
+    parser.add_argument("-j", "--jobs", type=int, default=3)
+    parser.add_argument("--parallel", type=int, default=2, help="releases whose containers run at once")
+    parser.add_argument("--install", choices=("mount", "image"), default="mount")
+    parser.add_argument("--disk-budget", type=int, default=1100, metavar="MB")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="lane runs at once per container (default: the machine's slots, shared)")
+    parser.add_argument("--cells", choices=("compact", "default"), default="default",
+                        help="the cell set each release runs (atlas --cells)")
     parser.add_argument("--out", type=Path, default=None, help="keep the atlas here (default: a temp dir)")
     parser.add_argument("--records", type=Path, nargs="+", default=None, metavar="ATLAS_JSONL",
                         help="run nothing: print the breakdown and the extrapolation of recorded atlas.jsonl files")
     args = parser.parse_args()
     if args.records:
-        return from_records(args.records, args.jobs)
+        return from_records(args.records, args.jobs, args.parallel)
 
     scratch = Path(tempfile.mkdtemp(prefix="cnm-bench-atlas-"))
     tmp = scratch / "tmp"
@@ -194,8 +215,8 @@ def main() -> int:
     config = load_matrix()
     registry = npm.registry_url()
     doc = npm.packument(registry)
-    releases = stable_releases(doc, registry, since=parse_bound("--since", args.since),
-                               until=parse_bound("--until", args.until))
+    releases = stable_releases(doc, registry) if args.all else stable_releases(
+        doc, registry, since=parse_bound("--since", args.since), until=parse_bound("--until", args.until))
     everything = stable_releases(doc, registry)
     client = docker_client()
     base_tag = ensure_base_image(client)
@@ -204,10 +225,13 @@ def main() -> int:
     out = args.out or scratch / "atlas"
     cache = scratch / "cache"
     sampler = DiskSampler(client, [cache, tmp, out, Path("/var/lib/docker/tmp")], before, base_size)
-    options = AtlasOptions(out_dir=out, jobs=args.jobs, cache_dir=cache, workers=args.workers)
+    options = AtlasOptions(out_dir=out, jobs=args.jobs, cache_dir=cache, workers=args.workers, cells=args.cells,
+                           parallel=args.parallel, install=args.install, disk_budget_mb=args.disk_budget)
     atlas = Atlas(client, config, base_tag, options, new_atlas_reporter(lambda s: print(s, flush=True)), packument=doc)
-    print(f"{len(releases)} releases ({releases[0].version} … {releases[-1].version}), -j {args.jobs}, "
-          f"--workers {args.workers}, {os.cpu_count()} cores, load average at start {load0[0]:.1f}", flush=True)
+    print(f"{len(releases)} releases ({releases[0].version} … {releases[-1].version}), --cells {args.cells}, "
+          f"--install {args.install}, --parallel {args.parallel}, -j {args.jobs}, "
+          f"--workers {args.workers or 'machine slots'}, "
+          f"{os.cpu_count()} cores, load average at start {load0[0]:.1f}", flush=True)
     sampler.start()
     t0 = time.monotonic()
     outcome = atlas.run(releases, resume=False)
@@ -217,16 +241,32 @@ def main() -> int:
     sampler.sample()
     load1 = os.getloadavg()
     records = {r["version"]: r for r in atlas.log.read()}
-    write_timeline(out, records.values())
+    write_timeline(out, records.values(), config=config)
 
     print_table([records[v] for v in outcome.recorded])
     phase_sum = sum(r["timings"]["total_s"] for r in records.values() if r["version"] in outcome.recorded)
     print(f"\nwall {wall:.1f} s for {len(outcome.recorded)} releases ({wall / max(1, len(outcome.recorded)):.1f} s "
           f"each; phase sum {phase_sum:.1f} s), load average {load0[0]:.1f} → {load1[0]:.1f}")
+    names = {str(cache): "build cache", str(tmp): "temp dir", str(out): "atlas out dir",
+             "/var/lib/docker/tmp": "docker tmp (every build on the daemon, neighbours' too)"}
     print(f"peak disk beyond the base image: {sampler.peak / 1e9:.2f} GB ("
-          + ", ".join(f"{Path(k).name or k} {v / 1e6:.0f} MB" for k, v in sampler.peak_parts.items() if v) + ")")
+          + ", ".join(f"{names.get(k, k)} {v / 1e6:.0f} MB" for k, v in sampler.peak_parts.items() if v) + ")")
+    print(f"filesystem used at the peak beyond the start: {sampler.fs_peak / 1e9:.2f} GB (everything on it, "
+          f"neighbours included); releases in flight at most: {outcome.peak_in_flight}")
 
-    extrapolate([records[v] for v in outcome.recorded], everything, args.jobs, (load0[0], load1[0]))
+    mine = [records[v] for v in outcome.recorded]
+    missed = {r["version"]: sorted(k for k, c in r["cells"].items() if c["status"] not in ("pass", "xfail", "skip"))
+              for r in mine if r["status"] == "ok"}
+    missed = {v: keys for v, keys in missed.items() if keys}
+    rules = json.loads((out / "atlas.json").read_text(encoding="utf-8")).get("rules") or []
+    print(f"cells: {sum(len(r['cells']) for r in mine)} run, not met in {len(missed)} release(s)"
+          + (": " + "; ".join(f"{v} {', '.join(k)}" for v, k in missed.items()) if missed else "")
+          + f"; releases not ok: {sum(1 for r in mine if r['status'] != 'ok')}; known-regression rules: "
+          f"{sum(1 for r in rules if r['agrees'])} of {len(rules)} agree with the observed ranges")
+    extrapolate(mine, everything, args.jobs, (load0[0], load1[0]), args.parallel)
+    installable = sum(1 for rel in everything if not rel.unavailable)
+    print(f"this pass's wall per release x {installable} installable: "
+          f"{wall / max(1, len(outcome.recorded)) * installable / 60:.0f} min")
     if args.out is None:
         import shutil
 
