@@ -176,3 +176,20 @@ def test_copy_mode_needs_no_shared_paths(second_daemon: SecondDaemon, docker_cli
     _check_cell_ran_there(second_daemon, docker_client, proc, tmp_path / "out")
     facts = list((tmp_path / "out" / "raw").rglob("facts.json"))
     assert {f.parent.name for f in facts} == {"ok", "tool"}  # the artifacts came back
+
+
+def test_the_atlas_copies_its_build_in_where_it_cannot_mount(second_daemon: SecondDaemon, tmp_path: Path) -> None:
+    """The atlas runs a build without an image of its own: on a daemon elsewhere its tree is copied into
+    the base image's container (0.21.0: no image for it on the second daemon, a 40 MB legacy tree)."""
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_CONTEXT"}
+    env.update(DOCKER_HOST=second_daemon.host, CODEX_MATRIX_TRANSFER="copy")
+    out = tmp_path / "atlas"
+    proc = subprocess.run([sys.executable, "-m", "harness", "atlas", "--since", "0.21.0", "--until", "0.21.0",
+                           "--out", str(out), "--cache-dir", str(tmp_path / "cache")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    [record] = [json.loads(line) for line in (out / "atlas.jsonl").read_text().splitlines()]
+    assert record["status"] == "ok" and record["install"] == "mount", record["error"]
+    assert record["fingerprint"]["version_line"] == "codex-cli 0.21.0"  # the copied build is what ran
+    assert all(c["status"] in ("pass", "xfail") for c in record["cells"].values()), record["failures"]
+    assert _run_containers(second_daemon) == []  # nothing left on the daemon elsewhere
