@@ -194,13 +194,14 @@ class Atlas:
         prepared.record["timings"]["cleanup_s"] = round(time.monotonic() - t0, 3)
 
     def record(self, prepared: Prepared, outcome: AtlasOutcome, position: int, total: int) -> None:
-        """Clean up, append the release's line, pack its raw output (all cells met), tell the user."""
+        """Clean up, pack the raw output (all cells met), append the release's line, tell the user.
+
+        Packed before the line is written: an interrupt between the two leaves the release unrecorded
+        (``--resume`` runs it again and packs anew), never recorded with its raw output half packed."""
         self.cleanup(prepared)
         record = prepared.record
         record["timings"]["total_s"] = round(sum(v for k, v in record["timings"].items() if k != "total_s"), 3)
         record["recorded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        self.log.append(record)
-        outcome.recorded.append(prepared.release.version)
         met = record["status"] == "ok" and all(c["status"] in ("pass", "xfail", "skip")
                                                for c in record["cells"].values())
         if met and not self.options.keep_raw:
@@ -208,6 +209,8 @@ class Atlas:
                 pack(self.options.out_dir / "raw" / prepared.release.version)
             except OSError as exc:
                 self.reporter.note(f"{prepared.release.version}: could not pack its raw output ({exc})")
+        self.log.append(record)
+        outcome.recorded.append(prepared.release.version)
         self.reporter.release_recorded(record, position, total)
 
     # -- the stream --------------------------------------------------------------------------------------
