@@ -267,10 +267,7 @@ def main() -> int:
     installable = sum(1 for rel in everything if not rel.unavailable)
     print(f"this pass's wall per release x {installable} installable: "
           f"{wall / max(1, len(outcome.recorded)) * installable / 60:.0f} min")
-    if args.out is None:
-        import shutil
-
-        shutil.rmtree(scratch, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)  # its cache and temp dir; an --out atlas lives elsewhere
     return 130 if outcome.interrupted else 0
 
 
