@@ -14,12 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.report.grid import SYMBOL, cell_key, grid_axes
+from harness.report.grid import SYMBOL, cell_key, grid_axes, lane_short
 from harness.results import RunResults
 from harness.run import JobRun
 from harness.suite.credentials import CREDENTIAL_SETUPS
-from harness.suite.expectations import EXPECTATIONS
+from harness.suite.expectations import EXPECTATIONS, LANE_OUTCOMES
 from harness.suite.policies import POLICIES
+from harness.suite.protocol import PYTHON_LANE
 from harness.suite.sandboxes import DEFAULT_SANDBOX, SANDBOX_MODES
 
 STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "red", "xfail": "yellow", "skip": "dim"}
@@ -28,8 +29,9 @@ STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "red", "xfai
 class ConsoleReporter:
     """Implements runner.Reporter; use as a context manager around the run."""
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, *, details: bool = True) -> None:
         self.console = console or Console(stderr=True)
+        self.details = details  # list the tests of each cell that missed (compat shows its own grid instead)
         self._lock = threading.Lock()
         self._live = self.console.is_terminal
         self._progress = Progress(
@@ -80,7 +82,7 @@ class ConsoleReporter:
             style = "green" if met == len(job.results) else "red"
             self.console.print(f"[{style}]■ {job.name}: {met}/{len(job.results)} cells met their "
                                f"expectation in {job.duration_s:.0f} s[/{style}]")
-            for r in job.results:
+            for r in job.results if self.details else ():
                 if not r.met:
                     bad = [t for t in r.tests if t.outcome in ("fail", "error")][:3]
                     self.console.print(f"  [red]{r.cell.id}: {r.status}[/red]")
@@ -97,9 +99,12 @@ class ConsoleReporter:
                                    "command removes it[/yellow]", soft_wrap=True)
 
 
-def legend() -> str:
-    """What the grid's symbols and expectation tags mean, from the expectation registry."""
-    tags = " · ".join(f"{k.tag} {k.legend}" for k in EXPECTATIONS.values() if k.tag)
+def legend(shown: set[str] | None = None) -> str:
+    """What the grid's symbols and expectation tags mean, from the expectation registry; with ``shown``
+    (the kinds in the grid), the foreign lanes' tags only when one of their kinds is in it."""
+    lane_kinds = set(LANE_OUTCOMES)
+    hide = set() if shown is None or shown & lane_kinds else lane_kinds
+    tags = " · ".join(f"{k.tag} {k.legend}" for k in EXPECTATIONS.values() if k.tag and k.name not in hide)
     return ("✅ met · ⚠️ met, known regression (xfail) · ❌ fail · 💥 error · ⏱️ timeout · ➖ nothing selected\n"
             f"expected: {tags}")
 
@@ -110,13 +115,15 @@ def grid_table(results: RunResults) -> Table:
     by_key = {cell_key(r.cell): r for r in results.cells}
     table = Table(title="codex-native matrix", padding=(0, 1))
     table.add_column("version", style="bold", no_wrap=True)
-    for credential, policy, sandbox in columns:
+    for credential, policy, sandbox, lane in columns:
         setup = CREDENTIAL_SETUPS.get(credential)
         entry = POLICIES.get(policy)
         header = f"{setup.short if setup else credential}\n{entry.short if entry else policy}"
         if sandbox != DEFAULT_SANDBOX:
             mode = SANDBOX_MODES.get(sandbox)
             header += f"\n{mode.short if mode else sandbox}"
+        if lane != PYTHON_LANE:
+            header += f"\n{lane_short(lane)}"
         table.add_column(header, justify="center", no_wrap=True)
     for version in versions:
         row = [version]
@@ -137,7 +144,7 @@ def print_summary(console: Console, results: RunResults, paths: list[str]) -> No
     if not console.is_terminal:  # CI logs: don't squeeze the grid into the 80-column default
         console = Console(file=console.file, width=max(console.width, 140))
     console.print(table)
-    console.print(legend(), style="dim")
+    console.print(legend({r.cell.expect for r in results.cells}), style="dim")
     summary = ", ".join(f"{k} {v}" for k, v in results.summary().items() if v)
     unfinished = sum(1 for r in results.cells if r.unfinished == "interrupted")
     verdict = ("[green]every cell met its expectation[/green]" if results.ok else

@@ -87,7 +87,7 @@ def cell_status(tests: list[TestRecord]) -> str:
         return "xfail"
     if outcomes["pass"]:
         return "pass"
-    return "skip"
+    return "skip"  # nothing passed and nothing failed: every test was skipped or not applicable
 
 
 @dataclass

@@ -36,6 +36,7 @@ SUBCOMMAND_MODULES = (
     "harness.cli.merge",
     "harness.cli.ci",
     "harness.cli.list_cells",
+    "harness.cli.compat",
     "harness.cli.init",
     "harness.cli.fetch",
     "harness.cli.build",

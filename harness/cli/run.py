@@ -22,6 +22,7 @@ from harness.rerun import rerun_selection
 from harness.results import RunResults
 from harness.run import plan_jobs, run_jobs
 from harness.run.plan import default_jobs
+from harness.suite.protocol import CellSpec
 
 
 def add_selection_args(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +38,10 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
                              ("--scenarios", "scenarios", "fake-API scenarios")):
         parser.add_argument(flag, help=f"comma-separated {what}, any of {', '.join(AXIS_VALUES[axis])} "
                                        "(default: matrix.yaml's)")
+    parser.add_argument("--lanes", metavar="LANE,…",
+                        help="who consumes each build: python (ours, the default), codex-sdk@0.163.0 (OpenAI's "
+                             "TypeScript SDK, both modes), codex-sdk@0.163.0:provider (one mode) or script:PATH "
+                             "(your own adapter); default: matrix.yaml's lanes")
     parser.add_argument("--cells", metavar="ID,…",
                         help="exact cell ids, as results.json, report.md and junit.xml print them")
     parser.add_argument("--shard", metavar="K/N", help="only shard K of N of the selection (one CI job each; "
@@ -46,7 +51,8 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
 def selection_from(args: argparse.Namespace) -> Selection:
     return Selection(versions=expand_versions_arg(args.versions, cache_dir=getattr(args, "cache_dir", None)),
                      credentials=args.credentials, policies=args.policies,
-                     scenarios=args.scenarios, cells=args.cells, sandboxes=args.sandboxes)
+                     scenarios=args.scenarios, cells=args.cells, sandboxes=args.sandboxes,
+                     lanes=getattr(args, "lanes", None))
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,10 +78,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # imported here so `codex-matrix list` and `--help` work without Docker libraries touching the daemon
-    from harness.images import ensure_images
-    from harness.progress import RichProgress
-
     if (args.jobs is not None and args.jobs < 1) or (args.workers is not None and args.workers < 1):
         raise UserError("--jobs and --workers take a whole number of at least 1")
     invocation = Invocation(args, console=Console(stderr=True))
@@ -87,38 +89,59 @@ def run(args: argparse.Namespace) -> int:
             return 0
         selection = narrowed
     cells = apply_shard(select(config, selection), args.shard, config.timeouts)
-    console = invocation.console
+    results, stopped = run_cells(invocation, cells)
+    if results.interrupted or stopped:
+        return 130
+    return 0 if results.ok else 1
+
+
+def run_cells(invocation: Invocation, cells: list[CellSpec], *, details: bool = True) -> tuple[RunResults, bool]:
+    """Images, containers, reports for ``cells`` into ``--out``: what ``run`` and ``compat`` share.
+
+    ``details`` False: no per-cell failures and no grid on the console (``compat`` prints its own view).
+    Returns the results and whether the user asked to stop (Ctrl-C/SIGTERM)."""
+    # imported here so `codex-matrix list` and `--help` work without Docker libraries touching the daemon
+    from harness.images import ensure_images
+    from harness.progress import RichProgress
+    from harness.run import lanes
+
+    args, console = invocation.args, invocation.console
     # the out dir first: a foreign, busy, read-only or full one fails now, before any image work
     with OutDir.claim(args.out) as out:
         client = invocation.client
         console.print(f"{len(cells)} cells over {len(versions_of(cells))} builds; preparing images")
         images_started = time.monotonic()
         images = ensure_images(client, versions_of(cells), progress=RichProgress(console), cache_dir=args.cache_dir)
+        images, mounts = lanes.prepare(client, cells, images, cache_dir=args.cache_dir,
+                                       progress=RichProgress(console))
         images_s = time.monotonic() - images_started
         options = invocation.options(out.path, jobs=args.jobs or default_jobs(), keep=args.keep,
-                                     isolation=args.isolation, workers=args.workers, k_expr=args.k_expr)
+                                     isolation=args.isolation, workers=args.workers, k_expr=args.k_expr,
+                                     lane_mounts=mounts)
         jobs = plan_jobs(cells, images, options)
         # from here on Ctrl-C/SIGTERM only ask to stop: containers go, the reports are always written
         with StopRequests(note=_say_stopping) as stop:
             out.clear_previous()
-            with ConsoleReporter(console) as reporter:
+            with ConsoleReporter(console, details=details) as reporter:
                 results = run_jobs(jobs, options, reporter, stop=stop.event)
             results.timings["images_s"] = round(images_s, 3)
-            _publish(out, results, invocation)
+            _publish(out, results, invocation, grid=details)
         stopped = stop.count > 0
-    if results.interrupted or stopped:
-        return 130
-    return 0 if results.ok else 1
+    return results, stopped
 
 
-def _publish(out: OutDir, results: RunResults, invocation: Invocation) -> list[Path]:
+def _publish(out: OutDir, results: RunResults, invocation: Invocation, *, grid: bool = True) -> list[Path]:
     """Write the reports into place (whole or not at all), then show the grid and where they are."""
     try:
         paths = out.publish_reports(invocation.report_writers(results))
     except UserError:
         print_summary(Console(), results, [])  # the verdict is not lost with the files
         raise
-    print_summary(Console(), results, [str(p) for p in paths])
+    if grid:
+        print_summary(Console(), results, [str(p) for p in paths])
+    else:
+        for path in paths:
+            invocation.console.print(f"  wrote {path}")
     return paths
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from harness import labels, orphans
 from harness.images import recipes
+from harness.images.lanes import lane_recipe
 
 _STOPPED = ("created", "exited", "dead")
 # The contract suite runs as `python3 -m pytest …` inside a run container; without it the container
@@ -61,8 +62,9 @@ def prune(client: Any, *, keep: Collection[str] = (), all_: bool = False) -> lis
     current_codex = recipes.codex_recipe()
     current_base_tag = recipes.base_tag(current_base)
     images = client.images.list(filters=managed)
-    # Children before parents: a base image cannot go while a codex image is built on it.
-    images.sort(key=lambda image: 0 if image.labels.get(labels.KIND) == "codex" else 1)
+    # Children before parents: a base image cannot go while a codex image is built on it, nor a codex image
+    # while a lane image (harness.images.lanes) is.
+    images.sort(key=lambda image: {"lane-node": -1, "codex": 0}.get(image.labels.get(labels.KIND, ""), 1))
     for image in images:
         if image.id in keep or any(tag in keep for tag in image.tags):
             continue
@@ -97,4 +99,6 @@ def _stale(found: dict[str, str], base_recipe: str, codex_recipe: str, base_tag:
         return found.get(labels.RECIPE) != base_recipe
     if kind == "codex":
         return found.get(labels.RECIPE) != codex_recipe or found.get(labels.BASE) != base_tag
+    if kind == "lane-node":
+        return found.get(labels.RECIPE) != lane_recipe().short
     return True

@@ -20,6 +20,7 @@ from harness.errors import UserError
 from harness.incoming.fields import (
     Credential,
     Expect,
+    LaneName,
     Name,
     PolicyName,
     Sandbox,
@@ -54,6 +55,7 @@ class CellSpecModel(Strict):
     expect: Expect = "native"
     expect_reason: Text = ""
     known: dict[Scenario, KnownModel] = Field(default_factory=dict)
+    lane: LaneName = "python"
 
     @field_validator("scenarios")
     @classmethod
@@ -64,7 +66,7 @@ class CellSpecModel(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> CellSpecModel:
-        made = cell_id(self.version, self.credential, self.policy, self.sandbox)
+        made = cell_id(self.version, self.credential, self.policy, self.sandbox, self.lane)
         if self.id != made:
             raise ValueError(f"id does not match the cell's version, credential, policy and sandbox ({made})")
         if not set(self.known) <= set(self.scenarios):

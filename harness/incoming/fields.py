@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from harness.errors import UserError
+from harness.lanes.catalog import LaneNameError, parse_lane
 from harness.matrix.schema import CREDENTIALS, EXPECTS, POLICIES, SANDBOXES, SCENARIOS
 from harness.npmversion import parse_version
 from harness.results import STATUSES
@@ -129,7 +130,18 @@ def json_tree(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _lane(value: Any) -> str:
+    """A lane name as a cell stores it (``python``, ``codex-sdk@0.163.0:documented``)."""
+    if not isinstance(value, str) or len(value) > NAME_CHARS:
+        raise ValueError("must be a lane name such as python or codex-sdk@0.163.0:documented")
+    try:
+        return parse_lane(value).full
+    except LaneNameError as exc:
+        raise ValueError(str(exc)) from None
+
+
 Version = Annotated[str, BeforeValidator(_version)]
+LaneName = Annotated[str, BeforeValidator(_lane)]
 Credential = Annotated[str, BeforeValidator(_member(CREDENTIALS, "credential setup"))]
 PolicyName = Annotated[str, BeforeValidator(_member(POLICIES, "policy"))]
 Sandbox = Annotated[str, BeforeValidator(_member(SANDBOXES, "sandbox mode"))]

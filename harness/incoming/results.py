@@ -26,6 +26,7 @@ from harness.incoming.fields import (
     Credential,
     Expect,
     Flag,
+    LaneName,
     Name,
     Outcome,
     PolicyName,
@@ -173,6 +174,7 @@ class CellModel(Strict):
     unfinished: Unfinished | None = None
     planned: Count | None = None
     lane_s: dict[Scenario, Seconds] = Field(default_factory=dict)
+    lane: LaneName = "python"
 
     @field_validator("resolver")
     @classmethod
@@ -191,7 +193,7 @@ class CellModel(Strict):
 
     @model_validator(mode="after")
     def _id_is_its_coordinates(self) -> CellModel:
-        made = cell_id(self.version, self.credential, self.policy, self.sandbox)
+        made = cell_id(self.version, self.credential, self.policy, self.sandbox, self.lane)
         if self.id != made:
             raise ValueError(f"id does not match the cell's version, credential, policy and sandbox ({made})")
         return self

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.buildid import is_local
 from harness.fakeapi.scenarios import SCENARIOS as SCENARIO_REGISTRY
+from harness.lanes.catalog import KIND_CAPABILITIES, KIND_MODES, LaneNameError, expand_lanes, parse_lane
 from harness.npmversion import parse_version, version_key
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
@@ -64,8 +65,33 @@ class When(_Strict):
     scenarios: list[str] | None = None
     #: true: only builds from elsewhere (``--versions ./codex``); false: only published releases
     local: bool | None = None
+    #: lane kinds (``python``, ``codex-sdk``). Absent: the python lane only, so every rule written before
+    #: the lane axis keeps meaning what it meant, and never lands on a foreign lane by accident.
+    lanes: list[str] | None = None
+    #: a PEP 440 range of the lane's version (``"<0.116"``); matches only lanes that have a version
+    lane_versions: str | None = None
+    #: the lane's modes (``documented``, ``provider``)
+    modes: list[str] | None = None
 
-    @field_validator("versions")
+    @field_validator("lanes")
+    @classmethod
+    def _lane_kinds(cls, value: list[str] | None) -> list[str] | None:
+        for kind in value or ():
+            if kind not in KIND_CAPABILITIES:
+                raise ValueError(f"unknown lane {_q(kind)}: use one of {', '.join(KIND_CAPABILITIES)} "
+                                 "(a lane kind; its version goes in lane_versions)")
+        return value
+
+    @field_validator("modes")
+    @classmethod
+    def _lane_modes(cls, value: list[str] | None) -> list[str] | None:
+        known = sorted({m for modes in KIND_MODES.values() for m in modes})
+        for mode in value or ():
+            if mode not in known:
+                raise ValueError(f"unknown lane mode {_q(mode)}: use one of {', '.join(known)}")
+        return value
+
+    @field_validator("versions", "lane_versions")
     @classmethod
     def _valid_range(cls, value: str | None) -> str | None:
         if value is None:
@@ -86,7 +112,9 @@ class When(_Strict):
         return value
 
     def matches(self, version: str, credential: str, policy: str, scenario: str | None = None,
-                sandbox: str = DEFAULT_SANDBOX) -> bool:
+                sandbox: str = DEFAULT_SANDBOX, lane: str = "python") -> bool:
+        if not self._matches_lane(lane):
+            return False
         if self.local is not None and is_local(version) != self.local:
             return False
         if self.versions is not None and not SpecifierSet(self.versions).contains(version_key(version),
@@ -99,6 +127,17 @@ class When(_Strict):
         if self.sandboxes is not None and sandbox not in self.sandboxes:
             return False
         return not (scenario is not None and self.scenarios is not None and scenario not in self.scenarios)
+
+    def _matches_lane(self, name: str) -> bool:
+        lane = parse_lane(name)
+        if lane.kind not in (self.lanes or ["python"]):
+            return False
+        if self.modes is not None and lane.mode not in self.modes:
+            return False
+        if self.lane_versions is None:
+            return True
+        return lane.version is not None and SpecifierSet(self.lane_versions).contains(version_key(lane.version),
+                                                                                       prereleases=True)
 
 
 class ExpectationRule(_Strict):
@@ -224,8 +263,23 @@ class CodexSettings(_Strict):
     stream_idle_timeout_ms: int = Field(default=1000, ge=100, le=600_000)
 
 
+def _lane_names(value: Any) -> list[str]:
+    """matrix.yaml's ``lanes`` → full lane names (an SDK named without a mode stands for all its modes)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("lanes must be a non-empty list such as [python] or [python, codex-sdk@0.163.0]")
+    names: list[str] = []
+    for item in value:
+        try:
+            names.extend(lane.full for lane in expand_lanes(str(item)))
+        except LaneNameError as exc:
+            raise ValueError(str(exc)) from None
+    return list(dict.fromkeys(names))
+
+
 class MatrixConfig(_Strict):
     versions: list[str]
+    #: who consumes each build: ``python`` (ours, the reference) and foreign lanes such as ``codex-sdk@0.163.0``
+    lanes: list[str] = Field(default_factory=lambda: ["python"])
     credentials: list[str] = Field(default_factory=lambda: list(CREDENTIALS))
     policies: list[str] = Field(default_factory=lambda: list(POLICIES))
     sandboxes: list[str] = Field(default_factory=lambda: [DEFAULT_SANDBOX])
@@ -243,6 +297,11 @@ class MatrixConfig(_Strict):
         if not isinstance(value, list) or not value:
             raise ValueError("versions must be a non-empty list such as [0.117.0, 0.169.0]")
         return [parse_version(str(v)) for v in value]
+
+    @field_validator("lanes", mode="before")
+    @classmethod
+    def _lanes(cls, value: Any) -> list[str]:
+        return _lane_names(value)
 
     @field_validator("credentials", "policies", "sandboxes", "scenarios")
     @classmethod

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.errors import UserError
+from harness.lanes.catalog import LaneNameError, expand_lanes, lane_of_slug
 from harness.matrix.expand import expand
 from harness.matrix.load import clip
 from harness.matrix.schema import AXIS_VALUES, MatrixConfig
 from harness.npmversion import parse_version
-from harness.suite.protocol import CellSpec
+from harness.suite.protocol import LANE_SEPARATOR, CellSpec
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Selection:
     scenarios: str | None = None
     cells: str | None = None
     sandboxes: str | None = None  # exact cell ids, as results.json / report.md / junit.xml print them
+    lanes: str | None = None  # lane names: python, codex-sdk@0.163.0 (both modes), codex-sdk@0.163.0:provider
 
 
 def split_values(flag: str, value: str | None) -> list[str] | None:
@@ -52,6 +54,15 @@ def select(config: MatrixConfig, selection: Selection) -> list[CellSpec]:
     sandboxes = split_values("--sandboxes", selection.sandboxes)
     scenarios = split_values("--scenarios", selection.scenarios)
     ids = split_values("--cells", selection.cells)
+    lanes = split_values("--lanes", selection.lanes)
+    if lanes is None and ids is not None and any(LANE_SEPARATOR in i for i in ids):  # the lanes the ids name
+        lanes = list(dict.fromkeys([*config.lanes, *(_lane_of_id(i) for i in ids if LANE_SEPARATOR in i)]))
+    if lanes is not None:
+        try:
+            names = [lane.full for text in lanes for lane in expand_lanes(text)]
+        except LaneNameError as exc:
+            raise UserError(f"--lanes: {clip(exc, 200)}") from None
+        config = config.model_copy(update={"lanes": list(dict.fromkeys(names))})
     for flag, axis, values in (
         ("--credentials", "credentials", credentials),
         ("--policies", "policies", policies),
@@ -127,7 +138,7 @@ def _version_of_id(cell_id: str) -> str:
     ``0.128.0-alpha.1``): the id ends in a known credential and policy, the version is what precedes them.
     """
     if cell_id.startswith("codex"):
-        body = cell_id.removeprefix("codex")
+        body = cell_id.partition(LANE_SEPARATOR)[0].removeprefix("codex")
         for sandbox in AXIS_VALUES["sandboxes"]:
             body = body.removesuffix(f"-{sandbox}")
         for credential in AXIS_VALUES["credentials"]:
@@ -140,6 +151,15 @@ def _version_of_id(cell_id: str) -> str:
             return head
     raise UserError(f"--cells: {clip(cell_id)!r} is not a cell id: "
                     "they look like codex0.117.0-codex-api-key-ephemeral")
+
+
+def _lane_of_id(cell_id: str) -> str:
+    """``…-persistent+codex-sdk-0.163.0-provider`` → ``codex-sdk@0.163.0:provider``."""
+    lane = lane_of_slug(cell_id.partition(LANE_SEPARATOR)[2])
+    if lane is None:
+        raise UserError(f"--cells: {clip(cell_id)!r} names no lane after {LANE_SEPARATOR!r}: lane parts look "
+                        "like +codex-sdk-0.163.0-documented (for a script lane, also pass --lanes script:PATH)")
+    return lane.full
 
 
 def versions_of(cells: list[CellSpec]) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from harness.fingerprint import FIELDS, changed
 from harness.redact import Redactor
-from harness.report.grid import cell_key, column_label, grid_axes
+from harness.report.grid import cell_key, column_label, grid_axes, tests_passed
 from harness.results import CellResult, RunResults
 from harness.safepath import join_under
 from harness.suite.expectations import EXPECTATIONS
@@ -248,25 +248,25 @@ def _grid(results: RunResults, esc: Esc) -> str:
     versions, columns = grid_axes([r.cell for r in results.cells])
     by_key = {cell_key(r.cell): r for r in results.cells}
     head = "".join(f'<th data-credential="{esc(c)}" data-policy="{esc(p)}">'
-                   + "<br>".join(esc(x) for x in column_label((c, p, s)).split(" / ")) + "</th>"
-                   for c, p, s in columns)
+                   + "<br>".join(esc(x) for x in column_label((c, p, s, ln)).split(" / ")) + "</th>"
+                   for c, p, s, ln in columns)
     rows = []
     for version in versions:
         tds = []
-        for credential, policy, sandbox in columns:
-            r = by_key.get((version, credential, policy, sandbox))
+        for credential, policy, sandbox, lane in columns:
+            r = by_key.get((version, credential, policy, sandbox, lane))
             coords = f'data-credential="{esc(credential)}" data-policy="{esc(policy)}"'
             if r is None:
                 tds.append(f'<td class="empty" {coords}></td>')
                 continue
             kind = EXPECTATIONS.get(r.cell.expect)
-            passed = sum(1 for t in r.tests if t.outcome in ("pass", "xfail"))
+            passed, judged = tests_passed(r)
             note = kind.label if kind and kind.label else ("" if kind else r.cell.expect)
             title = f"{r.cell.id}: {r.status}, expected {r.cell.expect}"
             tds.append(
                 f'<td class="cell s-{esc(r.status)}{"" if r.met else " missed"}" {coords} '
                 f'data-status="{esc(r.status)}" data-id="{esc(r.cell.id)}" title="{esc(title)}" tabindex="0">'
-                f'{esc(r.status)} {passed}/{len(r.tests)}'
+                f'{esc(r.status)} {passed}/{judged}'
                 + (f' <small>{esc(note)}</small>' if note else "") + "</td>")
         rows.append(f'<tr data-version="{esc(version)}"><th>{esc(version)}</th>{"".join(tds)}</tr>')
     return (f'<table id="grid"><thead><tr><th>build</th>{head}</tr></thead>'
@@ -316,8 +316,8 @@ def render_html(results: RunResults, redactor: Redactor) -> str:
                "interrupted: unfinished cells are errors" if results.interrupted else
                "some cells missed their expectation")
     filters = (_checks("build", versions, esc)
-               + _checks("credential", list(dict.fromkeys(c for c, _, _ in columns)), esc)
-               + _checks("policy", list(dict.fromkeys(p for _, p, _ in columns)), esc)
+               + _checks("credential", list(dict.fromkeys(c for c, _, _, _ in columns)), esc)
+               + _checks("policy", list(dict.fromkeys(p for _, p, _, _ in columns)), esc)
                + _checks("status", [s for s in STATUS_COLOUR if any(r.status == s for r in cells)], esc))
     legend = " ".join(f'<span class="s-{s}">{s}</span>' for s in STATUS_COLOUR)
     body = (

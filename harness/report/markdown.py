@@ -11,8 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.fingerprint import FIELDS
+from harness.lanes.catalog import parse_lane
 from harness.mdtext import Markdown
 from harness.redact import Redactor
+from harness.report.compat import pair_of, render
 from harness.report.grid import SYMBOL, Column, cell_key, cell_label, column_label, grid_axes
 from harness.results import CellResult, RunResults
 
@@ -49,14 +51,29 @@ def render_markdown(results: RunResults, mask: Callable[[str], str] | None = Non
     lines += ["", "Legend: " + ", ".join(f"{v} {k}" for k, v in SYMBOL.items())
               + "; n/m = tests passed / run; a note names a non-native expectation.", ""]
     lines += _resolver_grid(results, versions, columns, by_key, md)
+    lines += _lane_compat(results, md)
     lines += _problems(results, md)
     lines += _expectations(results, md)
     lines += _fingerprints(results, md)
     return "\n".join(lines) + "\n"
 
 
+def _lane_compat(results: RunResults, md: Markdown) -> list[str]:
+    """Per foreign lane kind, the compat grid (``codex-matrix compat``'s): each pair's outcome class."""
+    by_kind: dict[str, list[CellResult]] = {}
+    for r in results.cells:
+        if r.cell.foreign:
+            by_kind.setdefault(parse_lane(r.cell.lane).kind, []).append(r)
+    lines: list[str] = []
+    for kind, cells in by_kind.items():
+        text = render([pair_of(r, r.cell.expect, scenario="ok" if "ok" in r.cell.scenarios else r.cell.scenarios[0])
+                       for r in cells], kind)
+        lines += [f"## Lane compatibility: {md.text(kind)}", "", *md.fence(text), ""]
+    return lines
+
+
 def _resolver_grid(results: RunResults, versions: list[str], columns: list[Column],
-                   by_key: dict[tuple[str, str, str, str], CellResult], md: Markdown) -> list[str]:
+                   by_key: dict[tuple[str, str, str, str, str], CellResult], md: Markdown) -> list[str]:
     """What backend resolution decided in each cell's container, with its real binary."""
     if not any(r.resolver for r in results.cells):
         return []

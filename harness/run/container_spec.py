@@ -25,7 +25,7 @@ from harness.images import seccomp
 from harness.owner import Owner
 from harness.run.job import JobRun
 from harness.run.plan import CODEX_LINK, JobPlan, MountedBuild, RunOptions
-from harness.run.transfer import mounts
+from harness.run.transfer import lane_mounts, mounts
 from harness.suite import protocol
 
 # Ryuk (testcontainers' reaper) is an image from a registry, and none is reachable here; containers are
@@ -97,5 +97,5 @@ def suite_container(plan: JobPlan, name: str, labels_: dict[str, str], options: 
         "hostname": protocol.CONTAINER_HOSTNAME, "extra_hosts": protocol.CONTAINER_HOSTS,
     }
     if not copy:
-        kwargs["mounts"] = mounts(plan, live, slots)
+        kwargs["mounts"] = mounts(plan, live, slots, lane_mounts(plan, options))
     return DockerContainer(plan.image).with_name(name).with_command(lifetime_command(options)).with_kwargs(**kwargs)

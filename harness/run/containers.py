@@ -44,7 +44,7 @@ from harness.run.job import JobRun, Reporter
 from harness.run.plan import JobPlan, RunOptions
 from harness.run.suite_exec import exec_suite, io_problem, kill_container
 from harness.run.teardown import mark_kept, remove_container
-from harness.run.transfer import copied_trees, copy_in, copy_out, transfer_mode
+from harness.run.transfer import copied_trees, copy_in, copy_out, lane_mounts, transfer_mode
 from harness.suite import protocol, schedule
 
 #: Beside the jobs' staging dirs in ``<out>/.live/<run>``: the machine's compute slots (suite.schedule).
@@ -178,7 +178,7 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
             container.start()
             job.mark("started")
             if copy:
-                copy_in(container.get_wrapped_container(), copied_trees(job.plan, live))
+                copy_in(container.get_wrapped_container(), copied_trees(job.plan, live, lane_mounts(job.plan, options)))
         if not io_error and not cancel.is_set():  # else interrupted while the container was starting
             exit_code, log_tail, io_error = exec_suite(container, job, options, reporter)
     except Exception as exc:

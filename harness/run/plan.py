@@ -26,11 +26,14 @@ class RunOptions:
     isolation: Isolation = "version"
     workers: int | None = None  # compute lane runs at once in a container (None: the suite sizes it)
     k_expr: str | None = None  # pytest -k for the contract tests
+    #: (path inside the container, path on the host) that foreign lanes need, mounted read-only (or copied
+    #: in for a remote daemon): each SDK version's cached package at /cnm-lanes/codex-sdk/<version>
+    lane_mounts: tuple[tuple[str, str], ...] = ()
 
 
 def options_for(config: MatrixConfig, out_dir: Path, *, timeouts: Timeouts | None = None, jobs: int = 1,
                 keep: Keep = "failing", isolation: Isolation = "version", workers: int | None = None,
-                k_expr: str | None = None) -> RunOptions:
+                k_expr: str | None = None, lane_mounts: tuple[tuple[str, str], ...] = ()) -> RunOptions:
     """The options of every command that runs cells (run, repro, diff, bisect, atlas), from matrix.yaml.
 
     The one place a command turns a matrix into run options, so what the file says about every run
@@ -40,7 +43,7 @@ def options_for(config: MatrixConfig, out_dir: Path, *, timeouts: Timeouts | Non
     """
     return RunOptions(out_dir=out_dir, timeouts=config.timeouts if timeouts is None else timeouts,
                       codex=config.codex, jobs=jobs, keep=keep, isolation=isolation, workers=workers,
-                      k_expr=k_expr)
+                      k_expr=k_expr, lane_mounts=lane_mounts)
 
 
 def default_jobs() -> int:

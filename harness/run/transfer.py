@@ -30,7 +30,7 @@ from docker.types import Mount
 
 from harness import assets
 from harness.errors import UserError
-from harness.run.plan import JobPlan
+from harness.run.plan import JobPlan, RunOptions
 from harness.suite import protocol
 
 Mode = Literal["mount", "copy"]
@@ -67,7 +67,13 @@ def _add_tree(tar: tarfile.TarFile, source: Path, target: PurePosixPath) -> None
             tar.addfile(info)
 
 
-def mounts(plan: JobPlan, live: Path, slots: Path | None = None) -> list[Mount]:
+def lane_mounts(plan: JobPlan, options: RunOptions) -> tuple[tuple[str, str], ...]:
+    """What the job's foreign lanes need (:mod:`harness.run.lanes`): only a job with such a cell gets it."""
+    return options.lane_mounts if any(c.foreign for c in plan.cells) else ()
+
+
+def mounts(plan: JobPlan, live: Path, slots: Path | None = None,
+           lanes: tuple[tuple[str, str], ...] = ()) -> list[Mount]:
     """A job's binds: the package and the suite read-only, the staging dir read-write, a mounted
     build's tree read-only where its own image would have put it, and the machine's compute slots
     (:mod:`harness.suite.schedule`; a lock needs no write: read-only is enough)."""
@@ -80,15 +86,18 @@ def mounts(plan: JobPlan, live: Path, slots: Path | None = None) -> list[Mount]:
         binds.append(Mount(plan.mounted.target, str(plan.mounted.root.resolve()), type="bind", read_only=True))
     if slots is not None:
         binds.append(Mount(protocol.CONTAINER_SLOTS, str(slots.resolve()), type="bind", read_only=True))
+    # what foreign lanes need (the SDK's dist/, a script lane's directory): read-only
+    binds.extend(Mount(inside, host, type="bind", read_only=True) for inside, host in lanes)
     return binds
 
 
-def copied_trees(plan: JobPlan, live: Path) -> list[tuple[Path, str]]:
+def copied_trees(plan: JobPlan, live: Path, lanes: tuple[tuple[str, str], ...] = ()) -> list[tuple[Path, str]]:
     """What a remote daemon's container gets copied in instead of :func:`mounts`."""
     trees = [(assets.PACKAGE_DIR, f"{protocol.CONTAINER_PACKAGE_ROOT}/harness"),
              (assets.contract_dir(), protocol.CONTAINER_SUITE_DIR), (live, protocol.CONTAINER_OUT)]
     if plan.mounted is not None:
         trees.append((plan.mounted.root, plan.mounted.target))
+    trees.extend((Path(host), inside) for inside, host in lanes)
     return trees
 
 

@@ -41,11 +41,20 @@ class ExpectationKind:
     legacy: bool = False
     refuses_ephemeral: bool = False
     answers_turns: bool = False
+    #: a foreign lane's measured incompatibility: the lane outcomes (harness.lanes.protocol) it allows
+    lane_outcomes: tuple[str, ...] = ()
+    #: the lane's turn never reaches the API (an unsupported build, a base URL the build ignores)
+    api_unreached: bool = False
 
     @property
     def thread_stream(self) -> bool:
         """codex runs and prints the thread-event stream (``--json``) the lane maps."""
-        return not self.legacy and not self.refuses_ephemeral
+        return not self.legacy and not self.refuses_ephemeral and not self.lane_failure
+
+    @property
+    def lane_failure(self) -> bool:
+        """A foreign lane and a build that do not work together, in a measured way (``lane_outcomes``)."""
+        return bool(self.lane_outcomes)
 
     @property
     def starts_codex(self) -> bool:
@@ -82,11 +91,22 @@ EXPECTATIONS: dict[str, ExpectationKind] = {k.name: k for k in (
                     "authentication-required"),
     # a key is present, so the resolver says ready; only the API can tell the key is wrong
     ExpectationKind("auth-rejected", "R", "401", "key rejected (401)", "ready"),
+    # Foreign lanes (harness.lanes): what a consumer of `codex exec --json` shows where it cannot work.
+    # Their native_state is never read: the resolver tests need the projection capability they lack.
+    # (crash: the SDK's EPIPE race when codex exits before reading the prompt)
+    ExpectationKind("lane-unsupported", "U", "unsupported build", "build rejects the lane's flags → reported failure",
+                    "n/a", lane_outcomes=("exit-nonzero", "crash"), api_unreached=True),
+    ExpectationKind("lane-silent-empty", "S", "silent empty", "pre-release event schema → empty answer, no error",
+                    "n/a", lane_outcomes=("silent-empty",)),
+    ExpectationKind("lane-base-url-cliff", "C", "base-URL cliff", "baseUrl not honoured → API never reached",
+                    "n/a", lane_outcomes=("exit-nonzero", "hang"), api_unreached=True),
 )}
+#: Expectation kinds of foreign lanes, and the lane outcomes (harness.lanes.protocol) each allows.
+LANE_OUTCOMES: dict[str, tuple[str, ...]] = {k.name: k.lane_outcomes for k in EXPECTATIONS.values() if k.lane_outcomes}
 
 #: The properties a contract test may select kinds by.
 SELECTORS = ("full_contract", "thread_stream", "starts_codex", "answers_turns", "auth_failure", "legacy",
-             "refuses_ephemeral")
+             "refuses_ephemeral", "lane_failure", "api_unreached")
 
 
 def expected_history(policy: str, status: str) -> set[str]:

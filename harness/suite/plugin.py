@@ -33,9 +33,11 @@ from typing import Any
 import pytest
 
 from harness.fakeapi import FakeResponsesAPI
+from harness.lanes.catalog import CAPABILITIES, Capability, applies, parse_lane
 from harness.redact import Redactor
 from harness.suite.cellrun import Outcome, raw_credential_probe, run_cell_scenario, warm_lane_caches
 from harness.suite.expectations import EXPECTATIONS
+from harness.suite.lanerun import LaneOutcome, run_lane_scenario
 from harness.suite.model import ModelChoice, learn_model
 from harness.suite.protocol import (
     CONTAINER_OUT,
@@ -45,6 +47,7 @@ from harness.suite.protocol import (
     ENV_SPEC,
     ENV_WORKERS,
     LOG_FILE,
+    NOT_APPLICABLE,
     CellSpec,
     FinishLine,
     KnownRegression,
@@ -74,7 +77,7 @@ class ContractSuite:
         self.out = out
         self.workers = workers
         self.slots = slots
-        self.futures: dict[Case, Future[Outcome]] = {}
+        self.futures: dict[Case, Future[Outcome | LaneOutcome]] = {}
         self.lock = threading.Lock()
         self.api: FakeResponsesAPI | None = None
         self.pools: LanePools | None = None
@@ -89,14 +92,23 @@ class ContractSuite:
         kinds = metafunc.definition.get_closest_marker("kinds")
         scen = metafunc.definition.get_closest_marker("scenarios")
         policies = metafunc.definition.get_closest_marker("policies")
-        cases: list[Case] = []
+        needs = declared_needs(metafunc.definition)
+        adapter_only = metafunc.definition.get_closest_marker("through_adapter") is not None
+        params: list[Any] = []
         for cell in self.cells.values():
             if kinds and not EXPECTATIONS[cell.expect].has(kinds.args):
                 continue
             if policies and cell.policy not in policies.args:
                 continue
-            cases.extend((cell.id, s) for s in cell.scenarios if not scen or s in scen.args)
-        metafunc.parametrize("case", cases, ids=[f"{c}-{s}" for c, s in cases])
+            if adapter_only and not cell.foreign:  # the python lane is judged in process, by its own tests
+                continue
+            lane = parse_lane(cell.lane)
+            marks = [] if applies(needs, lane) else [pytest.mark.not_applicable(
+                f"needs {', '.join(sorted(needs - lane.capabilities))}, which {lane.full} does not have "
+                f"(it has {', '.join(sorted(lane.capabilities))})")]
+            params.extend(pytest.param((cell.id, s), id=f"{cell.id}-{s}", marks=marks)
+                          for s in cell.scenarios if not scen or s in scen.args)
+        metafunc.parametrize("case", params)
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         # a test whose expectations match no cell of this container has nothing to check here: drop it
@@ -112,6 +124,7 @@ class ContractSuite:
         The plan lets the host tell a finished cell from one cut short by a timeout or a kill.
         """
         cases = [c for c in (case_of(i) for i in session.items) if c is not None]
+        applicable = [c for i in session.items if (c := case_of(i)) is not None and not_applicable(i) is None]
         # every cell of the spec is in the plan: 0 says "-k selected none of its tests", not "it never ran"
         planned: dict[str, int] = dict.fromkeys(self.cells, 0)
         for cell_id, _ in cases:
@@ -119,8 +132,8 @@ class ContractSuite:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / LOG_FILE).write_text("", encoding="utf-8")
         self._log(PlanLine(planned, time=time.time()))
-        needed = list(dict.fromkeys(cases))
-        if not needed:
+        needed = list(dict.fromkeys(applicable))
+        if not needed or session.config.option.collectonly:  # --collect-only: the plan, no lane runs
             return
         valid_key = "sk-matrix-" + secrets.token_hex(16)
         self.redactor.add(valid_key)
@@ -138,13 +151,18 @@ class ContractSuite:
                                         redactor=self.redactor)
 
         # the bare-build credential probe: once per (build, credential), reported by each of its ok runs
-        probe_for = {(self.cells[c].version, self.cells[c].credential): self.cells[c] for c, s in needed if s == "ok"}
+        probe_for = {(self.cells[c].version, self.cells[c].credential): self.cells[c] for c, s in needed
+                     if s == "ok" and not self.cells[c].foreign}
         waiting = [case for case in needed if ends_by_timeout(self.cells[case[0]], case[1])]
         self.pools = LanePools(self.workers, waiting=len(probe_for) + len(waiting), slots=self.slots)
         probes = {key: self.pools.submit(probe, cell, waits=True) for key, cell in probe_for.items()}
 
-        def run(case: Case) -> Outcome:
+        def run(case: Case) -> Outcome | LaneOutcome:
             cell = self.cells[case[0]]
+            if cell.foreign:
+                return run_lane_scenario(cell, case[1], api=api, valid_key=valid_key, workroot=WORKROOT,
+                                         out_dir=self.out, timeouts=self.timeouts, redactor=self.redactor,
+                                         model=self.model, provider_settings=self.codex_settings)
             raw = probes.get((cell.version, cell.credential))
             return run_cell_scenario(
                 cell, case[1], api=api, valid_key=valid_key, workroot=WORKROOT, out_dir=self.out,
@@ -159,6 +177,14 @@ class ContractSuite:
                 self.futures[case] = self.pools.submit(run, case, waits=False)
 
     # -- running -----------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """A test the cell's lane cannot be judged by is reported as not applicable, before any fixture
+        waits for a lane run (none was started for it)."""
+        reason = not_applicable(item)
+        if reason is not None:
+            pytest.skip(NA_PREFIX + reason)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -184,6 +210,8 @@ class ContractSuite:
         elif report.skipped:
             outcome = "xfail" if wasxfail is not None else "skip"
             message = str(wasxfail or _longrepr_message(report))
+            if wasxfail is None and NA_PREFIX in message:  # pytest words it "Skipped: <reason>"
+                outcome, message = NOT_APPLICABLE, "not applicable: " + message.partition(NA_PREFIX)[2]
         else:
             outcome = "error" if report.when == "setup" else "xpass" if _strict_xpass(report) else "fail"
             message = _longrepr_message(report)
@@ -245,6 +273,30 @@ def _longrepr_message(report: pytest.TestReport) -> str:
     return str(getattr(crash, "message", "") or (report.longreprtext.strip().splitlines() or [""])[-1])
 
 
+#: How a not-applicable skip is told from any other skip (it becomes the ``n/a`` outcome, never ``skip``).
+NA_PREFIX = "codex-matrix: not applicable: "
+
+
+def declared_needs(definition: Any) -> frozenset[Capability]:
+    """The capabilities a contract test declares with ``@pytest.mark.needs(...)``; every test must declare
+    them, so a new test can never land on a lane it cannot judge unnoticed."""
+    marker = definition.get_closest_marker("needs")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{definition.nodeid}: declare the lane capabilities this test needs, e.g. "
+                                f"@pytest.mark.needs(\"projection\") (any of {', '.join(CAPABILITIES)})")
+    unknown = [a for a in marker.args if a not in CAPABILITIES]
+    if unknown:
+        raise pytest.UsageError(f"{definition.nodeid}: unknown capability {unknown[0]!r}: use "
+                                f"{', '.join(CAPABILITIES)}")
+    return frozenset(marker.args)
+
+
+def not_applicable(item: pytest.Item) -> str | None:
+    """Why ``item`` does not apply to its cell's lane, or None when it does."""
+    marker = item.get_closest_marker("not_applicable")
+    return str(marker.args[0]) if marker is not None else None
+
+
 def case_of(item: pytest.Item) -> Case | None:
     callspec = getattr(item, "callspec", None)
     if callspec is None:
@@ -259,7 +311,7 @@ SUITE_KEY = pytest.StashKey[ContractSuite]()
 
 
 @pytest.fixture
-def outcome(request: pytest.FixtureRequest, case: Case) -> Outcome:
+def outcome(request: pytest.FixtureRequest, case: Case) -> Outcome | LaneOutcome:
     """The finished lane run for this test's (cell, scenario)."""
     return request.config.stash[SUITE_KEY].futures[case].result()
 
@@ -270,6 +322,10 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "(harness.suite.expectations.SELECTORS; default all)")
     config.addinivalue_line("markers", "scenarios(*names): scenarios this test applies to (default all)")
     config.addinivalue_line("markers", "policies(*names): completion policies this test applies to (default all)")
+    config.addinivalue_line("markers", "needs(*capabilities): lane capabilities the test needs: seam, projection, "
+                                       "policy (required; a lane without them gets n/a)")
+    config.addinivalue_line("markers", "through_adapter: judges a lane's protocol result (foreign lanes only)")
+    config.addinivalue_line("markers", "not_applicable(reason): set by the suite on cases a lane cannot be judged by")
     spec_path = os.environ.get(ENV_SPEC)
     spec = SuiteSpec.read(Path(spec_path)) if spec_path else SuiteSpec((), SuiteTimeouts(45.0, 6.0))
     workers = workers_from_env(os.environ, ENV_WORKERS, ENV_JOBS)

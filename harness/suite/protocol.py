@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from harness.lanes.catalog import PYTHON, parse_lane
 from harness.suite.sandboxes import DEFAULT_SANDBOX as DEFAULT_SANDBOX  # re-exported: cell ids use it
 
 SCHEMA = 2
@@ -34,6 +35,10 @@ CONTAINER_PACKAGE_ROOT = "/cnm"
 CONTAINER_SUITE_DIR = "/cnm/contract"
 CONTAINER_OUT = "/out"
 CONTAINER_SLOTS = "/cnm-slots"
+#: The lane a cell names when it names none: ours (harness.lanes.catalog)
+PYTHON_LANE = PYTHON
+#: Where the host mounts what foreign lanes need, read-only: ``codex-sdk/<version>/dist`` (the SDK cache).
+CONTAINER_LANES_DIR = "/cnm-lanes"
 #: The run containers' hostname, resolvable through their /etc/hosts as any real machine's own name is.
 #: Without it a musl build that looks its host up (0.123-0.14x do, at exit) waits out the resolver's 5 s
 #: timeout against the unreachable nameserver of a network-less container: every run 5 s longer.
@@ -129,22 +134,30 @@ class CellSpec:
     expect_reason: str = ""
     known: Mapping[str, KnownRegression] = field(default_factory=dict)  # scenario -> regression
     sandbox: str = DEFAULT_SANDBOX  # codex's sandbox_mode
+    #: the lane that consumes the build (``python``, ``codex-sdk@0.163.0:documented``; harness.lanes.catalog)
+    lane: str = PYTHON_LANE
 
     @property
     def id(self) -> str:
-        return cell_id(self.version, self.credential, self.policy, self.sandbox)
+        return cell_id(self.version, self.credential, self.policy, self.sandbox, self.lane)
+
+    @property
+    def foreign(self) -> bool:
+        """True when the suite drives this cell's lane through its adapter (every lane but ours)."""
+        return self.lane != PYTHON_LANE
 
     def narrowed(self, scenarios: Sequence[str]) -> CellSpec:
         """The same cell with only ``scenarios`` (in this cell's order)."""
         keep = tuple(s for s in self.scenarios if s in scenarios)
         return CellSpec(self.version, self.credential, self.policy, keep, self.expect, self.expect_reason,
-                        {s: r for s, r in self.known.items() if s in keep}, self.sandbox)
+                        {s: r for s, r in self.known.items() if s in keep}, self.sandbox, self.lane)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "version": self.version, "credential": self.credential, "policy": self.policy,
             "sandbox": self.sandbox, "scenarios": list(self.scenarios), "expect": self.expect,
             "expect_reason": self.expect_reason, "known": {s: r.to_json() for s, r in self.known.items()},
+            "lane": self.lane,
         }
 
     @classmethod
@@ -154,7 +167,7 @@ class CellSpec:
             scenarios=tuple(data["scenarios"]), expect=data.get("expect", "native"),
             expect_reason=data.get("expect_reason", ""),
             known={s: KnownRegression.from_json(r) for s, r in (data.get("known") or {}).items()},
-            sandbox=data.get("sandbox", DEFAULT_SANDBOX),
+            sandbox=data.get("sandbox", DEFAULT_SANDBOX), lane=data.get("lane") or PYTHON_LANE,
         )
 
     def to_results_json(self) -> dict[str, Any]:
@@ -176,11 +189,17 @@ class CellSpec:
 _RESULTS_NAMES = {"expect": "expected", "expect_reason": "expected_reason", "known": "xfail"}
 
 
-def cell_id(version: str, credential: str, policy: str, sandbox: str = DEFAULT_SANDBOX) -> str:
-    """``codex<version>-<credential>-<policy>[-<sandbox>]``: the id every report prints and ``--cells``
-    accepts; the sandbox is named only when it is not the default, so ids from before the axis still hold."""
+#: Between a cell's build coordinates and its lane in a cell id (one of the few characters a path part may hold).
+LANE_SEPARATOR = "+"
+
+
+def cell_id(version: str, credential: str, policy: str, sandbox: str = DEFAULT_SANDBOX, lane: str = "python") -> str:
+    """``codex<version>-<credential>-<policy>[-<sandbox>][+<lane>]``: the id every report prints and
+    ``--cells`` accepts; the sandbox is named only when it is not the default and the lane only when it is
+    not ours (``+codex-sdk-0.163.0-provider``), so ids from before either axis still hold."""
     base = f"codex{version}-{credential}-{policy}"
-    return base if sandbox == DEFAULT_SANDBOX else f"{base}-{sandbox}"
+    base = base if sandbox == DEFAULT_SANDBOX else f"{base}-{sandbox}"
+    return base if lane == PYTHON_LANE else f"{base}{LANE_SEPARATOR}{parse_lane(lane).slug}"
 
 
 @dataclass(frozen=True)
@@ -218,8 +237,10 @@ class SuiteSpec:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-#: Outcomes a contract test can have: ``xpass`` is a known regression that did not show.
-OUTCOMES = ("pass", "fail", "error", "xfail", "xpass", "skip")
+#: Outcomes a contract test can have: ``xpass`` is a known regression that did not show; ``n/a`` a test
+#: that needs a capability the cell's lane does not have (harness.lanes.catalog.applies): never a pass.
+NOT_APPLICABLE = "n/a"
+OUTCOMES = ("pass", "fail", "error", "xfail", "xpass", "skip", NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,10 @@ import pytest
 from harness.suite.cellrun import Outcome
 from harness.suite.credentials import CREDENTIAL_SETUPS
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 @pytest.mark.kinds("thread_stream")
 @pytest.mark.scenarios("ok")

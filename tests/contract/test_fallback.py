@@ -13,6 +13,10 @@ from harness.suite.cellrun import Outcome
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import EXPECTATIONS
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 def _env(outcome: Outcome) -> dict[str, str]:
     codex_home = outcome.artifacts  # any dir without auth.json works for "no stored login"

@@ -9,6 +9,10 @@ from harness.suite.cellrun import Outcome
 from harness.suite.credentials import CREDENTIAL_SETUPS
 from harness.suite.expectations import legacy_key_reaches_api, legacy_outcome
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 @pytest.mark.kinds("legacy")
 @pytest.mark.scenarios("ok")
@@ -18,6 +22,7 @@ def test_legacy_build_is_detected(outcome: Outcome) -> None:
 
 
 @pytest.mark.kinds("legacy")
+@pytest.mark.needs("projection", "policy")
 @pytest.mark.policies("persistent")
 @pytest.mark.scenarios("ok")
 def test_legacy_stream_is_reported_as_legacy(outcome: Outcome) -> None:
@@ -27,6 +32,7 @@ def test_legacy_stream_is_reported_as_legacy(outcome: Outcome) -> None:
 
 
 @pytest.mark.kinds("refuses_ephemeral")
+@pytest.mark.needs("projection", "policy")
 @pytest.mark.policies("ephemeral")
 def test_ephemeral_is_refused_not_persisted(outcome: Outcome) -> None:
     result = outcome.result
@@ -38,6 +44,7 @@ def test_ephemeral_is_refused_not_persisted(outcome: Outcome) -> None:
 
 
 @pytest.mark.kinds("legacy")
+@pytest.mark.needs("projection", "policy")
 @pytest.mark.policies("persistent")
 def test_legacy_scenario_outcome(outcome: Outcome) -> None:
     result = outcome.result

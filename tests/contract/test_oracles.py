@@ -31,6 +31,10 @@ from harness.suite.oracle import (
     sent_usage,
 )
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 def _rows(outcome: Outcome, kind: str) -> list[dict]:
     return [r for r in outcome.read.kept if r["type"] == kind]
@@ -81,6 +85,7 @@ def test_usage_is_what_the_api_sent(outcome: Outcome) -> None:
 
 
 @pytest.mark.kinds("legacy")
+@pytest.mark.needs("projection", "policy")
 @pytest.mark.policies("persistent")
 @pytest.mark.scenarios("ok", "tool")
 def test_legacy_turn_is_what_the_api_sent(outcome: Outcome) -> None:
@@ -220,6 +225,7 @@ def _rollout_truth(data: bytes) -> tuple[str | None, dict | None]:
 
 
 @pytest.mark.kinds("full_contract")
+@pytest.mark.needs("projection", "policy")
 @pytest.mark.policies("persistent")
 @pytest.mark.scenarios(*(s for s in SUCCESS_SCENARIOS if SCENARIOS[s].variant != "wrap-tamper"))
 def test_hydrated_history_agrees_with_the_api(outcome: Outcome) -> None:

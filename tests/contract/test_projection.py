@@ -10,6 +10,10 @@ from harness.fakeapi.scenarios import SUCCESS_SCENARIOS
 from harness.suite.cellrun import Outcome
 from harness.suite.expectations import expected_history
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 def _system(rows: list[dict], subtype: str) -> list[dict]:
     return [r for r in rows if r.get("type") == "system" and r.get("subtype") == subtype]
@@ -54,6 +58,7 @@ def test_native_fields_intact(outcome: Outcome) -> None:
 
 
 @pytest.mark.kinds("thread_stream")
+@pytest.mark.needs("projection", "policy")
 def test_history_completeness_per_policy(outcome: Outcome) -> None:
     auth = outcome.result.authority
     want = expected_history(outcome.cell.policy, auth.thread_status)

@@ -27,6 +27,10 @@ from harness.suite.expectations import EXPECTATIONS
 from harness.suite.oracle import printed, sent_items, sent_reply, sent_usage, stdout_objects
 from harness.suite.variants import DECOY_VERSION_LINE, TAMPERED_CACHED_DELTA, TAMPERED_TEXT
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 #: The 0.117/0.118 stderr line about reading an ephemeral thread back (a history matter, not the process).
 BACKFILL = re.compile(r"backfilling turn items")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -16,6 +16,10 @@ from harness.lane.reader import read_transcript
 from harness.lane.reader_canary import canaries, interleave
 from harness.suite.cellrun import Outcome
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 @pytest.mark.scenarios("ok")
 def test_reader_drops_every_canary_by_its_rule(outcome: Outcome) -> None:

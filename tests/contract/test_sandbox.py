@@ -14,6 +14,10 @@ from harness.fakeapi.scenarios import WRITE_FILE
 from harness.suite.cellrun import Outcome
 from harness.suite.facts import command_items
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 def _completed(outcome: Outcome) -> dict[str, dict]:
     return {str(e.data.get("item_id")): e.data for e in outcome.result.mapped.events if e.kind == "tool_completed"}

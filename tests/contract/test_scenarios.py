@@ -12,6 +12,10 @@ from harness.lane.retries import RETRY_NOTICE
 from harness.redact import Redactor
 from harness.suite.cellrun import REPLY, Outcome
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 # A run may overshoot its timeout by the kill grace period and process teardown, never by more.
 TIMEOUT_SLACK_S = 8.0
 

@@ -10,6 +10,10 @@ from harness.buildid import reported_version
 from harness.fakeapi.scenarios import SUCCESS_SCENARIOS
 from harness.suite.cellrun import REPLY, Outcome
 
+#: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
+#: the projection capability gets these as not applicable (harness.lanes.catalog)
+pytestmark = pytest.mark.needs("projection")
+
 
 def _events(outcome: Outcome) -> list[dict]:
     assert outcome.result.seam is not None, f"the lane did not run codex: {outcome.result.refused}"

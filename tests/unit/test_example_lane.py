@@ -56,3 +56,11 @@ def test_a_non_json_line_breaks_the_example_and_the_crash_says_why(tmp_path: Pat
 def test_a_codex_that_never_ends_is_a_hang(tmp_path: Path) -> None:
     result = run(tmp_path, "exec sleep 30", timeout_s=1)
     assert result.outcome == "hang" and "codex killed by SIGKILL" in (result.error or "")
+
+
+def test_the_readme_shows_the_example_lane_as_it_is() -> None:
+    """The README's user lane is the file the tests run, byte for byte (no copy that drifts)."""
+    readme = (EXAMPLE.parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("### A lane of your own", 1)[1].split("```js\n", 1)[1].split("\n```", 1)[0]
+    assert shown == EXAMPLE.read_text(encoding="utf-8").rstrip("\n")
+    assert len(shown.splitlines()) <= 32
