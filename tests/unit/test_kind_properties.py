@@ -20,7 +20,10 @@ def selected(*properties: str) -> set[str]:
 def test_each_property_selects_the_kinds_it_describes() -> None:
     assert selected("full_contract") == {"native"}
     assert selected("thread_stream") == {"native", "auth-required", "auth-rejected"}
-    assert selected("starts_codex") == {"native", "legacy-fallback", "auth-required", "auth-rejected"}
+    lanes = {"lane-unsupported", "lane-silent-empty", "lane-base-url-cliff"}  # a foreign lane starts codex itself
+    assert selected("starts_codex") == {"native", "legacy-fallback", "auth-required", "auth-rejected", *lanes}
+    assert selected("lane_failure") == lanes
+    assert selected("api_unreached") == {"lane-unsupported", "lane-base-url-cliff"}
     assert selected("answers_turns") == {"native", "legacy-fallback"}
     assert selected("auth_failure") == {"auth-required", "auth-rejected"}
     assert selected("legacy") == {"legacy-fallback"}

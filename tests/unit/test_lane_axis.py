@@ -184,7 +184,7 @@ def test_a_missing_script_is_one_line_before_any_image_work(tmp_path: Path) -> N
 
 
 def test_runs_that_wait_on_the_network_never_hold_a_compute_worker() -> None:
-    from harness.suite.schedule import mostly_waits
+    from harness.suite.waits import ends_by_timeout as mostly_waits
 
     def cell(lane: str, expect: str = "native") -> CellSpec:
         return CellSpec("0.171.0", "codex-api-key", "persistent", ("ok",), expect=expect, lane=lane)

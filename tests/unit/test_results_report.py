@@ -214,9 +214,9 @@ def test_results_json_keeps_every_field_of_the_cell() -> None:
 
     cell = CellSpec("0.117.0", "auth-json", "ephemeral", ("ok", "tool"), expect="auth-rejected",
                     expect_reason="a reason", known={"tool": KnownRegression("race", tests=("test_x",))},
-                    sandbox="workspace-write")
+                    sandbox="workspace-write", lane="codex-sdk@0.163.0:provider")
     assert {f.name for f in dataclasses.fields(CellSpec)} <= {"version", "credential", "policy", "scenarios",
-                                                              "expect", "expect_reason", "known", "sandbox"}
+                                                              "expect", "expect_reason", "known", "sandbox", "lane"}
     tests = [TestRecord(cell.id, f"test_x[{s}]", s, "pass") for s in cell.scenarios]
     data = json.loads(json.dumps(CellResult(cell, "pass", tests=tests).to_json()))
     assert data["expected"] == "auth-rejected" and "xfail" in data and "scenarios" not in data
