@@ -9,7 +9,7 @@ what it is called, whether two builds are compared on it, its atlas timeline cat
 columns. The fingerprint's own assembly, ``codex-matrix diff``, the atlas timeline, report.md,
 report.html and the reader of results.json (:mod:`harness.incoming.results`) all iterate it, so no
 fact's key or label is spelled anywhere else. A fact that is a list the suite observes per (cell,
-scenario) (``union_of``: a :class:`~harness.suite.protocol.Facts` field, unioned over a cell's
+scenario) (``union_of``: a :class:`~harness.suite.facts.Facts` field, unioned over a cell's
 scenarios and a build's cells) costs two files: its ``Facts`` field and its entry here.
 """
 
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from harness.suite.protocol import FACTS_FILE, Facts
+from harness.suite.facts import Facts
+from harness.suite.protocol import FACTS_FILE
 
 if TYPE_CHECKING:
     from harness.results import CellResult
@@ -42,7 +43,7 @@ Row = Mapping[str, Any]
 class Field:
     """One fact of a build's fingerprint, and every place it shows.
 
-    ``union_of``: the :class:`~harness.suite.protocol.Facts` list it is the union of (over a cell's
+    ``union_of``: the :class:`~harness.suite.facts.Facts` list it is the union of (over a cell's
     scenarios, then over a build's cells); the cell fingerprint carries it under the same key. None: a
     rule in :func:`fingerprint_of` / :func:`build_fingerprints` computes it. ``compared``: ``diff`` and
     report.html's "changes from the build above" show it when it changed. ``timeline``: its atlas

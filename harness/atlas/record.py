@@ -22,7 +22,8 @@ from harness.incoming.atlaslog import read_atlas_log
 from harness.jsonlines import append_line
 from harness.redact import Redactor
 from harness.results import CellResult
-from harness.suite.protocol import FACTS_FILE, Facts
+from harness.suite.facts import Facts
+from harness.suite.protocol import FACTS_FILE
 
 SCHEMA = 1
 LOG_NAME = "atlas.jsonl"

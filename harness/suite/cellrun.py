@@ -29,7 +29,7 @@ from harness.lane.reader import ReadResult, read_transcript
 from harness.lane.session import LaneRequest, LaneResult, run_lane
 from harness.redact import Redactor
 from harness.suite.credentials import CREDENTIAL_SETUPS, SetupContext
-from harness.suite.facts import facts_of
+from harness.suite.facts import Facts, facts_of
 from harness.suite.model import ModelChoice
 from harness.suite.protocol import (
     ARGV_FILE,
@@ -43,7 +43,6 @@ from harness.suite.protocol import (
     SUMMARY_FILE,
     TRANSCRIPT_FILE,
     CellSpec,
-    Facts,
     SuiteTimeouts,
     scenario_dir,
 )

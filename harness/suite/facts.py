@@ -1,4 +1,4 @@
-"""What one lane run showed of its build, reduced to comparable facts (:class:`~harness.suite.protocol.Facts`).
+"""What one lane run showed of its build, reduced to comparable facts (:class:`Facts`).
 
 The fingerprint of a build, the diff between two builds and the atlas are all built from these facts,
 so they hold only what was observed (event and item types, usage keys, declared tools, normalised
@@ -7,18 +7,74 @@ stderr lines, …), never what a table says a build should do.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from harness.lane.session import LaneResult
 from harness.suite.oracle import stdout_objects
-from harness.suite.protocol import Facts
+from harness.suite.protocol import known_fields
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TS = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z?|\d+(\.\d+)?m?s\b")
 _PATH = re.compile(r"/(?:var/)?tmp/cnm/[^\s'\"]+")
+
+
+@dataclass
+class Facts:
+    """What one (cell, scenario) run showed of its build, for fingerprints and diffs; all observed."""
+
+    version_line: str | None = None
+    protocol: str | None = None  # what the probe said
+    stream_protocol: str | None = None  # what the stream showed
+    flags: list[str] = field(default_factory=list)
+    model: str | None = None  # the slug the cell ran with
+    model_source: str | None = None  # how the slug was learned from the build
+    model_catalog: list[str] = field(default_factory=list)  # slugs the build bundles
+    event_types: list[str] = field(default_factory=list)
+    item_types: list[str] = field(default_factory=list)
+    usage_keys: list[str] = field(default_factory=list)
+    tools_declared: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)  # normalised
+    session_files: int = 0
+    journal_credentials: list[str] = field(default_factory=list)  # what the API saw through the lane
+    raw_api_saw: list[str] | None = None  # what the API saw from the build run bare (ok scenario only)
+    credential_setup: str | None = None
+    exit_code: int | None = None
+    timed_out: bool = False
+    thread_status: str | None = None
+    refused: str | None = None
+    wall_s: float = 0.0
+    sandbox: str | None = None  # codex's sandbox_mode for the run
+    commands: list[dict[str, Any]] = field(default_factory=list)  # each command item's status/exit_code/output
+    cwd_files: list[str] = field(default_factory=list)  # files in the working directory after the run
+    calls: list[str] = field(default_factory=list)  # requests beyond POST /responses, e.g. "GET models"
+    tool_calls: int = 0  # shell tool calls the fake model made
+    #: seconds from the fake's tool call to codex's follow-up carrying the output: how long the command
+    #: took as codex ran it (the 150 ms exit grace of 0.99+ decides how its completion is printed)
+    tool_turnaround_s: float | None = None
+    stagings: int = 1  # runs it took to stage the scenario's world (see Scenario.turn_within_s)
+    turn_after_command_s: float | None = None  # from the last command's end to the turn's end on stdout
+    world_held: bool = True  # False: even the last staging missed the scenario's timing (machine overloaded)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Facts:
+        return cls(**known_fields(cls, data))
+
+    @classmethod
+    def read(cls, path: Path) -> Facts | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return cls.from_json(data) if isinstance(data, dict) else None
 
 
 def normalize_stderr_line(line: str) -> str:

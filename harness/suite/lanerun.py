@@ -41,6 +41,7 @@ from harness.lanes.runner import run_adapter
 from harness.redact import Redactor
 from harness.suite.cellrun import PROMPT, RUN_PATH, credential_context
 from harness.suite.credentials import CREDENTIAL_SETUPS
+from harness.suite.facts import Facts
 from harness.suite.model import ModelChoice
 from harness.suite.protocol import (
     CONTAINER_LANES_DIR,
@@ -49,7 +50,6 @@ from harness.suite.protocol import (
     LANE_SEPARATOR,
     STDERR_FILE,
     CellSpec,
-    Facts,
     SuiteTimeouts,
     scenario_dir,
 )

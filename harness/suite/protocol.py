@@ -14,7 +14,7 @@ What crosses, and in which direction:
   :class:`TestRecord` per test, and a :class:`FinishLine` when the session ends normally. A suite cut
   short by a timeout or a kill leaves the lines it wrote, so the host never loses what was reported;
 * container → host, per (cell, scenario): the artifacts under ``CELLS_DIR/<cell>/<scenario>/``, of which
-  the host reads :class:`Facts` (``FACTS_FILE``) and the resolver decision (``RESOLVER_FILE``).
+  the host reads :class:`~harness.suite.facts.Facts` (``FACTS_FILE``) and the resolver decision (``RESOLVER_FILE``).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ ENV_SLOTS = "CNM_SLOTS"  # the machine's compute slots, shared by every containe
 ENV_K = "CNM_K"  # pytest -k expression for the contract tests, empty = all
 
 
-def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+def known_fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     """Only the keys ``cls`` declares: a newer writer may add keys an older reader does not know."""
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in data.items() if k in names}
@@ -111,7 +111,7 @@ class KnownRegression:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KnownRegression:
-        known = _known(cls, data)
+        known = known_fields(cls, data)
         if known.get("tests") is not None:
             known["tests"] = tuple(known["tests"])
         return cls(**known)
@@ -224,7 +224,7 @@ class SuiteSpec:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SuiteSpec:
         return cls(cells=tuple(CellSpec.from_json(c) for c in data["cells"]),
-                   timeouts=SuiteTimeouts(**_known(SuiteTimeouts, data["timeouts"])),
+                   timeouts=SuiteTimeouts(**known_fields(SuiteTimeouts, data["timeouts"])),
                    codex={str(k): int(v) for k, v in (data.get("codex") or {}).items()})
 
     def write(self, directory: Path) -> Path:
@@ -261,7 +261,7 @@ class TestRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TestRecord:
-        return cls(**_known(cls, data))
+        return cls(**known_fields(cls, data))
 
 
 @dataclass(frozen=True)
@@ -348,59 +348,6 @@ def read_log(path: Path) -> Iterator[LogLine]:
                                  _optional_float(data.get("cpu_s")))
         except (KeyError, TypeError, ValueError):
             continue
-
-
-@dataclass
-class Facts:
-    """What one (cell, scenario) run showed of its build, for fingerprints and diffs; all observed."""
-
-    version_line: str | None = None
-    protocol: str | None = None  # what the probe said
-    stream_protocol: str | None = None  # what the stream showed
-    flags: list[str] = field(default_factory=list)
-    model: str | None = None  # the slug the cell ran with
-    model_source: str | None = None  # how the slug was learned from the build
-    model_catalog: list[str] = field(default_factory=list)  # slugs the build bundles
-    event_types: list[str] = field(default_factory=list)
-    item_types: list[str] = field(default_factory=list)
-    usage_keys: list[str] = field(default_factory=list)
-    tools_declared: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)  # normalised
-    session_files: int = 0
-    journal_credentials: list[str] = field(default_factory=list)  # what the API saw through the lane
-    raw_api_saw: list[str] | None = None  # what the API saw from the build run bare (ok scenario only)
-    credential_setup: str | None = None
-    exit_code: int | None = None
-    timed_out: bool = False
-    thread_status: str | None = None
-    refused: str | None = None
-    wall_s: float = 0.0
-    sandbox: str | None = None  # codex's sandbox_mode for the run
-    commands: list[dict[str, Any]] = field(default_factory=list)  # each command item's status/exit_code/output
-    cwd_files: list[str] = field(default_factory=list)  # files in the working directory after the run
-    calls: list[str] = field(default_factory=list)  # requests beyond POST /responses, e.g. "GET models"
-    tool_calls: int = 0  # shell tool calls the fake model made
-    #: seconds from the fake's tool call to codex's follow-up carrying the output: how long the command
-    #: took as codex ran it (the 150 ms exit grace of 0.99+ decides how its completion is printed)
-    tool_turnaround_s: float | None = None
-    stagings: int = 1  # runs it took to stage the scenario's world (see Scenario.turn_within_s)
-    turn_after_command_s: float | None = None  # from the last command's end to the turn's end on stdout
-    world_held: bool = True  # False: even the last staging missed the scenario's timing (machine overloaded)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Facts:
-        return cls(**_known(cls, data))
-
-    @classmethod
-    def read(cls, path: Path) -> Facts | None:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return cls.from_json(data) if isinstance(data, dict) else None
 
 
 def scenario_dir(out: Path, cell: str, scenario: str) -> Path:

@@ -12,6 +12,7 @@ from harness.redact import Redactor
 from harness.report import write_reports
 from harness.results import CellResult, RunResults, cell_status, now
 from harness.run import JobEnd, harvest
+from harness.suite.facts import Facts
 from harness.suite.protocol import (
     JOURNAL_FILE,
     LOG_FILE,
@@ -20,7 +21,6 @@ from harness.suite.protocol import (
     SUMMARY_FILE,
     TRANSCRIPT_FILE,
     CellSpec,
-    Facts,
     FinishLine,
     PlanLine,
     TestRecord,

@@ -13,7 +13,8 @@ from harness.fingerprint import build_fingerprints, cell_fingerprint
 from harness.results import CellResult, RunResults, now, write_results
 from harness.run.oneshot import repeat_plans
 from harness.run.plan import JobPlan
-from harness.suite.protocol import CellSpec, Facts, TestRecord
+from harness.suite.facts import Facts
+from harness.suite.protocol import CellSpec, TestRecord
 
 
 def _build(version: str, **extra: object) -> dict[str, object]:

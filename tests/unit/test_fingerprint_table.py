@@ -21,7 +21,8 @@ from harness.incoming.results import BuildFingerprintModel, CellFingerprintModel
 from harness.report.html import fingerprint_changes
 from harness.report.markdown import render_markdown
 from harness.results import CellResult, RunResults, now
-from harness.suite.protocol import CellSpec, Facts
+from harness.suite.facts import Facts
+from harness.suite.protocol import CellSpec
 
 #: One value of each kind that is not its empty value.
 SAMPLE = {"name": "x", "names": ["a", "b"], "texts": ["a line"], "counts": {"ephemeral": 1},

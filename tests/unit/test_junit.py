@@ -18,7 +18,8 @@ from harness.report import write_junit
 from harness.report.junit import bin_xml_escape, classname
 from harness.results import CellResult, RunResults, now
 from harness.run import JobEnd, harvest
-from harness.suite.protocol import LOG_FILE, CellSpec, Facts, FinishLine, PlanLine, TestRecord, log_line, scenario_dir
+from harness.suite.facts import Facts
+from harness.suite.protocol import LOG_FILE, CellSpec, FinishLine, PlanLine, TestRecord, log_line, scenario_dir
 from tests.unit.jenkins_xsd import jenkins_junit_xsd
 
 CELL = CellSpec("0.117.0", "codex-api-key", "persistent", ("ok", "hang", "tool"))

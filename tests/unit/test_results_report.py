@@ -18,10 +18,10 @@ from harness.redact import Redactor
 from harness.report import render_markdown, write_junit, write_markdown
 from harness.results import CellResult, RunResults, cell_status, now, write_results
 from harness.run import JobEnd, RunOptions, harvest, plan_jobs
+from harness.suite.facts import Facts
 from harness.suite.protocol import (
     LOG_FILE,
     CellSpec,
-    Facts,
     FinishLine,
     PlanLine,
     TestRecord,
