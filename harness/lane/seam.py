@@ -25,6 +25,13 @@ Why each rule:
   group leaves a running command and its children alive (a ``sleep`` outlived the run, orphaned). While
   codex still runs, its descendants are found through ``/proc`` parent links, and each descendant's
   group is killed with codex's (:mod:`harness.lane.proctree`).
+* **After a normal exit, the groups of codex's session too**: what a command left running (a detached
+  ``sleep``) outlives codex on some builds. Measured with codex alone: 0.44.0 runs commands in its own
+  group (the group kill reaches them), 0.98.0, 0.117.0 and 0.169.0 start them in sessions of their own
+  and kill them when they exit, but 0.80.0 puts them in groups of their own inside codex's session and
+  leaves them running. Once codex exited no parent link leads to them; the session still does, so
+  every group in codex's session is killed as well (the contract's ``leftover-child`` world checks
+  that nothing of a command outlives a normal exit, on every build).
 * **stdout and stderr drained by threads**: a child blocked writing a full stderr pipe while we wait
   on stdout (or the reverse) is a deadlock, and codex can write megabytes to either.
 """
@@ -47,7 +54,7 @@ from harness.lane.credentials import Credential
 from harness.lane.events import Policy
 from harness.lane.executable import Executable, release_of
 from harness.lane.probe import THREAD_EVENTS_SINCE, Capabilities, probe
-from harness.lane.proctree import descendant_groups, kill_group, wait_exit
+from harness.lane.proctree import descendant_groups, kill_group, session_groups, wait_exit
 
 #: PATH the child gets unless ``extra_env`` names one: enough for the shells codex runs as tools.
 DEFAULT_CHILD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -207,6 +214,7 @@ def run_seam(req: SeamRequest) -> SeamResult:
         groups = descendant_groups(proc.pid)
         _kill_tree(proc.pid, groups, signal.SIGTERM)
         wait_exit(proc.pid, time.monotonic() + TERM_GRACE_S)
+    groups |= session_groups(proc.pid)  # what codex left in its session (the leader is not reaped yet)
     _kill_tree(proc.pid, groups, signal.SIGKILL)  # leftovers of a normal exit, or whatever ignored SIGTERM
     returncode = proc.wait()
     drain_deadline = time.monotonic() + DRAIN_GRACE_S

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.lane.proctree import descendant_groups, descendants, process_table
+from harness.lane.proctree import descendant_groups, descendants, process_table, session_groups
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
 
 def test_table_and_descendants_of_a_synthetic_tree() -> None:
-    table = {10: (1, 10), 11: (10, 10), 12: (11, 12), 13: (12, 12), 20: (1, 20)}
+    table = {10: (1, 10, 10), 11: (10, 10, 10), 12: (11, 12, 10), 13: (12, 12, 10), 20: (1, 20, 20)}
     assert descendants(10, table) == {11, 12, 13}
     assert descendants(20, table) == set()
 
@@ -75,3 +75,19 @@ def _gone(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_session_groups_find_a_group_whose_parent_is_gone() -> None:
+    """A process in a group of its own, re-parented to init, is still found through its session."""
+    script = ("import os, subprocess, sys; p = subprocess.Popen(['sleep', '30'], preexec_fn=lambda: os.setpgid(0, 0)); "
+              "print(p.pid, flush=True)")
+    leader = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, stdout=subprocess.PIPE)
+    assert leader.stdout is not None
+    child = int(leader.stdout.readline())
+    leader.wait()
+    try:
+        assert child not in descendants(leader.pid)
+        assert os.getpgid(child) == child and os.getsid(child) == leader.pid
+        assert child in session_groups(leader.pid)
+    finally:
+        os.kill(child, 9)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -233,3 +234,16 @@ def test_result_identity_fields(tmp_path: Path) -> None:
     assert datetime.fromisoformat(result.started_at).tzinfo is not None
     assert 0 <= result.duration_s < 2
     assert os.getpgrp() != 0  # we are still in our own group: the kill never targets the test process
+
+
+def test_a_commands_group_left_in_codexs_session_is_killed_after_a_normal_exit(tmp_path: Path) -> None:
+    """0.80.0 puts a command in a group of its own inside codex's session and leaves what it started
+    running when it exits; the run's session still names it, so the seam kills it too."""
+    pids = tmp_path / "pids"
+    starter = ("import os, subprocess; p = subprocess.Popen(['sleep', '300'], preexec_fn=lambda: os.setpgid(0, 0), "
+               f"stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); open({str(pids)!r}, 'w').write(str(p.pid))")
+    exe = script(tmp_path, f'{sys.executable} -c "{starter}"; echo done')
+    result = run_seam(request(tmp_path, exe, timeout_s=10.0))
+    assert (result.exit_code, result.stdout) == (0, b"done\n")
+    child = int(pids.read_text())
+    assert wait_gone(child), "the command's own group outlived the run"
