@@ -26,7 +26,9 @@ from harness.fakeapi.wire import (
     TOOL_MARKER,
     ShellTool,
     created_event,
+    message_item,
     pick_shell_tool,
+    reasoning_item,
     tool_call_item,
     turn_events,
 )
@@ -77,6 +79,8 @@ class Scenario:
     ``refuses``: every request is answered 401, whatever the credential.
     ``variant``: how the harness launches codex in this world (None: plainly, found on PATH); the
     contract suite's :mod:`harness.suite.variants` implements each name.
+    ``starts_codex``: False for a world where a faithful lane never starts codex (it must refuse first):
+    such a world gets only the contract tests that name it.
     ``turn_within_s``: the world holds only when codex ended the turn this soon after the command ended
     (the journal's ``command_ended_at``; the harness sees the turn end on stdout): a run on a machine
     too loaded for that is staged again.
@@ -91,6 +95,7 @@ class Scenario:
     refuses: bool = False
     variant: str | None = None
     turn_within_s: float | None = None
+    starts_codex: bool = True
 
     def turn_after_command_s(self, journal: Sequence[Mapping[str, Any]], turn_ended_at: float | None) -> float | None:
         """Seconds from the last command's end to the turn's end (None: no command ended, or no turn end)."""
@@ -289,6 +294,46 @@ def _tool_timeout(ex: Exchange) -> None:
     ex.send_sse(turn_events(ex.new_id("resp"), [tool_call_item(shape, ex.new_id("fc"), ex.new_id("call"))]))
 
 
+#: The ``retry-after-tool`` world's texts: each distinct, so an oracle can tell which one a row shows.
+PREAMBLE_TEXT = "Let me check first."
+CUT_TEXT = "an answer cut short: a retry supersedes it"
+FINAL_TEXT = "Done: the command printed the marker."
+THOUGHTS = ("reasoning before the tool call", "reasoning of the attempt that was cut", "reasoning of the retry")
+
+
+def _retry_after_tool(ex: Exchange) -> None:
+    """Reasoning, a preamble and a quick tool call; the first follow-up stream is cut after its reasoning
+    and message; the retry sends others: the preamble must survive, the cut attempt's output vanish."""
+    shape = pick_shell_tool(ex.body)
+    if not ex.entry["has_tool_output"] and shape is not None:
+        ex.entry["tool_called"] = shape.name
+        ex.send_sse(turn_events(ex.new_id("resp"), [
+            reasoning_item(ex.new_id("rs"), THOUGHTS[0]), message_item(ex.new_id("msg"), PREAMBLE_TEXT),
+            tool_call_item(shape.running(f"echo {TOOL_MARKER}"), ex.new_id("fc"), ex.new_id("call"))]))
+        return
+    if ex.attempt == 2:  # the first follow-up: held until codex printed the command's end, then cut
+        ex.entry["held_s"] = ex.wait_released(TOOL_RELEASE_CAP_S)
+        ex.send_sse([created_event(ex.new_id("resp")),
+                     *({"type": "response.output_item.done", "item": item} for item in (
+                         reasoning_item(ex.new_id("rs"), THOUGHTS[1]), message_item(ex.new_id("msg"), CUT_TEXT)))])
+        return
+    ex.send_sse(turn_events(ex.new_id("resp"), [reasoning_item(ex.new_id("rs"), THOUGHTS[2]),
+                                                message_item(ex.new_id("msg"), FINAL_TEXT)]))
+
+
+#: The ``leftover-child`` command leaves a detached ``sleep`` (away from the tool's pipes, so no build
+#: waits for it) and writes its pid into the run's working directory (see harness.lane.seam on who kills it).
+LEFTOVER_TOOL_PID = "matrix-leftover-tool.pid"
+LEFTOVER_SCRIPT = f"sleep 300 >/dev/null 2>&1 & echo $! > {LEFTOVER_TOOL_PID}; echo {TOOL_MARKER}"
+
+
+def _leftover_child(ex: Exchange) -> None:
+    """Like ``write-file``, with a command that leaves a detached background child."""
+    if ex.entry["has_tool_output"]:
+        ex.entry["held_s"] = ex.wait_released(TOOL_RELEASE_CAP_S)
+    _call_or_reply(ex, 1, LEFTOVER_SCRIPT)
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("ok", _ok, COMPLETED, "one assistant message, then response.completed with usage"),
     Scenario("tool", _tool, COMPLETED,
@@ -331,10 +376,24 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("tampered-rollout", _ok, COMPLETED,
              "an ok turn, run through a wrapper that appends another final text and cached count to the rollout",
              variant="wrap-tamper"),
+    Scenario("retry-after-tool", _retry_after_tool, COMPLETED,
+             "reasoning, a preamble message and a tool call; the follow-up stream is cut after its reasoning and "
+             "message, and the retry sends other reasoning and a different final reply"),
+    Scenario("leftover-child", _leftover_child, COMPLETED,
+             "a command that leaves a detached child, run through a wrapper that leaves `sleep 300 &` (holding "
+             "stdout) in codex's process group", variant="wrap-background"),
+    Scenario("both-keys", _ok, COMPLETED,
+             "an ok turn; CODEX_API_KEY holds the valid key, OPENAI_API_KEY an invalid one", variant="both-keys"),
+    Scenario("blank-key", _ok, COMPLETED,
+             "an ok turn; CODEX_API_KEY is whitespace only, the valid key is in auth.json", variant="blank-key"),
+    Scenario("discover-missing", _ok, TurnOutcome("failed", None, "none"),
+             "CODEX_CLI_PATH and the explicit path name no file, a decoy codex is first on PATH: the lane refuses",
+             variant="discover-missing", starts_codex=False),
 )}
 SUCCESS_SCENARIOS: tuple[str, ...] = tuple(name for name, s in SCENARIOS.items() if s.succeeds)
 #: The worlds that reach the lane's rarer paths (issue 28): matrix.yaml runs them on the codex-api-key
 #: cells only, since what they reach does not depend on the credential.
 REACH_SCENARIOS: tuple[str, ...] = ("unknown-item", "tool-timeout", "exit-after-completed", "failed-exit-zero",
                                     "future-events", "discover-env", "discover-explicit", "log-warn",
-                                    "tampered-rollout")
+                                    "tampered-rollout", "retry-after-tool", "leftover-child", "both-keys",
+                                    "blank-key", "discover-missing")

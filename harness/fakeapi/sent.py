@@ -6,7 +6,8 @@ the lane. So every journal entry carries, beside the request facts (:mod:`harnes
 
 * ``sent`` (an SSE answer): ``response_id``, ``usage`` (the usage object exactly as
   ``response.completed`` carried it, None when the stream ended before it) and ``items`` — one summary
-  per ``response.output_item.done``: ``type``, ``id``, and ``text`` (a message's output text),
+  per ``response.output_item.done``: ``type``, ``id``, and ``text`` (a message's output text, a reasoning
+  item's summary),
   ``name``/``call_id``/``arguments`` (a function call) or ``action`` (a local shell call);
 * ``error`` (a JSON error answer): the error body's ``message``;
 * ``tool_results`` (any request): the tool results codex sent back, as ``call_id`` and ``output`` text
@@ -32,11 +33,20 @@ def _message_text(item: Mapping[str, Any]) -> str:
     return "".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping) and c.get("type") == "output_text")
 
 
+def _reasoning_text(item: Mapping[str, Any]) -> str:
+    parts = item.get("summary")
+    if not isinstance(parts, list):
+        return ""
+    return "\n\n".join(str(p.get("text", "")) for p in parts if isinstance(p, Mapping))
+
+
 def item_summary(item: Mapping[str, Any]) -> dict[str, Any]:
     """One output item as the journal keeps it (see the module docstring)."""
     summary: dict[str, Any] = {"type": item.get("type"), "id": item.get("id")}
     if item.get("type") == "message":
         summary["text"] = _message_text(item)
+    if item.get("type") == "reasoning":
+        summary["text"] = _reasoning_text(item)
     for key in ("name", "call_id", "arguments", "action"):
         if key in item:
             summary[key] = copy.deepcopy(item[key])

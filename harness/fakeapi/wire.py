@@ -121,6 +121,11 @@ def message_item(item_id: str, text: str) -> dict[str, Any]:
     }
 
 
+def reasoning_item(item_id: str, summary: str) -> dict[str, Any]:
+    """A reasoning output item with one summary part: what codex prints as a ``reasoning`` item."""
+    return {"type": "reasoning", "id": item_id, "summary": [{"type": "summary_text", "text": summary}]}
+
+
 def tool_call_item(shape: ShellTool, item_id: str, call_id: str) -> dict[str, Any]:
     """The output item that asks codex to run ``shape`` with the marker command."""
     if shape.kind == "local_shell":

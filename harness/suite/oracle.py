@@ -68,9 +68,16 @@ def sent_items(turns: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [item for response in completed_responses(turns) for item in response.get("items") or []]
 
 
+def sent_texts(turns: Sequence[Mapping[str, Any]], item_type: str = "message") -> list[str]:
+    """The text of every item of ``item_type`` (``message``; ``reasoning``: its summary) the API sent in
+    completed responses, in order: what a transcript must show, once each. An attempt a retry superseded
+    never completed, so its items are not here."""
+    return [str(i.get("text", "")) for i in sent_items(turns) if i.get("type") == item_type]
+
+
 def sent_reply(turns: Sequence[Mapping[str, Any]]) -> str | None:
     """The text of the last message the API sent in a completed response: the turn's final answer."""
-    texts = [str(i.get("text", "")) for i in sent_items(turns) if i.get("type") == "message"]
+    texts = sent_texts(turns)
     return texts[-1] if texts else None
 
 

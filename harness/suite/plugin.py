@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 
 from harness.fakeapi import FakeResponsesAPI
+from harness.fakeapi.scenarios import SCENARIOS
 from harness.lanes.catalog import CAPABILITIES, Capability, applies, parse_lane
 from harness.redact import Redactor
 from harness.suite.cellrun import Outcome, raw_credential_probe, run_cell_scenario, warm_lane_caches
@@ -106,8 +107,9 @@ class ContractSuite:
             marks = [] if applies(needs, lane) else [pytest.mark.not_applicable(
                 f"needs {', '.join(sorted(needs - lane.capabilities))}, which {lane.full} does not have "
                 f"(it has {', '.join(sorted(lane.capabilities))})")]
+            # a world where codex never starts gets only the tests that name it (Scenario.starts_codex)
             params.extend(pytest.param((cell.id, s), id=f"{cell.id}-{s}", marks=marks)
-                          for s in cell.scenarios if not scen or s in scen.args)
+                          for s in cell.scenarios if (s in scen.args if scen else SCENARIOS[s].starts_codex))
         metafunc.parametrize("case", params)
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -16,6 +16,14 @@ says what it did (:class:`VariantSetup`): that record is the contract tests' ora
   lane that looks in the wrong place first reports the decoy.
 * ``log-warn``: ``RUST_LOG=warn`` in codex's environment; builds then log warnings on stderr, and
   0.117/0.118 print the ephemeral backfill line the lane attributes to history.
+* ``wrap-background``: a shell wrapper starts ``sleep 300 &`` (in codex's process group, holding its
+  stdout and stderr) and then runs codex: after a normal exit nothing of the group may survive, and the
+  lane must not wait for pipes only the leftover holds.
+* ``both-keys`` / ``blank-key``: the credential order and what counts as a key: a valid
+  ``CODEX_API_KEY`` beside an invalid ``OPENAI_API_KEY`` (the first wins), and a whitespace-only
+  ``CODEX_API_KEY`` beside an ``auth.json`` holding the valid key (a blank key is no key).
+* ``discover-missing``: ``CODEX_CLI_PATH`` names a file that does not exist, a decoy ``codex`` is first on
+  PATH: the lane must refuse, naming the path, and never run the decoy or reach the API.
 
 Standard library only: runs inside the per-version containers.
 """
@@ -24,13 +32,22 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.fakeapi.scenarios import WRAPPER_EXIT
 from harness.lane.session import LaneRequest
+from harness.suite.credentials import INVALID_KEY
 
+#: The file the decoy ``codex`` creates beside itself whenever it runs.
+DECOY_RAN = "decoy-ran"
+#: Files ``wrap-background`` writes into the run's work dir: its leftover's pid, and when codex exited.
+LEFTOVER_PID = "leftover.pid"
+CODEX_EXITED_AT = "codex-exited-at"
+#: The path ``discover-missing`` names in CODEX_CLI_PATH (under the run's work dir; never created).
+MISSING_NAME = "missing/codex"
 #: The version line of the decoy ``codex`` put first on PATH by the discovery variants.
 DECOY_VERSION_LINE = "codex-cli 0.0.1"
 #: What the ``wrap-inject`` wrapper adds before ``turn.completed``: an unknown event type, and an
@@ -63,6 +80,10 @@ class VariantSetup:
     injected: tuple[dict[str, object], ...] = field(default_factory=tuple)
     tampered: bool = False  # the wrapper appended a different final text and cached count to the rollout
     child_env: dict[str, str] = field(default_factory=dict)
+    #: (source, origin, what the API sees) the lane must report when the variant sets credentials itself
+    credential: tuple[str, str | None, str] | None = None
+    work: str | None = None  # the run's work dir, where a variant's files are (wrap-background, decoys)
+    missing_path: str | None = None  # the named path that holds nothing (discover-missing)
 
 
 _WRAPPER = '''#!/usr/bin/python3
@@ -102,9 +123,25 @@ sys.exit(EXIT if EXIT is not None else (code if code >= 0 else 128 - code))
 
 _DECOY = f'''#!/bin/sh
 # a codex that is not the build under test: a lane that finds it has looked in the wrong place
+: > "$(dirname "$0")/{DECOY_RAN}"
 case "$1" in --version) echo "{DECOY_VERSION_LINE}"; exit 0;; esac
 echo "decoy codex: the lane ran the codex it found on PATH, not the one it was told to use" >&2
 exit 2
+'''
+
+
+_BACKGROUND = '''#!/bin/sh
+# codex-matrix wrapper: leaves a background child in codex's process group (harness.suite.variants)
+if [ "$1" = exec ]; then
+  case " $* " in *" --help "*|*" -h "*) exec {real} "$@";; esac
+  sleep 300 &
+  echo $! > {pid_file}
+  {real} "$@"
+  code=$?
+  date +%s.%N > {exited_file}
+  exit $code
+fi
+exec {real} "$@"
 '''
 
 
@@ -172,6 +209,38 @@ def _discover(source: str) -> Apply:
     return apply
 
 
+def _wrap_background(request: LaneRequest, work: Path, real: str) -> tuple[LaneRequest, VariantSetup]:
+    text = _BACKGROUND.format(real=shlex.quote(real), pid_file=shlex.quote(str(work / LEFTOVER_PID)),
+                              exited_file=shlex.quote(str(work / CODEX_EXITED_AT)))
+    path = _write_executable(work / "wrapper" / "codex", text)
+    return replace(request, codex_path=path), VariantSetup("wrap-background", path, "explicit", work=str(work))
+
+
+def _both_keys(request: LaneRequest, work: Path, real: str) -> tuple[LaneRequest, VariantSetup]:
+    env = {**(request.env or {}), "OPENAI_API_KEY": INVALID_KEY}
+    return replace(request, env=env), VariantSetup(
+        "both-keys", credential=("explicit-api-key", "CODEX_API_KEY", "valid"))
+
+
+def _blank_key(request: LaneRequest, work: Path, real: str) -> tuple[LaneRequest, VariantSetup]:
+    env = dict(request.env or {})
+    key = env.get("CODEX_API_KEY", "")
+    auth = Path(request.codex_home) / "auth.json"
+    auth.write_text(json.dumps({"OPENAI_API_KEY": key}), encoding="utf-8")
+    auth.chmod(0o600)
+    env["CODEX_API_KEY"] = " \t "
+    return replace(request, env=env), VariantSetup("blank-key", credential=("auth-json", "auth.json", "valid"))
+
+
+def _discover_missing(request: LaneRequest, work: Path, real: str) -> tuple[LaneRequest, VariantSetup]:
+    env = dict(request.env or {})
+    missing = str(work / MISSING_NAME)
+    env["PATH"] = _decoy_path(work, env.get("PATH", ""))
+    env["CODEX_CLI_PATH"] = missing
+    return replace(request, env=env), VariantSetup("discover-missing", executable_source="env", work=str(work),
+                                                   missing_path=missing)
+
+
 def _log_warn(request: LaneRequest, work: Path, real: str) -> tuple[LaneRequest, VariantSetup]:
     child = {"RUST_LOG": "warn"}
     return replace(request, extra_env={**request.extra_env, **child}), VariantSetup("log-warn", child_env=child)
@@ -185,6 +254,10 @@ VARIANTS: dict[str, Apply] = {
     "discover-env": _discover("env"),
     "discover-explicit": _discover("explicit"),
     "log-warn": _log_warn,
+    "wrap-background": _wrap_background,
+    "both-keys": _both_keys,
+    "blank-key": _blank_key,
+    "discover-missing": _discover_missing,
 }
 
 

@@ -33,6 +33,8 @@ def ends_by_timeout(cell: CellSpec, scenario: str) -> bool:
     if is_ephemeral(cell.policy) and kind.refuses_ephemeral:
         return False
     spec = SCENARIOS[scenario]
+    if not spec.starts_codex:  # the lane refuses before codex runs: nothing to wait for
+        return False
     setup = CREDENTIAL_SETUPS[cell.credential]
     if kind.legacy:
         version = release_of(cell.version) or (0, 0, 0)

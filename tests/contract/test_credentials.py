@@ -13,19 +13,41 @@ from harness.suite.credentials import CREDENTIAL_SETUPS
 #: the projection capability gets these as not applicable (harness.lanes.catalog)
 pytestmark = pytest.mark.needs("projection")
 
+#: The worlds that set the run's credentials themselves (harness.suite.variants): a valid CODEX_API_KEY
+#: beside an invalid OPENAI_API_KEY, and a whitespace-only CODEX_API_KEY beside a valid auth.json.
+CREDENTIAL_WORLDS = ("both-keys", "blank-key")
+
+
+def _expected(outcome: Outcome) -> tuple[str, str | None, str]:
+    """(source, origin, what the API sees) for the run: the variant's when it set the credentials, else
+    the cell's setup's (an env key is bridged from its variable; auth.json is codex's own)."""
+    variant = outcome.variant
+    if variant is not None and variant.credential is not None:
+        return variant.credential
+    setup = CREDENTIAL_SETUPS[outcome.cell.credential]
+    origin = {"explicit-api-key": setup.env_var, "auth-json": "auth.json"}.get(setup.lane_source)
+    return setup.lane_source, origin, setup.api_sees
+
 
 @pytest.mark.kinds("thread_stream")
-@pytest.mark.scenarios("ok")
+@pytest.mark.scenarios("ok", *CREDENTIAL_WORLDS)
 def test_credential_reached_api(outcome: Outcome) -> None:
     seen = {e["credential"] for e in outcome.turns}
-    assert seen == {CREDENTIAL_SETUPS[outcome.cell.credential].api_sees}, (
-        f"setup {outcome.credential_setup!r}: API saw {seen or 'no request'}"
+    assert seen == {_expected(outcome)[2]}, (
+        f"setup {outcome.credential_setup!r} ({outcome.scenario}): API saw {seen or 'no request'}"
     )
 
 
-@pytest.mark.scenarios("ok")
+@pytest.mark.scenarios("ok", *CREDENTIAL_WORLDS)
 def test_lane_reports_credential_source(outcome: Outcome) -> None:
-    assert outcome.result.credential.source == CREDENTIAL_SETUPS[outcome.cell.credential].lane_source
+    """The source and where it came from (the variable, auth.json), and the key only where the lane passes one."""
+    source, origin, _ = _expected(outcome)
+    credential = outcome.result.credential
+    assert (credential.source, credential.origin) == (source, origin)
+    if source == "explicit-api-key":
+        assert credential.key is not None and credential.key.strip() == credential.key != ""
+    else:
+        assert credential.key is None, "a credential codex reads itself carries no key"
 
 
 @pytest.mark.kinds("auth_failure")

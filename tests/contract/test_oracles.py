@@ -27,6 +27,7 @@ from harness.suite.oracle import (
     printed_usage,
     returned_tool_outputs,
     sent_reply,
+    sent_texts,
     sent_tool_calls,
     sent_usage,
 )
@@ -87,11 +88,12 @@ def test_usage_is_what_the_api_sent(outcome: Outcome) -> None:
 @pytest.mark.kinds("legacy")
 @pytest.mark.needs("projection", "policy")
 @pytest.mark.policies("persistent")
-@pytest.mark.scenarios("ok", "tool")
+@pytest.mark.scenarios("ok", "tool", "retry-after-tool")
 def test_legacy_turn_is_what_the_api_sent(outcome: Outcome) -> None:
     """Legacy builds report usage per request (``token_count``); the lane's running total (never
-    authoritative) must still be the API's sum, and the last report, not the first. The reply and each
-    command's output are the API's too."""
+    authoritative) must still be the API's sum, and the last report, not the first. The reply, the text
+    and thinking rows (completed responses only: a retry's ``background_event`` supersedes its attempt)
+    and each command's output are the API's too."""
     result = outcome.result
     assert result.seam is not None, f"the lane did not run codex: {result.refused}"
     sent = sent_usage(outcome.turns)
@@ -102,6 +104,10 @@ def test_legacy_turn_is_what_the_api_sent(outcome: Outcome) -> None:
     assert (usage.input, usage.output) == (sent.input, sent.output), (usage, sent)
     assert result.authority.usage_authority == "none"
     assert result.authority.final_text == sent_reply(outcome.turns)
+    blocks = [b for r in _rows(outcome, "assistant") for b in r["message"]["content"]]
+    assert [b["text"] for b in blocks if b.get("type") == "text"] == sent_texts(outcome.turns)
+    thoughts = [_plain(b["thinking"]) for b in blocks if b.get("type") == "thinking"]
+    assert thoughts == [_plain(t) for t in sent_texts(outcome.turns, "reasoning")], thoughts
     completed = [e.data for e in result.mapped.events if e.kind == "tool_completed"]
     assert len(completed) == len(sent_tool_calls(outcome.turns))
     returned = returned_tool_outputs(outcome.turns)
@@ -114,15 +120,44 @@ def test_legacy_turn_is_what_the_api_sent(outcome: Outcome) -> None:
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_final_text_is_the_reply_the_api_sent(outcome: Outcome) -> None:
     """The final text is the last message the API sent, in the authority, the summary row and the last
-    assistant text row (which ends the turn), and the reply appears as exactly one text row."""
+    assistant text row (which ends the turn); the text rows are the messages of the completed responses,
+    once each and in order (a preamble before a tool call stays, a retried attempt's text goes)."""
     reply = sent_reply(outcome.turns)
     assert reply is not None, "the API sent no message"
     assert outcome.result.authority.final_text == reply
     assert _summary_row(outcome)["codexNativeFinalText"] == reply
     texts = [(r, b["text"]) for r in _rows(outcome, "assistant") for b in r["message"]["content"]
              if b.get("type") == "text"]
-    assert [t for _, t in texts] == [reply], f"assistant text rows {[t for _, t in texts]}, the API replied {reply!r}"
+    want = sent_texts(outcome.turns)
+    assert [t for _, t in texts] == want, f"assistant text rows {[t for _, t in texts]}, the API's messages {want}"
     assert texts[-1][0]["message"]["stop_reason"] == "end_turn"
+
+
+@pytest.mark.kinds("full_contract")
+@pytest.mark.scenarios(*SUCCESS_SCENARIOS)
+def test_thinking_rows_are_the_reasoning_of_completed_responses(outcome: Outcome) -> None:
+    """Each thinking row is the reasoning summary of a response that completed, once each, in order: the
+    reasoning of an attempt a retry superseded is gone. codex prints reasoning as ``reasoning`` items
+    (``agent_reasoning`` on legacy builds); where a build printed none of what the API sent, that is
+    codex's doing, and the test says so."""
+    thoughts = [b["thinking"] for r in _rows(outcome, "assistant") for b in r["message"]["content"]
+                if b.get("type") == "thinking"]
+    want = sent_texts(outcome.turns, "reasoning")
+    if not want:
+        assert thoughts == [], f"thinking rows {thoughts}, yet the API sent no reasoning"
+        return
+    shown = [str(o["item"].get("text", "")) for o in printed(_stdout(outcome), "item.completed")
+             if isinstance(o.get("item"), dict) and o["item"].get("type") == "reasoning"]
+    if not shown:
+        assert thoughts == [], f"thinking rows {thoughts}, yet codex printed no reasoning"
+        pytest.skip(f"codex {outcome.cell.version} printed none of the {len(want)} reasoning item(s) the API sent")
+    assert [_plain(t) for t in thoughts] == [_plain(t) for t in want], (
+        f"thinking rows {thoughts}, the completed responses' reasoning {want} (codex printed {shown})")
+
+
+def _plain(text: str) -> str:
+    """Reasoning text without the markup some builds add around a summary (``**title**``, blank lines)."""
+    return " ".join(text.replace("*", " ").split())
 
 
 @pytest.mark.kinds("full_contract")
@@ -168,7 +203,7 @@ def test_turn_failed_is_reported_as_codex_printed_it(outcome: Outcome) -> None:
 
 
 @pytest.mark.kinds("full_contract")
-@pytest.mark.scenarios("tool", "write-file")
+@pytest.mark.scenarios("tool", "write-file", "retry-after-tool", "leftover-child")
 def test_tool_calls_are_what_the_api_asked_and_got(outcome: Outcome) -> None:
     """One tool_use per call the API made, with the command it asked for, and each tool_result carries
     the output codex sent back to the API."""

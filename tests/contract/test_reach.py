@@ -4,7 +4,10 @@ did (:class:`~harness.suite.variants.VariantSetup`) or what codex printed.
 
 * a wrapper's non-zero exit after ``turn.completed``, and ``turn.failed`` with exit code 0;
 * the lane's timeout while a tool command and its child run: no process of any group survives;
-* discovery through ``CODEX_CLI_PATH`` and an explicit path, with a decoy ``codex`` first on PATH;
+* a normal exit that leaves a background child in codex's process group: nothing of the group survives,
+  and the lane does not wait for the pipes the child holds;
+* discovery through ``CODEX_CLI_PATH`` and an explicit path, with a decoy ``codex`` first on PATH, and
+  a named path that holds nothing (refused, naming it; the decoy never runs, no request is sent);
 * ``RUST_LOG=warn``: every stderr line keeps its source (the ephemeral backfill line is history);
 * an output item type no build knows, sent by the fake; and unknown event/item types in the stream;
 * a rollout edited after the run: hydration names each difference.
@@ -15,17 +18,26 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from harness.fakeapi.scenarios import TIMEOUT_PIDS, UNKNOWN_ITEM_TYPE, WRAPPER_EXIT
+from harness.fakeapi.scenarios import LEFTOVER_TOOL_PID, TIMEOUT_PIDS, UNKNOWN_ITEM_TYPE, WRAPPER_EXIT
 from harness.lane.projection import WARNING_SUBTYPE
+from harness.lane.seam import DRAIN_GRACE_S
 from harness.redact import Redactor
 from harness.suite.cellrun import Outcome
 from harness.suite.expectations import EXPECTATIONS
 from harness.suite.oracle import printed, sent_items, sent_reply, sent_usage, stdout_objects
-from harness.suite.variants import DECOY_VERSION_LINE, TAMPERED_CACHED_DELTA, TAMPERED_TEXT
+from harness.suite.variants import (
+    CODEX_EXITED_AT,
+    DECOY_RAN,
+    DECOY_VERSION_LINE,
+    LEFTOVER_PID,
+    TAMPERED_CACHED_DELTA,
+    TAMPERED_TEXT,
+)
 
 #: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
 #: the projection capability gets these as not applicable (harness.lanes.catalog)
@@ -134,10 +146,71 @@ def test_timeout_kills_the_command_and_its_children(outcome: Outcome) -> None:
     assert result.authority.thread_status == "interrupted"
 
 
+# -- leftovers of a normal exit ------------------------------------------------------------------------
+
+
+@pytest.mark.kinds("starts_codex")
+@pytest.mark.scenarios("leftover-child")
+def test_normal_exit_leaves_nothing_of_codexs_group(outcome: Outcome) -> None:
+    """The wrapper left ``sleep 300 &`` in codex's process group, holding its stdout, and codex exited
+    normally: the lane kills what is left of the group and does not wait out its drain grace for pipes
+    only that child holds. The tool command's own detached child is gone too, whoever ended it: codex
+    (0.98+ kill a command's session when they exit), or the lane (0.44 runs commands in codex's group,
+    0.80 in groups of codex's session, and leaves them running)."""
+    result = outcome.result
+    if result.seam is None:
+        pytest.skip(f"the lane refused the run: {result.refused}")
+    variant = outcome.variant
+    assert variant is not None and variant.work is not None
+    work = Path(variant.work)
+    assert (work / LEFTOVER_PID).is_file(), "the wrapper never ran codex exec: nothing was left behind"
+    assert not result.seam.timed_out, "the run timed out: this world is about a normal exit"
+    child = int((work / LEFTOVER_PID).read_text().split()[0])
+    deadline = time.monotonic() + GONE_WITHIN_S
+    while (_state(child) is not None or _in_group(result.seam.pid or 0)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _state(child) is None, f"the background child {child} outlived the run (codex's group {result.seam.pid})"
+    assert _in_group(result.seam.pid or 0) == [], f"processes of codex's group {result.seam.pid} outlived the run"
+    tool_pid = Path(result.request.cwd) / LEFTOVER_TOOL_PID
+    if tool_pid.is_file():  # the command's own detached child
+        left = int(tool_pid.read_text().split()[0])
+        while _state(left) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _state(left) is None, f"the command's background child {left} outlived codex's normal exit"
+    else:
+        assert not any(e.get("tool_called") for e in outcome.turns), "the fake called the tool, yet it never ran"
+    exited_at = float((work / CODEX_EXITED_AT).read_text().split()[0])
+    ended_at = datetime.fromisoformat(result.seam.started_at).timestamp() + result.seam.duration_s
+    assert ended_at - exited_at < DRAIN_GRACE_S, (
+        f"the run ended {ended_at - exited_at:.2f} s after codex exited: it waited for the leftover's pipes")
+
+
 # -- discovery ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.scenarios("discover-env", "discover-explicit", "exit-after-completed", "future-events")
+@pytest.mark.scenarios("discover-missing")
+def test_named_path_that_holds_nothing_is_refused(outcome: Outcome) -> None:
+    """CODEX_CLI_PATH names nothing and a decoy codex is first on PATH: the lane refuses, naming the path,
+    runs nothing (not the decoy, not codex: no request reaches the API) and reports a failed thread."""
+    result = outcome.result
+    variant = outcome.variant
+    assert variant is not None and variant.missing_path is not None and variant.work is not None
+    assert result.executable is None, f"the lane found {result.executable} although the named path holds nothing"
+    assert result.seam is None, "the lane ran a codex although the one it was told to use does not exist"
+    assert result.refused is not None and variant.missing_path in result.refused, result.refused
+    assert "CODEX_CLI_PATH" in result.refused, result.refused
+    assert not (Path(variant.work) / "decoy" / DECOY_RAN).exists(), "the decoy codex on PATH was run"
+    assert outcome.turns == [], f"{len(outcome.turns)} request(s) reached the API"
+    assert result.authority.thread_status == "failed"
+    final = outcome.read.kept[-1]
+    assert final["codexNativeThreadStatus"] == "failed"
+    assert final["codexNativeExecutablePath"] is None
+
+
+
+
+@pytest.mark.scenarios("discover-env", "discover-explicit", "exit-after-completed", "future-events",
+                       "leftover-child")
 def test_executable_is_the_one_the_harness_named(outcome: Outcome) -> None:
     """The lane reports (and ran) the codex the harness named, not the decoy first on PATH."""
     variant = outcome.variant

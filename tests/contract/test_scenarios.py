@@ -11,6 +11,7 @@ from harness.fakeapi.wire import TOOL_MARKER, USAGE
 from harness.lane.retries import RETRY_NOTICE
 from harness.redact import Redactor
 from harness.suite.cellrun import REPLY, Outcome
+from harness.suite.oracle import sent_reply, sent_texts
 
 #: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
 #: the projection capability gets these as not applicable (harness.lanes.catalog)
@@ -44,7 +45,7 @@ def test_no_hang_past_timeout(outcome: Outcome) -> None:
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_final_text_and_usage(outcome: Outcome) -> None:
     auth = outcome.result.authority
-    assert auth.final_text == REPLY
+    assert auth.final_text == sent_reply(outcome.turns)
     assert auth.usage is not None and auth.usage.input > 0 and auth.usage.output > 0
 
 
@@ -117,8 +118,12 @@ def _replies(outcome: Outcome) -> list[str]:
 @pytest.mark.kinds("full_contract")
 @pytest.mark.scenarios(*SUCCESS_SCENARIOS)
 def test_one_reply_per_answer(outcome: Outcome) -> None:
-    """The fake answered once, so the transcript shows one reply, whatever a retry re-emitted."""
-    assert _replies(outcome) == [REPLY]
+    """Each message of a response the fake completed shows once, whatever a retry re-emitted; the plain
+    worlds answer with the one reply."""
+    want = sent_texts(outcome.turns)
+    assert _replies(outcome) == want
+    if outcome.scenario not in ("retry-after-tool",):
+        assert want == [REPLY], want
 
 
 @pytest.mark.kinds("full_contract")
@@ -130,8 +135,8 @@ def test_retry_notices_are_process_warnings(outcome: Outcome) -> None:
     warned = [str(w.data["text"]) for w in outcome.result.warnings if w.data.get("origin") == "retry"]
     assert warned == [Redactor()(text) for text in printed]  # the lane masks key-shaped text it maps
     assert all(w.data.get("source") == "process" for w in outcome.result.warnings if w.data.get("origin") == "retry")
-    if outcome.scenario == "flaky-stream":
-        assert printed, "the stream was cut after the message, yet codex printed no retry notice"
+    if outcome.scenario in ("flaky-stream", "retry-after-tool"):
+        assert printed, "a stream was cut after its message, yet codex printed no retry notice"
 
 
 @pytest.mark.kinds("full_contract")

@@ -8,7 +8,8 @@ import pytest
 
 from harness.buildid import reported_version
 from harness.fakeapi.scenarios import SUCCESS_SCENARIOS
-from harness.suite.cellrun import REPLY, Outcome
+from harness.suite.cellrun import Outcome
+from harness.suite.oracle import sent_reply
 
 #: judged on the python lane's own view (its mapped events, projection and verdicts): a lane without
 #: the projection capability gets these as not applicable (harness.lanes.catalog)
@@ -32,7 +33,7 @@ def test_event_grammar(outcome: Outcome) -> None:
     assert "turn.started" in types
     messages = [e["item"]["text"] for e in events
                 if e.get("type") == "item.completed" and e.get("item", {}).get("type") == "agent_message"]
-    assert messages and messages[-1] == REPLY, f"agent messages: {messages!r}"
+    assert messages and messages[-1] == sent_reply(outcome.turns), f"agent messages: {messages!r}"
     assert types[-1] == "turn.completed", f"last event is {types[-1]!r}"
     usage = events[-1].get("usage", {})
     for key in ("input_tokens", "cached_input_tokens", "output_tokens"):

@@ -603,3 +603,25 @@ def test_race_world_holds_only_when_the_turn_ended_within_the_trailing_grace() -
     assert race.turn_after_command_s(journal, 1000.25) == 0.25
     assert race.world_held(journal, None)  # no turn end seen: nothing to judge the timing by
     assert SCENARIOS["tool"].world_held(journal, 1005.0)  # a held answer has no timing to keep
+
+
+def test_retry_after_tool_cuts_the_first_follow_up_and_journals_what_completed(api: FakeResponsesAPI) -> None:
+    """Reasoning + preamble + tool call; the follow-up's first stream is cut after reasoning and message;
+    the retry completes with other reasoning and another reply: the journal tells the three apart."""
+    from harness.fakeapi.scenarios import CUT_TEXT, FINAL_TEXT, PREAMBLE_TEXT, THOUGHTS
+    from harness.suite.oracle import sent_reply, sent_texts
+
+    url = api.provider_url("retry-after-tool", "r")
+    first = [e["item"]["type"] for _, e in post(url, SHELL_BODY).events() if "item" in e]
+    assert first == ["reasoning", "message", "function_call"]
+    body = dict(SHELL_BODY)
+    body["input"] = [*SHELL_BODY["input"], {"type": "function_call_output", "call_id": "call_1", "output": "x"}]
+    api.release("r")
+    cut = [name for name, _ in post(url, body).events()]
+    assert cut == ["response.created", "response.output_item.done", "response.output_item.done"]
+    post(url, body).events()
+    turns = api.journal("r")
+    assert [(e["attempt"], e["completed"]) for e in turns] == [(1, True), (2, False), (3, True)]
+    assert [i["text"] for i in turns[1]["sent"]["items"]] == [THOUGHTS[1], CUT_TEXT]
+    assert sent_texts(turns) == [PREAMBLE_TEXT, FINAL_TEXT] and sent_reply(turns) == FINAL_TEXT
+    assert sent_texts(turns, "reasoning") == [THOUGHTS[0], THOUGHTS[2]]

@@ -98,3 +98,61 @@ def test_log_warn_sets_rust_log_for_codex_only(tmp_path: Path) -> None:
     request, setup = apply_variant("log-warn", req(tmp_path), tmp_path, real(tmp_path))
     assert request.extra_env == {"RUST_LOG": "warn"} and setup is not None and setup.child_env == {"RUST_LOG": "warn"}
     assert set(VARIANTS) >= {"wrap-exit", "wrap-exit-zero", "wrap-inject", "wrap-tamper", "log-warn"}
+
+
+def test_wrap_background_leaves_a_child_in_the_wrappers_group(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from harness.suite.variants import CODEX_EXITED_AT, LEFTOVER_PID
+
+    work = tmp_path / "w"
+    _, setup = apply_variant("wrap-background", req(tmp_path), work, real(tmp_path))
+    assert setup is not None and setup.executable_source == "explicit" and setup.work == str(work)
+    version = subprocess.run([setup.executable_path, "--version"], capture_output=True, text=True, timeout=10)
+    assert version.stdout.strip() == "codex-cli 9.9.9" and not (work / LEFTOVER_PID).exists()
+    proc = subprocess.Popen([setup.executable_path, "exec", "--json"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert proc.wait(timeout=10) == 0
+        child = int((work / LEFTOVER_PID).read_text())
+        assert os.getpgid(child) == proc.pid, "the leftover is not in the wrapper's (codex's) group"
+        assert float((work / CODEX_EXITED_AT).read_text()) > 0
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_credential_worlds_set_what_the_lane_must_resolve(tmp_path: Path) -> None:
+    from harness.lane.credentials import resolve_credential
+    from harness.suite.credentials import INVALID_KEY
+
+    base = LaneRequest(prompt="p", cwd=tmp_path, policy="persistent", codex_home=tmp_path / "home",
+                       env={"PATH": "/usr/bin:/bin", "CODEX_API_KEY": "sk-valid"})
+    (tmp_path / "home").mkdir()
+    both, setup = apply_variant("both-keys", base, tmp_path / "w", real(tmp_path))
+    assert setup is not None and setup.credential == ("explicit-api-key", "CODEX_API_KEY", "valid")
+    assert both.env is not None and both.env["OPENAI_API_KEY"] == INVALID_KEY
+    got = resolve_credential(None, both.env, tmp_path / "home")
+    assert (got.source, got.origin, got.key) == ("explicit-api-key", "CODEX_API_KEY", "sk-valid")
+    blank, setup = apply_variant("blank-key", base, tmp_path / "w", real(tmp_path))
+    assert setup is not None and setup.credential == ("auth-json", "auth.json", "valid")
+    assert blank.env is not None and blank.env["CODEX_API_KEY"].strip() == ""
+    assert json.loads((tmp_path / "home" / "auth.json").read_text()) == {"OPENAI_API_KEY": "sk-valid"}
+    got = resolve_credential(None, blank.env, tmp_path / "home")
+    assert (got.source, got.origin, got.key) == ("auth-json", "auth.json", None)
+
+
+def test_discover_missing_names_nothing_and_puts_a_decoy_first(tmp_path: Path) -> None:
+    from harness.lane.session import run_lane
+    from harness.suite.variants import DECOY_RAN
+
+    work = tmp_path / "w"
+    request, setup = apply_variant("discover-missing", req(tmp_path), work, real(tmp_path))
+    assert setup is not None and setup.missing_path is not None and not Path(setup.missing_path).exists()
+    assert request.env is not None and request.env["CODEX_CLI_PATH"] == setup.missing_path
+    assert request.env["PATH"].split(":")[0] == str(work / "decoy")
+    result = run_lane(request)
+    assert result.executable is None and result.seam is None
+    assert result.refused is not None and setup.missing_path in result.refused
+    assert result.authority.thread_status == "failed"
+    assert not (work / "decoy" / DECOY_RAN).exists()
