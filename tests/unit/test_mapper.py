@@ -242,6 +242,39 @@ def test_retry_supersedes_the_cut_attempt_and_makes_the_notice_a_warning(stream_
     assert not of(stream, "turn_failed")
 
 
+#: codex 0.117.0 in the ``retry-after-tool`` world (recorded 2026-12-06): reasoning and a preamble with the
+#: tool call, the follow-up cut after its reasoning and message, then the retry.
+RETRY_AFTER_TOOL_0_117 = _lines(
+    b'{"type":"thread.started","thread_id":"01a24994-1a6f-7243-85b5-6116ae0774e0"}',
+    b'{"type":"turn.started"}',
+    b'{"type":"item.completed","item":{"id":"item_0","type":"reasoning","text":"reasoning before the tool call"}}',
+    b'{"type":"item.completed","item":{"id":"item_1","type":"agent_message","text":"Let me check first."}}',
+    b'{"type":"item.started","item":{"id":"item_2","type":"command_execution","command":"/bin/bash -lc \'echo ok\'",'
+    b'"aggregated_output":"","exit_code":null,"status":"in_progress"}}',
+    b'{"type":"item.completed","item":{"id":"item_2","type":"command_execution","command":"/bin/bash -lc \'echo ok\'",'
+    b'"aggregated_output":"ok\\n","exit_code":0,"status":"completed"}}',
+    b'{"type":"item.completed","item":{"id":"item_3","type":"reasoning","text":"reasoning of the cut attempt"}}',
+    b'{"type":"item.completed","item":{"id":"item_4","type":"agent_message","text":"an answer cut short"}}',
+    b'{"type":"error","message":"Reconnecting... 1/1 (stream disconnected before completion: stream closed before '
+    b'response.completed)"}',
+    b'{"type":"item.completed","item":{"id":"item_5","type":"reasoning","text":"reasoning of the retry"}}',
+    b'{"type":"item.completed","item":{"id":"item_6","type":"agent_message","text":"Done."}}',
+    b'{"type":"turn.completed","usage":{"input_tokens":22,"cached_input_tokens":6,"output_tokens":14}}',
+)
+
+
+def test_a_retry_after_a_tool_call_supersedes_only_its_own_attempt() -> None:
+    """The tool's completion starts a new attempt: the preamble and reasoning before it stay; the cut
+    attempt's reasoning and text are superseded, the retry's stay."""
+    stream = map_stream(RETRY_AFTER_TOOL_0_117)
+    live = [(e.kind, e.data["text"]) for e in stream.events
+            if e.kind in ("assistant_text", "reasoning") and not e.data.get("superseded")]
+    assert live == [("reasoning", "reasoning before the tool call"), ("assistant_text", "Let me check first."),
+                    ("reasoning", "reasoning of the retry"), ("assistant_text", "Done.")]
+    (notice,) = [e for e in stream.events if e.data.get("origin") == "retry"]
+    assert notice.data["superseded_text"] == ["reasoning of the cut attempt", "an answer cut short"]
+
+
 def test_usage_events_are_totals_in_order() -> None:
     # two turn.completed (as after `exec resume` on 0.80+): each total replaces the last, never summed
     lines = b'{"type":"turn.completed","usage":{"input_tokens":22,"cached_input_tokens":6,"output_tokens":14}}\n' \
