@@ -185,7 +185,9 @@ MUTANTS: tuple[Mutant, ...] = (
       "the timeout kills codex's group only (tool commands run in groups of their own)"),
     M("seam-no-session-groups", "seam", "harness/lane/seam.py",
       "groups |= session_groups(proc.pid)", "groups |= set()",
-      "after a normal exit only codex's own group is killed: a command 0.80 left in its own group survives"),
+      "after a normal exit only codex's own group is killed: a command 0.80 left in its own group survives",
+      "no build of the default selection (0.20.0, 0.117.0, 0.169.0) leaves a command's group in codex's session: "
+      "0.80.0 does, and its leftover-child cell fails (measured before the fix); --versions 0.80.0 kills it"),
     M("seam-stdin-pipe", "seam", "harness/lane/seam.py",
       "stdin=subprocess.DEVNULL,", "stdin=subprocess.PIPE,",
       "codex's stdin left an open pipe (0.118+ read it to EOF and hang)"),
