@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     [cell] = select(invocation.config, Selection(cells=args.cell, scenarios=args.scenario))
     if args.shell:
         return _shell(invocation, cell)
+    invocation.client  # noqa: B018 - no Docker is one line before any download, as it always was
     build = _fetch(cell.version, args.cache_dir, invocation.console)
     output = args.output or Path(f"{cell.id}.repro.json")
     result, bundle = _run(cell, build, invocation, invocation.config.timeouts, args.k_expr, args.cache_dir)
@@ -114,6 +115,7 @@ def _replay(args: argparse.Namespace) -> int:
         console.print(f"note: the bundle was written by codex-matrix {bundle.harness.get('version')} (code "
                       f"{bundle.harness.get('digest')}); this is {here['version']} (code {here['digest']}): "
                       "the checks may differ")
+    invocation.client  # noqa: B018 - no Docker is one line before any download, as it always was
     build = _fetch(bundle.cell.version, args.cache_dir, console)
     bundle.build.check(build)
     console.print(f"{bundle.build.npm_version or build.version}: integrity and binary sha256 match the bundle")

@@ -52,7 +52,11 @@ def test_legacy_scenario_outcome(outcome: Outcome) -> None:
     version = tuple(int(p) for p in outcome.cell.version.split(".")[:3])
     setup = CREDENTIAL_SETUPS[outcome.cell.credential]
     scenario = SCENARIOS[outcome.scenario]
-    authorised = legacy_key_reaches_api(version, setup.api_sees, setup.env_var)
+    api_sees, env_var = setup.api_sees, setup.env_var
+    if outcome.variant is not None and outcome.variant.credential is not None:  # the world set its own key
+        source, origin, api_sees = outcome.variant.credential
+        env_var = origin if source == "explicit-api-key" else None  # else auth.json: no variable
+    authorised = legacy_key_reaches_api(version, api_sees, env_var)
     # a wrapper in front of codex (harness.suite.variants) may fail a turn codex completed, whose native
     # outcome still has usage from turn.completed: codex itself succeeded there, the wrapper's code wins
     wrapped = outcome.variant.wrapper_exit if outcome.variant is not None else None
