@@ -162,6 +162,14 @@ def _parse(line: _Line) -> tuple[dict[str, Any] | None, NormalizedEvent | None]:
     return value, None
 
 
+def json_objects(data: bytes) -> Iterator[dict[str, Any]]:
+    """The JSON objects of codex's stdout in order, read exactly as the mapper reads them (other lines skipped)."""
+    for line in _split(data):
+        obj, _ = _parse(line)
+        if obj is not None:
+            yield obj
+
+
 # -- protocol detection ----------------------------------------------------------------------------
 
 

@@ -20,7 +20,6 @@ Standard library only: it runs inside the containers.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
@@ -28,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.lane.mapper import json_objects
 from harness.lane.projection import codex_usage
 from harness.lane.session import LANE_VERSION, LaneRequest, LaneResult, run_lane
 from harness.lanes.protocol import AdapterRequest, AdapterResult, Outcome, ProtocolError, first_line
@@ -42,15 +42,10 @@ STDERR_TAIL_CHARS = 8000
 def raw_event_types(stdout: bytes) -> list[str]:
     """The codex event types in stdout order: ``type`` of a thread event, ``msg.type`` of a legacy line.
 
-    Lines that are not JSON objects are not events and are skipped (the lane maps them to warnings)."""
+    Lines that are not JSON objects are not events and are skipped (the lane maps them to warnings); the
+    lines are read by the lane's own reader, so these are the events the lane mapped."""
     types: list[str] = []
-    for line in stdout.decode("utf-8", errors="replace").splitlines():
-        try:
-            doc = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(doc, dict):
-            continue
+    for doc in json_objects(stdout):
         if isinstance(doc.get("type"), str):
             types.append(doc["type"])
         elif isinstance(doc.get("msg"), dict) and isinstance(doc["msg"].get("type"), str):
