@@ -17,8 +17,9 @@ from harness.redact import Redactor
 from harness.report.compat import pair_of, render
 from harness.report.grid import SYMBOL, Column, cell_key, cell_label, column_label, grid_axes
 from harness.results import CellResult, RunResults
+from harness.suite.protocol import CONTAINER_WORKROOT
 
-_CELL_HOME = re.compile(r"/var/tmp/cnm/\S+?/codex-home")
+_CELL_HOME = re.compile(re.escape(CONTAINER_WORKROOT) + r"/\S+?/codex-home")
 
 
 def render_markdown(results: RunResults, mask: Callable[[str], str] | None = None) -> str:

@@ -98,4 +98,7 @@ def suite_container(plan: JobPlan, name: str, labels_: dict[str, str], options: 
     }
     if not copy:
         kwargs["mounts"] = mounts(plan, live, slots, lane_mounts(plan, options))
-    return DockerContainer(plan.image).with_name(name).with_command(lifetime_command(options)).with_kwargs(**kwargs)
+    container = DockerContainer(plan.image).with_name(name).with_command(lifetime_command(options))
+    # testcontainers hands its tmpfs table to Docker as is: the value is Docker's whole option string
+    container.with_tmpfs_mount(protocol.CONTAINER_WORKROOT, protocol.CONTAINER_WORKROOT_TMPFS)
+    return container.with_kwargs(**kwargs)

@@ -43,7 +43,7 @@ from harness.run.harvest import JobEnd, SuiteOutput, harvest, judge, read_output
 from harness.run.job import JobRun, Reporter
 from harness.run.plan import JobPlan, RunOptions
 from harness.run.suite_exec import exec_suite, io_problem, kill_container
-from harness.run.teardown import mark_kept, remove_container
+from harness.run.teardown import mark_kept, remove_container, started_container
 from harness.run.transfer import copied_trees, copy_in, copy_out, lane_mounts, transfer_mode
 from harness.suite import protocol, schedule
 
@@ -199,7 +199,7 @@ def _run_job(job: JobRun, options: RunOptions, reporter: Reporter, run_id: str, 
         job.kept = want_keep and mark_kept(job)
         gone = False if job.kept else remove_container(job)
         job.mark("stopped")
-        job.orphaned = not job.kept and not gone and container.get_wrapped_container() is not None
+        job.orphaned = not job.kept and not gone and started_container(job) is not None
         job.results = _collect(job, live, output, move=gone)
         job.suite_cpu_s = output.cpu_s
         job.timings.update(output.marks)

@@ -41,7 +41,8 @@ def open_shell(client: Any, image: str, cell: CellSpec, scenario: str) -> int:
     container = client.containers.run(
         image, ["sleep", "infinity"], name=name, detach=True, network_mode="none", init=True, working_dir="/tmp",
         hostname=protocol.CONTAINER_HOSTNAME, extra_hosts=protocol.CONTAINER_HOSTS,
-        volumes=volumes, labels={labels.MANAGED: "true", labels.KIND: SHELL_KIND, labels.VERSION: cell.version},
+        tmpfs={protocol.CONTAINER_WORKROOT: protocol.CONTAINER_WORKROOT_TMPFS}, volumes=volumes,
+        labels={labels.MANAGED: "true", labels.KIND: SHELL_KIND, labels.VERSION: cell.version},
     )
     try:
         tty = sys.stdin.isatty() and sys.stdout.isatty()

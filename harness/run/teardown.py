@@ -18,9 +18,26 @@ from harness.run.job import JobRun
 REMOVAL_WAIT_S = 15.0
 
 
+def started_container(job: JobRun) -> Any | None:
+    """The Docker container behind the job, or None when it was never created.
+
+    testcontainers raises ``ContainerStartException`` for a container whose start failed; after such
+    a failure the teardown must still run and report the start's own error, not this one (it once
+    became "internal error: Container is not started" and hid Docker's reason).
+    """
+    from testcontainers.core.exceptions import ContainerStartException
+
+    if job.container is None:
+        return None
+    try:
+        return job.container.get_wrapped_container()
+    except ContainerStartException:
+        return None
+
+
 def mark_kept(job: JobRun) -> bool:
     """Rename the container to ``…-kept`` and extend its lifetime; False when the daemon would not."""
-    wrapped = job.container.get_wrapped_container() if job.container is not None else None
+    wrapped = started_container(job)
     if wrapped is None:
         return False
     try:
@@ -42,7 +59,7 @@ def remove_container(job: JobRun) -> bool:
     """Remove the job's container; True when it is surely gone (or never started)."""
     import docker.errors
 
-    wrapped = job.container.get_wrapped_container() if job.container is not None else None
+    wrapped = started_container(job)
     if wrapped is None:
         return True
     try:

@@ -42,6 +42,7 @@ from harness.suite.lanerun import LaneOutcome, run_lane_scenario
 from harness.suite.model import ModelChoice, learn_model
 from harness.suite.protocol import (
     CONTAINER_OUT,
+    CONTAINER_WORKROOT,
     ENV_JOBS,
     ENV_OUT,
     ENV_SLOTS,
@@ -63,8 +64,7 @@ from harness.suite.schedule import LanePools, MachineSlots, slots_from_env, work
 from harness.suite.waits import ends_by_timeout
 
 Case = tuple[str, str]  # (cell id, scenario)
-#: Not under $TMPDIR: codex refuses to set up its helper binaries there.
-WORKROOT = Path("/var/tmp/cnm")
+WORKROOT = Path(CONTAINER_WORKROOT)
 MAX_MESSAGE = 600
 
 

@@ -30,9 +30,9 @@ from harness.lane.seam import SeamRefused, SeamRequest, build_argv, build_env
 from harness.suite.cellrun import PROMPT, config_overrides
 from harness.suite.credentials import CREDENTIAL_SETUPS, SetupContext
 from harness.suite.model import learn_model
-from harness.suite.protocol import CellSpec
+from harness.suite.protocol import CONTAINER_WORKROOT, CellSpec
 
-WORK = Path("/var/tmp/cnm/shell")  # not under /tmp: codex refuses to set up its helpers there
+WORK = Path(CONTAINER_WORKROOT) / "shell"
 KEY_VAR = "CNM_FAKE_KEY"
 COMMAND_VAR = "CNM_CODEX_COMMAND"
 

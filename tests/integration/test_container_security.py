@@ -15,7 +15,7 @@ from harness.images import ensure_images
 from harness.matrix import Timeouts
 from harness.run.container_spec import suite_container
 from harness.run.plan import JobPlan, RunOptions
-from harness.suite.protocol import CellSpec
+from harness.suite.protocol import CONTAINER_WORKROOT, CONTAINER_WORKROOT_TMPFS, CellSpec
 
 
 @pytest.mark.parametrize("sandbox", ["workspace-write", "danger-full-access"])
@@ -49,6 +49,11 @@ def test_no_network_and_seccomp_is_the_only_relaxation(docker_client: object, tm
         assert interfaces == {"lo"}, interfaces
         _, out = wrapped.exec_run(["cat", "/proc/net/route"])
         assert out.decode().splitlines()[1:] == [], out
+        # the lane runs' work root is the container's own tmpfs, bounded, writable and executable
+        assert host["Tmpfs"] == {CONTAINER_WORKROOT: CONTAINER_WORKROOT_TMPFS}
+        code, out = wrapped.exec_run(["sh", "-c", f"grep ' {CONTAINER_WORKROOT} ' /proc/mounts"])
+        fields = out.decode().split()
+        assert code == 0 and fields[2] == "tmpfs" and "noexec" not in fields[3].split(","), out
     finally:
         with contextlib.suppress(Exception):  # auto-removed once stopped
             container.stop()

@@ -53,3 +53,21 @@ def test_removal_in_progress_that_never_ends_is_not_gone(monkeypatch: pytest.Mon
     wrapped = _Container(alive_polls=10**6)
     assert remove_container(_job(wrapped)) is False
     assert wrapped.reloads >= 2
+
+
+class _NeverStarted:
+    """testcontainers' DockerContainer after a failed ``start()``: asking for the container raises."""
+
+    def get_wrapped_container(self) -> None:
+        from testcontainers.core.exceptions import ContainerStartException
+
+        raise ContainerStartException("Container is not started")
+
+
+def test_a_container_that_never_started_is_gone_and_not_kept() -> None:
+    """Teardown after a failed start must not raise: the start's own error is what the cell reports."""
+    job = JobRun(plan=SimpleNamespace(name="codex0.169.0"))  # type: ignore[arg-type]
+    job.container = _NeverStarted()  # type: ignore[assignment]
+    assert teardown.started_container(job) is None
+    assert remove_container(job) is True
+    assert teardown.mark_kept(job) is False
