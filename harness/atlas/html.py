@@ -6,8 +6,10 @@ go only to codex's release notes.
 
 The page: the known transitions as found; a presence grid (one row per fact that changed, one column
 per release, filled where the release showed the fact, hatched where the release was not observed);
-the tool-race strip; each contract test's history; what each release cost, as stacked bars; facts
-that never changed, folded away. Known-regression rules the atlas contradicts are flagged at the top.
+the tool-race strip; each contract test's history; releases far slower than their neighbours and
+why; what each release cost, as stacked bars; facts
+that never changed, folded away. Known-regression rules the atlas contradicts, and slow releases with
+no measured cause, are flagged at the top.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from harness.atlas.history import held_since, span_text
 from harness.atlas.known import known_rows
+from harness.atlas.pace import RATIO, WINDOW, brief, unexplained, whose
 from harness.atlas.releases import notes_url
 
 PAGE = Template("""<!DOCTYPE html>
@@ -191,6 +194,31 @@ def _flag(timeline: Mapping[str, Any]) -> str:
             f"disagree with the atlas</b><ul>{items}</ul></div>")
 
 
+def _pace_flag(timeline: Mapping[str, Any]) -> str:
+    """At the top: releases far slower than their neighbours with no measured cause."""
+    rows = unexplained(timeline.get("pace") or [])
+    if not rows:
+        return ""
+    items = "".join(f"<li>{escape(brief(row))}</li>" for row in rows)
+    return (f"<div class=flag><b class=bad>{len(rows)} release cost{'s' if len(rows) == 1 else ''} far above the "
+            f"neighbours' with no measured cause</b><ul>{items}</ul></div>")
+
+
+def _pace(timeline: Mapping[str, Any]) -> str:
+    """Releases whose runs cost far more than their neighbours', each with its measured cause."""
+    rows = timeline.get("pace") or []
+    unknown = "<b class=bad>not measured yet</b>"
+    body = "".join(
+        f"<tr><td>{_a(row['version'])}</td><td>{escape(row['measure'])}</td><td>{row['seconds']}</td>"
+        f"<td>{row['neighbours_median_s']}</td><td>{escape(row['cause']) if row['cause'] else unknown}</td>"
+        f"<td>{escape(whose(row))}</td></tr>" for row in rows)
+    return (f"<h2>Slower than the neighbours ({len(rows)})</h2><p class=muted>A release whose runs took at least "
+            f"{RATIO:g}× the median of up to {WINDOW} observed neighbours on each side (same cell set and "
+            "expectations), in CPU seconds or wall seconds, and why.</p>"
+            + (f"<table><tr><th>release</th><th>measure</th><th>runs s</th><th>neighbours' median s</th>"
+               f"<th>cause</th><th>fake world's</th></tr>{body}</table>" if rows else "<p>none</p>"))
+
+
 def _tests(timeline: Mapping[str, Any]) -> str:
     """Each contract test's history: a row per test that ever failed; those that always held, folded."""
     rows = timeline.get("tests") or []
@@ -233,6 +261,7 @@ def render_html(timeline: Mapping[str, Any]) -> str:
     intro = (f"<p>{len(releases)} stable releases ({escape(span)}), {len(timeline['observed'])} observed. "
              f"Generated {escape(timeline['generated'])}. A fact <i>appeared</i> in the first observed release that "
              "shows it and <i>went away</i> in the first observed release without it.</p>")
-    body = intro + _flag(timeline) + _known(timeline) + _rules(timeline) + _grid(timeline) + _race(timeline) \
-        + _tests(timeline) + _unobserved(timeline) + _cost(timeline) + _constant(timeline)
+    body = intro + _flag(timeline) + _pace_flag(timeline) + _known(timeline) + _rules(timeline) + _grid(timeline) \
+        + _race(timeline) + _tests(timeline) + _pace(timeline) + _unobserved(timeline) + _cost(timeline) \
+        + _constant(timeline)
     return PAGE.substitute(title="codex release atlas", css=CSS, body=body)

@@ -4,7 +4,8 @@ Sections: the releases covered, the known transitions as found, every fact that 
 appeared and went away, each release linked to its notes), the same as a release-by-release changelog,
 the tool-race outcomes, each known regression's claimed range beside the observed one (a rule that
 disagrees is also flagged at the top), each contract test's history (where it started to hold or to
-fail), releases that could not be installed or run, and what each release cost.
+fail), releases far slower than their neighbours and why (one with no measured cause is also flagged at
+the top), releases that could not be installed or run, and what each release cost.
 
 Every value from the records (versions, facts, labels, statuses, error messages) is masked and then
 escaped for its place by :mod:`harness.mdtext`: a record is data, and data must not write Markdown.
@@ -17,6 +18,7 @@ from typing import Any
 
 from harness.atlas.history import held_since, span_text
 from harness.atlas.known import known_rows
+from harness.atlas.pace import RATIO, WINDOW, brief, unexplained, whose
 from harness.atlas.releases import notes_url
 from harness.mdtext import Markdown
 
@@ -60,6 +62,7 @@ def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | No
         "could not be installed or run say nothing either way.",
         "",
         *_disagreeing(timeline, md),
+        *_unexplained(timeline, md),
         "## Known transitions, as found",
         "",
         "| transition | fact | known | found by the atlas |",
@@ -109,6 +112,7 @@ def render_markdown(timeline: Mapping[str, Any], mask: Callable[[str], str] | No
                          f"| {_cell(row['claimed'])} | {_cell(row['observed'])} "
                          f"| {_cell(', '.join(row['fixed_in']) or '—')} | {'yes' if row['agrees'] else '**NO**'} |")
     lines += _tests(timeline, md)
+    lines += _pace(timeline, md)
     unobserved = [r for r in releases if r["status"] != "ok"]
     lines += ["", f"## Not observed ({len(unobserved)})", ""]
     lines += [f"- {_link(r['version'])}: **{_cell(r['status'])}** at {_cell((r['error'] or {}).get('phase'))}: "
@@ -145,6 +149,34 @@ def _disagreeing(timeline: Mapping[str, Any], md: Markdown) -> list[str]:
                       for row in wrong)
     return [f"**{len(wrong)} known-regression rule{'s' if len(wrong) != 1 else ''} disagree with the atlas:** "
             f"{md.text(names)}. See *Known regressions: claimed vs observed*.", ""]
+
+
+def _unexplained(timeline: Mapping[str, Any], md: Markdown) -> list[str]:
+    """The flag at the top of the page: releases far slower than their neighbours with no measured cause."""
+    rows = unexplained(timeline.get("pace") or [])
+    if not rows:
+        return []
+    names = ", ".join(brief(row) for row in rows)
+    return [f"**{len(rows)} release cost{'s' if len(rows) == 1 else ''} far above the neighbours' with no measured "
+            f"cause:** {md.text(names)}. See *Slower than the neighbours*.", ""]
+
+
+def _pace(timeline: Mapping[str, Any], md: Markdown) -> list[str]:
+    """Releases whose runs cost far more than their neighbours', each with its measured cause."""
+    rows = timeline.get("pace") or []
+    lines = ["", f"## Slower than the neighbours ({len(rows)})", "",
+             f"A release whose runs took at least {RATIO:g}× the median of up to {WINDOW} observed neighbours on "
+             "each side (same cell set and expectations), in CPU seconds (load hardly moves them) or wall seconds "
+             "(waiting shows only there), and why.", ""]
+    if not rows:
+        return [*lines, "none"]
+    lines += ["| release | measure | runs s | neighbours' median s | cause | fake world's |",
+              "|---|---|---|---|---|---|"]
+    for row in rows:
+        cause = md.cell(row["cause"]) if row["cause"] else "**not measured yet**"
+        lines.append(f"| {md.cell(row['version'])} | {md.cell(row['measure'])} | {row['seconds']} "
+                     f"| {row['neighbours_median_s']} | {cause} | {whose(row)} |")
+    return lines
 
 
 def _tests(timeline: Mapping[str, Any], md: Markdown) -> list[str]:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.atlas.history import histories
+from harness.atlas.pace import outliers
 from harness.atlas.releases import notes_url
 from harness.fingerprint import FIELDS
 from harness.npmversion import version_key
@@ -227,6 +228,7 @@ def build_timeline(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "tool_race": [tool_race_row(r) for r in ordered if r.get("status") == "ok"],
         "tests": histories(ordered, versions),
         "cost": cost_of(ordered),
+        "pace": outliers(ordered),
     }
 
 
