@@ -49,8 +49,8 @@ def register(sub: Any) -> None:
                         "once all its cells met)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"atlas directory (default: {DEFAULT_OUT}/)")
     p.add_argument("--cells", choices=CELL_SETS, default=CELL_SETS[0],
-                   help="cells per release: compact (8 cells, 5 scenarios: a quick pass; the default) or default "
-                        "(matrix.yaml's whole default cell set, as `run --versions V` expands it)")
+                   help="cells per release: default (matrix.yaml's whole default cell set, as `run --versions V` "
+                        "expands it; the default) or compact (8 cells, 5 scenarios: a quick pass)")
     p.add_argument("--resume", action="store_true",
                    help="skip releases already recorded in atlas.jsonl with the same --cells")
     p.add_argument("--keep-builds", action="store_true",

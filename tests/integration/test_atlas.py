@@ -49,7 +49,8 @@ def atlas_run(tmp_path_factory: pytest.TempPathFactory, docker_client: Any,
         return [c.name for c in run_containers()
                 if c.id not in containers_before and str(out) in str(c.attrs.get("Mounts"))]
 
-    argv = [sys.executable, "-m", "harness", "atlas", *RANGE, "--out", str(out), "--cache-dir", str(cache)]
+    argv = [sys.executable, "-m", "harness", "atlas", *RANGE, "--cells", "compact", "--out", str(out),
+            "--cache-dir", str(cache)]
     first = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 900

@@ -185,7 +185,7 @@ def test_the_atlas_copies_its_build_in_where_it_cannot_mount(second_daemon: Seco
     env.update(DOCKER_HOST=second_daemon.host, CODEX_MATRIX_TRANSFER="copy")
     out = tmp_path / "atlas"
     proc = subprocess.run([sys.executable, "-m", "harness", "atlas", "--since", "0.21.0", "--until", "0.21.0",
-                           "--out", str(out), "--cache-dir", str(tmp_path / "cache")],
+                           "--cells", "compact", "--out", str(out), "--cache-dir", str(tmp_path / "cache")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     [record] = [json.loads(line) for line in (out / "atlas.jsonl").read_text().splitlines()]

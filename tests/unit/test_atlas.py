@@ -162,7 +162,7 @@ def _results(version: str, unfinished: str | None) -> RunResults:
     cells = [CellResult(cell=c, status="timeout" if unfinished else "pass", unfinished=unfinished,
                         fingerprint={"version_line": f"codex-cli {version}", "protocol": "thread-events", "flags": []},
                         tests=[TestRecord(c.id, "test_event_grammar[ok]", "ok", "pass")])
-             for c in atlas_cells(load_matrix(), version)]
+             for c in atlas_cells(load_matrix(), version, "compact")]
     return RunResults(started=now(), duration_s=1.0, cells=cells, builds=build_fingerprints(cells))
 
 
@@ -300,14 +300,14 @@ def test_stable_releases_oldest_first_with_uninstallable_ones() -> None:
 
 def test_atlas_cells_take_the_default_matrix_expectations() -> None:
     config = load_matrix()
-    legacy = atlas_cells(config, "0.20.0")
+    legacy = atlas_cells(config, "0.20.0", "compact")
     assert len(legacy) == len(CREDENTIALS) * len(POLICIES) and all(c.scenarios == SCENARIOS for c in legacy)
     assert {c.expect for c in legacy} == {"legacy-fallback"}
-    old = {(c.credential, c.policy): c.expect for c in atlas_cells(config, "0.98.0")}
+    old = {(c.credential, c.policy): c.expect for c in atlas_cells(config, "0.98.0", "compact")}
     assert old[("codex-api-key", "ephemeral")] == "ephemeral-unsupported"
     assert old[("codex-api-key", "persistent")] == "native"
     assert old[("none", "persistent")] == "auth-required"
-    new = {(c.credential, c.policy): c.expect for c in atlas_cells(config, "0.150.0")}
+    new = {(c.credential, c.policy): c.expect for c in atlas_cells(config, "0.150.0", "compact")}
     assert new[("auth-json", "ephemeral")] == "native"
 
 
@@ -395,7 +395,8 @@ def test_the_default_cell_set_is_what_run_expands_for_the_release() -> None:
     from harness.fakeapi.scenarios import REACH_SCENARIOS  # run on the codex-api-key cells (matrix.yaml include)
 
     assert {s for c in default for s in c.scenarios} == set(config.scenarios) | set(REACH_SCENARIOS)
-    compact = atlas_cells(config, "0.125.0")
+    assert [c.to_json() for c in atlas_cells(config, "0.125.0")] == [c.to_json() for c in default]  # the default
+    compact = atlas_cells(config, "0.125.0", "compact")
     assert len(compact) == len(CREDENTIALS) * len(POLICIES) < len(default)
     with pytest.raises(ValueError, match="unknown cell set"):
         atlas_cells(config, "0.125.0", "huge")

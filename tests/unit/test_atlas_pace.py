@@ -72,7 +72,9 @@ def test_each_outlier_carries_its_measured_cause_and_whose_it_is(monkeypatch: py
 
 
 def test_the_measured_causes_cover_what_they_say() -> None:
-    """The table's own ranges: 0.59.0–0.61.0 cost CPU (codex's start-up), 0.8.0–0.20.0 wait (the contract)."""
+    """The table's own ranges: 0.59.0–0.61.0 cost CPU (codex's start-up), 0.23.0 CPU (its loop after an
+    error), 0.8.0–0.20.0 wait (the contract)."""
+    assert pace.cause_of("0.23.0", "cpu") is not None and pace.cause_of("0.22.0", "cpu") is None
     assert pace.cause_of("0.60.1", "cpu") is not None and pace.cause_of("0.60.1", "wall") is not None
     assert pace.cause_of("0.58.0", "cpu") is None and pace.cause_of("0.63.0", "cpu") is None
     assert pace.cause_of("0.20.0", "wall") is not None and pace.cause_of("0.20.0", "cpu") is None

@@ -76,7 +76,7 @@ class World:
         cells = [CellResult(cell=c, status="pass", fingerprint={"version_line": f"codex-cli {version}",
                                                                    "protocol": "thread-events", "flags": []},
                             tests=[TestRecord(c.id, "test_event_grammar[ok]", "ok", "pass")])
-                 for c in atlas_cells(load_matrix(), version)]
+                 for c in atlas_cells(load_matrix(), version, "compact")]
         return RunResults(started=now(), duration_s=0.1, cells=cells, builds=build_fingerprints(cells),
                           interrupted=interrupted)
 
@@ -190,3 +190,26 @@ def test_raw_output_is_packed_only_when_every_cell_met(tmp_path: Path, monkeypat
     assert (tmp_path / "raw" / "0.132.0" / "cells" / "facts.json").exists()  # the evidence of a miss stays
     assert not (tmp_path / "raw" / "0.132.0.tar.gz").exists()
     assert pack(tmp_path / "raw" / "0.199.0") is None  # nothing to pack
+
+
+def test_a_release_that_never_ran_is_recorded_under_the_cell_set_and_resume_skips_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A not-installable release once kept the new record's ``compact`` label under ``--cells default``,
+    so every ``--resume`` of the whole-contract atlas tried it again."""
+    world = World()
+    fetch_ok = world.prepare
+
+    def prepare(release: Release) -> Prepared:
+        if release.version != "0.132.0":
+            return fetch_ok(release)
+        record = new_record(release.version, release.npm_version)
+        record["status"] = "not-installable"
+        return Prepared(release, record, image=None, fetched=False)
+
+    world.prepare = prepare  # type: ignore[method-assign]
+    atlas = _atlas(tmp_path, world, monkeypatch)
+    atlas.run(RELEASES, resume=False)
+    assert {r["version"]: r["cell_set"] for r in atlas.log.read()} == {r.version: "default" for r in RELEASES}
+    assert atlas.log.recorded("default") == {r.version for r in RELEASES}
+    again = _atlas(tmp_path, World(), monkeypatch)
+    assert again.run(RELEASES, resume=True).recorded == []
