@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--credentials", help="comma-separated credential setups")
     p.add_argument("--policies", help="comma-separated completion policies")
     p.add_argument("--scenarios", help="comma-separated fake-API scenarios")
-    p.add_argument("--cells", metavar="ID,…", help="cell ids (their build part is ignored: bisect picks the builds)")
+    p.add_argument("--cells", metavar="ID,…", help="cell ids (their build part is ignored: bisect picks the builds; "
+                   "a lane part, +codex-sdk-0.163.0-provider, bisects that lane's cell)")
+    p.add_argument("--lanes", metavar="LANE,…", default=None,
+                   help="lanes whose cells are bisected (default: the lanes --cells names, else matrix.yaml's)")
     p.add_argument("-k", dest="k_expr", metavar="EXPR", default=None,
                    help="only contract tests matching EXPR inside the containers (pytest -k)")
     p.add_argument("--runs", type=int, default=1, metavar="N",
@@ -84,27 +88,29 @@ class CellMaker:
     def __init__(self, config: MatrixConfig, args: argparse.Namespace, sample: str) -> None:
         self.config = config
         self.args = args
-        self.pairs: set[tuple[str, str]] | None = None
+        self.picked: set[tuple[str, str, str]] | None = None  # (credential, policy, lane) the ids name
+        self.lanes: str | None = getattr(args, "lanes", None)
         ids = split_values("--cells", args.cells)
         if ids is not None:
-            self.pairs = set()
+            self.picked = set()
             for cell_id in ids:
                 [cell] = select(config, Selection(cells=cell_id))  # validates the id against the matrix
-                self.pairs.add((cell.credential, cell.policy))
+                self.picked.add((cell.credential, cell.policy, cell.lane))
+            if self.lanes is None:  # a lane id once lost its lane here, and bisect ran the python lane's cell
+                self.lanes = ",".join(dict.fromkeys(lane for _, _, lane in sorted(self.picked)))
         self(sample)  # validates the other selectors now, before anything runs
 
     def __call__(self, version: str) -> list[CellSpec]:
         a = self.args
         cells = select(self.config, Selection(versions=version, credentials=a.credentials, policies=a.policies,
-                                              scenarios=a.scenarios))
-        if self.pairs is not None:
-            cells = [c for c in cells if (c.credential, c.policy) in self.pairs]
+                                              scenarios=a.scenarios, lanes=self.lanes))
+        if self.picked is not None:
+            cells = [c for c in cells if (c.credential, c.policy, c.lane) in self.picked]
         if not cells:
             raise UserError("the selection matches no cell: widen --cells/--credentials/--policies/--scenarios")
         expect = a.expect
-        return [CellSpec(c.version, c.credential, c.policy, c.scenarios,
-                         expect=expect or c.expect,
-                         expect_reason=f"bisect --expect {expect}" if expect else c.expect_reason, known={})
+        return [replace(c, expect=expect or c.expect,
+                        expect_reason=f"bisect --expect {expect}" if expect else c.expect_reason, known={})
                 for c in cells]
 
 
@@ -160,7 +166,7 @@ def _step(version: str, index: ReleaseIndex, cells_for: CellMaker, invocation: I
     cells = cells_for(version)
     started = time.monotonic()
     try:
-        images = prepare_images(invocation.client, [version], invocation.console, invocation.args.cache_dir)
+        images = prepare_images(invocation.client, cells, invocation.console, invocation.args.cache_dir)
     except UserError as exc:
         return StepOutcome(version, "skip", reason=f"cannot be installed: {exc}",
                            duration_s=time.monotonic() - started)
@@ -179,5 +185,7 @@ def _params(args: argparse.Namespace, terms: Terms, good: str, bad: str) -> dict
         digest = None
     return {"good": good, "bad": bad, "credentials": args.credentials, "policies": args.policies,
             "scenarios": args.scenarios, "cells": args.cells, "k": args.k_expr, "expect": args.expect,
-            "runs": args.runs, "terms": [terms.old, terms.new], "matrix": digest}
+            "runs": args.runs, "terms": [terms.old, terms.new], "matrix": digest,
+            # only when given, so a log written before --lanes existed still resumes
+            **({"lanes": args.lanes} if getattr(args, "lanes", None) else {})}
 

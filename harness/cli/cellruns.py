@@ -12,7 +12,8 @@ import argparse
 import contextlib
 import functools
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,28 @@ def interruptible(command: Callable[[argparse.Namespace], int]) -> Callable[[arg
     return wrapper
 
 
-def prepare_images(client: Any, versions: Sequence[str], console: Console,
-                   cache_dir: Path | None = None) -> dict[str, str]:
-    """version → image tag, fetching builds and building images as needed (UserError when one cannot)."""
+@dataclass(frozen=True)
+class CellImages:
+    """What a few cells run in: an image per build (with Node where a foreign lane's cell needs it) and
+    what the lanes mount (the SDK's dist/, a script), exactly as ``run`` prepares them."""
+
+    tags: dict[str, str]
+    lane_mounts: tuple[tuple[str, str], ...] = field(default=())
+
+
+def prepare_images(client: Any, cells: Sequence[CellSpec], console: Console,
+                   cache_dir: Path | None = None) -> CellImages:
+    """Images for the cells' builds and lanes, fetching builds, SDKs and Node as needed (UserError when one
+    cannot). A lane cell once ran in the plain codex image: the SDK adapter could not start (no node) and
+    the cell failed for the harness's reason, not the lane's."""
     from harness.images import ensure_images
     from harness.progress import RichProgress
+    from harness.run import lanes
 
     with RichProgress(console) as progress:
-        return ensure_images(client, versions, progress=progress, cache_dir=cache_dir)
+        images = ensure_images(client, versions_of(list(cells)), progress=progress, cache_dir=cache_dir)
+        tags, mounts = lanes.prepare(client, cells, images, cache_dir=cache_dir, progress=progress)
+    return CellImages(tags, mounts)
 
 
 @contextlib.contextmanager
@@ -62,7 +77,7 @@ def raw_dir(keep: Path | None = None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, invocation: Invocation, out_dir: Path,
+def execute(cells: Sequence[CellSpec], images: CellImages, *, invocation: Invocation, out_dir: Path,
             timeouts: Timeouts | None = None, k_expr: str | None = None, jobs: int = 1,
             workers: int = 4, runs: int = 1) -> list[RunResults]:
     """Run ``cells`` (``runs`` times) in containers, nothing kept; KeyboardInterrupt once they are gone.
@@ -70,13 +85,13 @@ def execute(cells: Sequence[CellSpec], images: Mapping[str, str], *, invocation:
     The invocation's matrix is the one the cells come from: its ``codex:`` settings and timeouts (unless
     ``timeouts`` replaces them) apply as in ``codex-matrix run``."""
     options = invocation.options(out_dir, timeouts=timeouts, jobs=jobs, keep="never", workers=workers,
-                                 k_expr=k_expr)
+                                 k_expr=k_expr, lane_mounts=images.lane_mounts)
     with ConsoleReporter(invocation.console) as reporter, invocation.signals():
-        return run_cells(cells, images, options, reporter, runs=runs)
+        return run_cells(cells, images.tags, options, reporter, runs=runs)
 
 
 def run_versions(cells: Sequence[CellSpec], *, invocation: Invocation, out_dir: Path,
                  cache_dir: Path | None = None, **kwargs: Any) -> list[RunResults]:
     """Images for the cells' builds, then :func:`execute`."""
-    images = prepare_images(invocation.client, versions_of(list(cells)), invocation.console, cache_dir)
+    images = prepare_images(invocation.client, cells, invocation.console, cache_dir)
     return execute(cells, images, invocation=invocation, out_dir=out_dir, **kwargs)

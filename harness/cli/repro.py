@@ -64,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         return _replay(args)
     invocation = Invocation(args)
     [cell] = select(invocation.config, Selection(cells=args.cell, scenarios=args.scenario))
+    if args.shell and cell.foreign:
+        raise UserError(f"--shell prints the python lane's codex command; {cell.lane} runs its own adapter: "
+                        "drop --shell (the bundle holds the adapter's request, result and codex's stderr)")
     if args.shell:
         return _shell(invocation, cell)
     invocation.client  # noqa: B018 - no Docker is one line before any download, as it always was
@@ -85,8 +88,8 @@ def _fetch(version: str, cache_dir: Path | None, console: Console) -> CachedBuil
 def _run(cell: CellSpec, build: CachedBuild, invocation: Invocation, timeouts: Timeouts, k_expr: str | None,
          cache_dir: Path | None) -> tuple[CellResult, Bundle]:
     client = invocation.client
-    images = prepare_images(client, [cell.version], invocation.console, cache_dir)
-    tag = images[cell.version]
+    images = prepare_images(client, [cell], invocation.console, cache_dir)
+    tag = images.tags[cell.version]
     with raw_dir() as out:
         [results] = execute([cell], images, invocation=invocation, out_dir=out, timeouts=timeouts, k_expr=k_expr)
         [result] = results.cells
@@ -142,8 +145,8 @@ def _shell(invocation: Invocation, cell: CellSpec) -> int:
     from harness.run.shell import open_shell
 
     console, client = invocation.console, invocation.client
-    images = prepare_images(client, [cell.version], console, invocation.args.cache_dir)
+    images = prepare_images(client, [cell], console, invocation.args.cache_dir)
     scenario = cell.scenarios[0]
     if len(cell.scenarios) > 1:
         console.print(f"shell for scenario {scenario} (pass --scenario to pick another of {', '.join(cell.scenarios)})")
-    return open_shell(client, images[cell.version], cell, scenario)
+    return open_shell(client, images.tags[cell.version], cell, scenario)

@@ -47,6 +47,7 @@ from harness.suite.protocol import (
     CONTAINER_LANES_DIR,
     FACTS_FILE,
     JOURNAL_FILE,
+    LANE_RESULT_FILE,
     LANE_SEPARATOR,
     STDERR_FILE,
     CellSpec,
@@ -55,8 +56,6 @@ from harness.suite.protocol import (
 )
 from harness.suite.waits import timeout_for
 
-#: The protocol result as the adapter printed it, plus what the runner saw (redacted).
-RESULT_FILE = "lane-result.json"
 #: The least budget a foreign lane's run gets: documented mode runs codex's own retry defaults (the SDK's
 #: users have no other), and a turn the API refuses with 500 then ends after 25-38 s of retries (measured
 #: at load 15 on 2 cores); a budget under ~40 s would misread a reported failure as a hang.
@@ -168,7 +167,7 @@ def save(outcome: LaneOutcome, redactor: Redactor) -> None:
     r = outcome.result
     doc = {**r.to_json(), "adapter_exit_code": r.adapter_exit_code, "wall_s": r.wall_s,
            "timeout_s": outcome.timeout_s, "kill_s": outcome.kill_s, "saved_at": round(time.time(), 3)}
-    (d / RESULT_FILE).write_text(redactor.dumps(doc, indent=2, default=str), encoding="utf-8")
+    (d / LANE_RESULT_FILE).write_text(redactor.dumps(doc, indent=2, default=str), encoding="utf-8")
     (d / JOURNAL_FILE).write_text(redactor.dumps(outcome.journal, indent=2, default=str), encoding="utf-8")
     (d / STDERR_FILE).write_text(redactor(r.adapter_stderr), encoding="utf-8")
     facts = Facts(event_types=sorted(set(r.events)), exit_code=r.exit_code, timed_out=r.outcome == "hang",
@@ -178,9 +177,9 @@ def save(outcome: LaneOutcome, redactor: Redactor) -> None:
 
 
 def read_result(artifacts: Path) -> dict[str, Any] | None:
-    """A saved :data:`RESULT_FILE` (host side: the compat grid reads the outcome class from it)."""
+    """A saved :data:`LANE_RESULT_FILE` (host side: the compat grid reads the outcome class from it)."""
     try:
-        data = json.loads((artifacts / RESULT_FILE).read_text(encoding="utf-8"))
+        data = json.loads((artifacts / LANE_RESULT_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

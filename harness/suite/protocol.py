@@ -66,6 +66,7 @@ TRANSCRIPT_FILE = "transcript.jsonl"  # the projected transcript rows
 JOURNAL_FILE = "journal.json"  # the fake API's request journal
 SUMMARY_FILE = "summary.json"  # the lane's sign-off summary
 STDERR_FILE = "stderr.txt"
+LANE_RESULT_FILE = "lane-result.json"  # a foreign lane's protocol result as its adapter printed it (redacted)
 STDOUT_FILE = "stdout.jsonl"  # codex's own stdout, as the seam read it
 ARGV_FILE = "argv.json"  # the command line the lane ran
 ENV_FILE = "env.json"  # the cell's environment (redacted)
@@ -75,7 +76,7 @@ CONFIG_FILE = "config.toml"  # codex's config.toml as the run had it
 ARTIFACTS: dict[str, str] = {
     "argv": ARGV_FILE, "env": ENV_FILE, "config": CONFIG_FILE, "stdout": STDOUT_FILE, "stderr": STDERR_FILE,
     "journal": JOURNAL_FILE, "transcript": TRANSCRIPT_FILE, "facts": FACTS_FILE, "summary": SUMMARY_FILE,
-    "resolver": RESOLVER_FILE,
+    "resolver": RESOLVER_FILE, "lane_result": LANE_RESULT_FILE,
 }
 PYTEST_LOG = "pytest.log"
 

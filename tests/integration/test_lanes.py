@@ -88,3 +88,20 @@ def test_a_users_own_lane_runs_through_the_protocol_and_fails_readably(
     crash = next(t for t in broken["tests"] if t["name"] == "test_the_lane_did_not_break[ok]")
     assert crash["outcome"] == "fail" and "unknown key 'final_txt'" in crash["message"], crash
     _none_left(run_containers, results["run_id"])
+
+
+def test_repro_of_a_lane_cell_runs_the_lane_in_its_own_image_and_bundles_its_result(tmp_path: Path) -> None:
+    """``repro`` once ran a lane cell in the plain codex image: ``node`` missing, the adapter never started,
+    and the cell failed for the harness's reason. It now prepares the Node image and the SDK as ``run``
+    does; the bundle carries the adapter's protocol result, and ``--shell`` (the python lane's command)
+    refuses a lane cell in one line."""
+    cell = "codex0.117.0-codex-api-key-persistent+codex-sdk-0.163.0-provider"
+    made = cli("repro", cell, "--scenario", "ok", cwd=tmp_path)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    assert "lane-node:0.117.0" in made.stdout and ": pass (expected native)" in made.stdout, made.stdout
+    bundle = json.loads((tmp_path / f"{cell}.repro.json").read_text(encoding="utf-8"))
+    assert bundle["outcome"]["status"] == "pass"
+    result = bundle["scenarios"]["ok"]["lane_result"]
+    assert result["outcome"] == "ok" and result["final_text"] == "OK" and result["lane"] == "codex-sdk@0.163.0"
+    shell = cli("repro", cell, "--shell", cwd=tmp_path)
+    assert shell.returncode == 2 and "runs its own adapter: drop --shell" in shell.stderr, shell.stderr

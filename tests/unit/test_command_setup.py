@@ -78,8 +78,8 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Recorder:
         rec.events.append("reap")
         return ""
 
-    def prepare_images(client: Any, versions: Any, console: Any, cache_dir: Any = None) -> dict[str, str]:
-        return {v: f"codex-matrix/codex:{v}" for v in versions}
+    def prepare_images(client: Any, cells: Any, console: Any, cache_dir: Any = None) -> cellruns.CellImages:
+        return cellruns.CellImages({c.version: f"codex-matrix/codex:{c.version}" for c in cells})
 
     def run_cells(cells: Any, images: Any, options: RunOptions, reporter: Any, runs: int = 1) -> Any:
         rec.events.append("run")
@@ -193,3 +193,22 @@ def test_only_the_invocation_reads_the_matrix_for_these_commands() -> None:
     for module in ("run", "repro", "diff", "bisect", "atlas", "cellruns"):
         text = (PACKAGE / "cli" / f"{module}.py").read_text(encoding="utf-8")
         assert not re.search(r"\bload_matrix\(|\bdaemon\(\)", text), module
+
+
+def test_bisect_keeps_the_lane_a_cell_id_names() -> None:
+    """``bisect --cells <lane cell id>`` once kept only the id's credential and policy and bisected the
+    python lane's cell; the cells it runs now are that lane's, whole (lane, sandbox) but for the rules."""
+    from harness.cli.bisect import CellMaker
+    from harness.matrix import load_matrix
+
+    lane_id = "codex0.117.0-codex-api-key-persistent+codex-sdk-0.163.0-provider"
+    args = build_parser().parse_args(["bisect", "--good", "0.98.0", "--bad", "0.117.0", "--cells", lane_id,
+                                      "--scenarios", "ok"])
+    maker = CellMaker(load_matrix(), args, "0.117.0")
+    [cell] = maker("0.120.0")
+    assert cell.id == lane_id.replace("0.117.0", "0.120.0", 1) and cell.lane == "codex-sdk@0.163.0:provider"
+    assert cell.known == {} and cell.scenarios == ("ok",)
+    python = CellMaker(load_matrix(), build_parser().parse_args(
+        ["bisect", "--good", "0.98.0", "--bad", "0.117.0", "--cells", "codex0.117.0-codex-api-key-persistent",
+         "--scenarios", "ok"]), "0.117.0")
+    assert [c.lane for c in python("0.120.0")] == ["python"]
