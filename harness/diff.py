@@ -16,6 +16,7 @@ from typing import Any
 from harness.errors import UserError
 from harness.fingerprint import COMPARED
 from harness.mdtext import Markdown
+from harness.report.grid import Column, column_label, column_of
 from harness.results import RunResults
 
 #: Fingerprint lists compared as sets (order kept as observed), then single values compared as a whole:
@@ -23,7 +24,9 @@ from harness.results import RunResults
 LISTS: tuple[tuple[str, str], ...] = tuple((f.key, f.label) for f in COMPARED if f.is_list)
 VALUES: tuple[tuple[str, str], ...] = tuple((f.key, f.label) for f in COMPARED if not f.is_list)
 
-TestKey = tuple[str, str, str]  # (credential, policy, test name)
+#: (the cell's column: credential, policy, sandbox, lane; test name). Keyed by credential and policy
+#: alone, a run with lane cells or sandbox modes once diffed whichever cell of a pair came last.
+TestKey = tuple[Column, str]
 
 
 @dataclass
@@ -34,8 +37,8 @@ class Side:
     version: str
     build: dict[str, Any]
     tests: dict[TestKey, str] = field(default_factory=dict)  # → outcome
-    #: (credential, policy) → (cell status, expectation)
-    cells: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    #: the cell's column → (cell status, expectation)
+    cells: dict[Column, tuple[str, str]] = field(default_factory=dict)
 
 
 def side_of(results: RunResults, version: str, label: str | None = None) -> Side:
@@ -49,9 +52,10 @@ def side_of(results: RunResults, version: str, label: str | None = None) -> Side
     for r in results.cells:
         if r.cell.version != version:
             continue
-        side.cells[(r.cell.credential, r.cell.policy)] = (r.status, r.cell.expect)
+        column = column_of(r.cell)
+        side.cells[column] = (r.status, r.cell.expect)
         for t in r.tests:
-            side.tests[(r.cell.credential, r.cell.policy, t.name)] = t.outcome
+            side.tests[(column, t.name)] = t.outcome
     return side
 
 
@@ -69,17 +73,17 @@ def diff_sides(a: Side, b: Side) -> dict[str, Any]:
     values = {key: {"old": a.build.get(key), "new": b.build.get(key)}
               for key, _ in VALUES if a.build.get(key) != b.build.get(key) and key != "version_line"}
     tests = [
-        {"credential": k[0], "policy": k[1], "test": k[2], "old": a.tests[k], "new": b.tests[k]}
+        {**_where(k[0]), "test": k[1], "old": a.tests[k], "new": b.tests[k]}
         for k in sorted(set(a.tests) & set(b.tests))
         if a.tests[k] != b.tests[k]
     ]
     cells = []
-    for pair in sorted(set(a.cells) | set(b.cells)):
-        old, new = a.cells.get(pair), b.cells.get(pair)
-        only_old = sum(1 for k in a.tests if k[:2] == pair and k not in b.tests)
-        only_new = sum(1 for k in b.tests if k[:2] == pair and k not in a.tests)
+    for column in sorted(set(a.cells) | set(b.cells)):
+        old, new = a.cells.get(column), b.cells.get(column)
+        only_old = sum(1 for k in a.tests if k[0] == column and k not in b.tests)
+        only_new = sum(1 for k in b.tests if k[0] == column and k not in a.tests)
         if old != new or only_old or only_new:
-            cells.append({"credential": pair[0], "policy": pair[1],
+            cells.append({**_where(column),
                           "old": {"status": old[0], "expected": old[1]} if old else None,
                           "new": {"status": new[0], "expected": new[1]} if new else None,
                           "tests_only_old": only_old, "tests_only_new": only_new})
@@ -90,6 +94,13 @@ def diff_sides(a: Side, b: Side) -> dict[str, Any]:
         "cells": cells,
         "tests": tests,
     }
+
+
+def _where(column: Column) -> dict[str, str]:
+    """A cell's place in the diff's JSON: its axes, and the label the Markdown shows."""
+    credential, policy, sandbox, lane = column
+    return {"cell": column_label(column), "credential": credential, "policy": policy, "sandbox": sandbox,
+            "lane": lane}
 
 
 def render_markdown(diff: dict[str, Any], mask: Callable[[str], str] | None = None) -> str:
@@ -114,17 +125,17 @@ def render_markdown(diff: dict[str, Any], mask: Callable[[str], str] | None = No
                          f"{md.code(_show(change['new']))}")
     lines += ["", "## Contract tests that changed outcome", ""]
     if diff["tests"]:
-        lines += [f"| credential / policy | test | {md.cell(old['version'])} | {md.cell(new['version'])} |",
+        lines += [f"| cell | test | {md.cell(old['version'])} | {md.cell(new['version'])} |",
                   "|---|---|---|---|"]
-        lines += [f"| {md.cell(t['credential'])} / {md.cell(t['policy'])} | {md.code(t['test'], in_table=True)} "
+        lines += [f"| {md.cell(t['cell'])} | {md.code(t['test'], in_table=True)} "
                   f"| {md.cell(t['old'])} | {md.cell(t['new'])} |" for t in diff["tests"]]
     else:
         lines.append("None: every test both builds ran has the same outcome.")
     if diff["cells"]:
-        lines += ["", "## Cells", "", f"| credential / policy | {md.cell(old['version'])} | {md.cell(new['version'])} "
+        lines += ["", "## Cells", "", f"| cell | {md.cell(old['version'])} | {md.cell(new['version'])} "
                   "| tests run on one side only |", "|---|---|---|---|"]
         for c in diff["cells"]:
-            lines.append(f"| {md.cell(c['credential'])} / {md.cell(c['policy'])} | {md.cell(_cell(c['old']))} "
+            lines.append(f"| {md.cell(c['cell'])} | {md.cell(_cell(c['old']))} "
                          f"| {md.cell(_cell(c['new']))} | {c['tests_only_old']} only on {md.cell(old['version'])}, "
                          f"{c['tests_only_new']} only on {md.cell(new['version'])} |")
     return "\n".join(lines) + "\n"

@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--policies", default=DEFAULT_POLICIES, help=f"policies of the run (default: {DEFAULT_POLICIES})")
     p.add_argument("--scenarios", default=DEFAULT_SCENARIOS,
                    help=f"scenarios of the run (default: {DEFAULT_SCENARIOS})")
+    p.add_argument("--lanes", metavar="LANE,…", default=None,
+                   help="lanes of the run (default: matrix.yaml's; e.g. python,codex-sdk@0.163.0): each lane's "
+                        "cells are diffed apart")
     p.add_argument("--matrix", type=Path, default=None, help="matrix.yaml for expectations and timeouts")
     p.add_argument("--out", type=Path, default=None,
                    help="keep the run's results.json here (reusable with --reuse); default: keep nothing")
@@ -120,7 +123,7 @@ def _side(op: Operand) -> Side:
 def _run(args: argparse.Namespace, versions: list[str]) -> RunResults:
     invocation = Invocation(args)
     cells = select(invocation.config, Selection(versions=",".join(versions), credentials=args.credentials,
-                                                policies=args.policies, scenarios=args.scenarios))
+                                                policies=args.policies, scenarios=args.scenarios, lanes=args.lanes))
     console = invocation.console
     console.print(f"diff: running {len(cells)} cells of {', '.join(versions)} "
                   f"({args.credentials}; {args.policies}; {args.scenarios})")

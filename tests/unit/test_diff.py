@@ -62,7 +62,8 @@ def test_diff_names_what_changed_and_nothing_else() -> None:
     assert fp["model_catalog"] == {"added": ["gpt-5.5"], "removed": []}
     assert fp["session_files"] == {"old": {"ephemeral": 0, "persistent": 1}, "new": {"ephemeral": 0, "persistent": 2}}
     assert set(fp) == {"usage_keys", "flags", "tools_declared", "stderr", "model_catalog", "session_files"}
-    assert diff["tests"] == [{"credential": "codex-api-key", "policy": "ephemeral",
+    assert diff["tests"] == [{"cell": "codex-api-key / ephemeral", "credential": "codex-api-key", "policy": "ephemeral",
+                              "sandbox": "danger-full-access", "lane": "python",
                               "test": "test_tool_round_trip[tool]", "old": "pass", "new": "fail"}]
     md = render_markdown(diff)
     assert "# codex 0.117.0 → 0.125.0" in md
@@ -139,3 +140,24 @@ def test_repeated_runs_are_separate_containers_with_their_own_output(tmp_path: P
     three = repeat_plans([plan], 3)
     assert [p.name for p in three] == ["codex0.99.0-run1", "codex0.99.0-run2", "codex0.99.0-run3"]
     assert len({p.raw_dir for p in three}) == 3 and all(p.raw_dir.parent == plan.raw_dir.parent for p in three)
+
+
+def test_cells_that_share_credential_and_policy_are_diffed_apart() -> None:
+    """A run with a lane cell (or another sandbox mode) beside the python lane's cell of the same credential
+    and policy: keyed by those two alone, the last one read stood for both and the other's change was lost."""
+    def side(version: str, python: str, sdk: str) -> RunResults:
+        cells = []
+        for lane, outcome in (("python", python), ("codex-sdk@0.114.0:documented", sdk)):
+            cell = CellSpec(version, "codex-api-key", "persistent", ("ok",), expect="native", lane=lane)
+            cells.append(CellResult(cell, "fail" if outcome == "fail" else "pass",
+                                    tests=[TestRecord(cell.id, "test_the_lane_saw_the_whole_turn[ok]", "ok", outcome)],
+                                    fingerprint=_build(version)))
+        return RunResults(started=now(), duration_s=1.0, cells=cells, builds=build_fingerprints(cells))
+
+    diff = diff_sides(side_of(side("0.118.0", "pass", "pass"), "0.118.0"),
+                      side_of(side("0.120.0", "pass", "fail"), "0.120.0"))
+    changed = [(t["lane"], t["old"], t["new"]) for t in diff["tests"]]
+    assert changed == [("codex-sdk@0.114.0:documented", "pass", "fail")]
+    assert [c["cell"] for c in diff["cells"]] == ["codex-api-key / persistent / codex-sdk@0.114.0:documented"]
+    assert "| codex-api-key / persistent / codex-sdk@0.114.0:documented | `test_the_lane_saw_the_whole_turn[ok]` " \
+        "| pass | fail |" in render_markdown(diff)
