@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     [cell] = select(invocation.config, Selection(cells=args.cell, scenarios=args.scenario))
     if args.shell and cell.foreign:
         raise UserError(f"--shell prints the python lane's codex command; {cell.lane} runs its own adapter: "
-                        "drop --shell (the bundle holds the adapter's request, result and codex's stderr)")
+                        "drop --shell (the bundle holds the adapter's result, its stderr and the fake API's journal)")
     if args.shell:
         return _shell(invocation, cell)
     invocation.client  # noqa: B018 - no Docker is one line before any download, as it always was
