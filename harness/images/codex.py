@@ -16,7 +16,8 @@ from typing import Any
 from harness import labels
 from harness.binaries import CachedBuild, scratch
 from harness.images import dockerbuild, recipes
-from harness.images.base import ensure_base_image, image_exists
+from harness.images.base import ensure_base_image
+from harness.images.once import build_once
 from harness.progress import NullProgress, Progress
 
 CONTEXT_PREFIX = ".ctx-"
@@ -70,28 +71,22 @@ def ensure_version_image(client: Any, build: CachedBuild, *, progress: Progress 
     progress = progress or NullProgress()
     base_tag = base_tag or ensure_base_image(client, progress=progress)
     tag = version_tag(build, base_tag)
-    if image_exists(client, tag):
-        return tag
+
+    def make(context: Path) -> None:
+        build_context(build, recipes.codex_recipe().directory, context)
+        fold_labels(context, version_labels(build, base_tag))
+        progress.start(f"build {tag}")
+        image_id = dockerbuild.build(
+            client, context=context, tag=tag, labels={}, progress=progress,
+            buildargs={"BASE": base_tag, "VERSION": build.version, "BINARY_RELPATH": build.binary_relpath,
+                       "VERSION_LINE": build.version_line or f"codex-cli {build.version}"},
+            network_mode="none", context_sent=lambda: _sent(context, context_sent),
+        )
+        progress.done(image_id[:19])
+
     cache = build.root.parent.parent  # <cache>/<version>/tree -> <cache>: same filesystem as the tree
-    with scratch.locked(cache, f"image-{build.version}", waiting=progress.note, what=f"the image of {build.version}"):
-        if image_exists(client, tag):
-            return tag
-        scratch.sweep(cache, CONTEXT_PREFIX)
-        context = scratch.make(cache, CONTEXT_PREFIX)
-        try:
-            build_context(build, recipes.codex_recipe().directory, context)
-            fold_labels(context, version_labels(build, base_tag))
-            progress.start(f"build {tag}")
-            image_id = dockerbuild.build(
-                client, context=context, tag=tag, labels={}, progress=progress,
-                buildargs={"BASE": base_tag, "VERSION": build.version, "BINARY_RELPATH": build.binary_relpath,
-                           "VERSION_LINE": build.version_line or f"codex-cli {build.version}"},
-                network_mode="none", context_sent=lambda: _sent(context, context_sent),
-            )
-            progress.done(image_id[:19])
-        finally:
-            scratch.discard(context)
-    return tag
+    return build_once(client, tag, cache, lock=f"image-{build.version}", what=f"the image of {build.version}",
+                      context_prefix=CONTEXT_PREFIX, progress=progress, build=make)
 
 
 def _sent(context: Path, then: Callable[[], None] | None) -> None:

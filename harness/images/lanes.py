@@ -29,7 +29,7 @@ from harness import labels
 from harness.binaries import cache_dir_of, scratch
 from harness.errors import UserError
 from harness.images import dockerbuild, recipes
-from harness.images.base import image_exists
+from harness.images.once import build_once
 from harness.progress import NullProgress, Progress
 
 LANE_REPO = f"{labels.PREFIX}/lane-node"
@@ -149,25 +149,19 @@ def ensure_node_image(client: Any, version: str, codex_tag: str, base_tag: str, 
         raise UserError(f"Node's Debian packages in {debs} changed while in use: delete the directory and retry")
     digest, files = found
     tag = lane_tag(version, codex_tag, digest)
-    if image_exists(client, tag):
-        return tag
-    with scratch.locked(work, f"image-lane-{version}", waiting=progress.note, what=f"the Node image of {version}"):
-        if image_exists(client, tag):
-            return tag
-        scratch.sweep(work, CONTEXT_PREFIX)
-        context = scratch.make(work, CONTEXT_PREFIX)
-        try:
-            shutil.copy2(lane_recipe().directory / "Dockerfile", context / "Dockerfile")
-            (context / "debs").mkdir()
-            for name in files:
-                shutil.copy2(debs / name, context / "debs" / name)
-            progress.start(f"build {tag}")
-            image_id = dockerbuild.build(
-                client, context=context, tag=tag, progress=progress, buildargs={"BASE": codex_tag},
-                labels=recipes.labels(KIND, lane_recipe(), version=version, base=codex_tag),
-                network_mode="none",
-            )
-            progress.done(image_id[:19])
-        finally:
-            scratch.discard(context)
-    return tag
+
+    def build(context: Path) -> None:
+        shutil.copy2(lane_recipe().directory / "Dockerfile", context / "Dockerfile")
+        (context / "debs").mkdir()
+        for name in files:
+            shutil.copy2(debs / name, context / "debs" / name)
+        progress.start(f"build {tag}")
+        image_id = dockerbuild.build(
+            client, context=context, tag=tag, progress=progress, buildargs={"BASE": codex_tag},
+            labels=recipes.labels(KIND, lane_recipe(), version=version, base=codex_tag),
+            network_mode="none",
+        )
+        progress.done(image_id[:19])
+
+    return build_once(client, tag, work, lock=f"image-lane-{version}", what=f"the Node image of {version}",
+                      context_prefix=CONTEXT_PREFIX, progress=progress, build=build)
