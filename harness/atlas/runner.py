@@ -134,7 +134,6 @@ class Atlas:
         version = prepared.release.version
         assert prepared.image is not None
         cells = atlas_cells(self.config, version, self.options.cells)
-        record["cell_set"] = self.options.cells
         options = self.run_options(cells)
         meter = CpuMeter()
         t0 = time.monotonic()
@@ -202,7 +201,7 @@ class Atlas:
         record = prepared.record
         record["timings"]["total_s"] = round(sum(v for k, v in record["timings"].items() if k != "total_s"), 3)
         record["recorded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        record["cell_set"] = self.options.cells  # also when it never ran: --resume skips it under this set
+        record["cell_set"] = self.options.cells  # here, not in run_cells: also a release that never ran
         met = record["status"] == "ok" and all(c["status"] in ("pass", "xfail", "skip")
                                                for c in record["cells"].values())
         if met and not self.options.keep_raw:

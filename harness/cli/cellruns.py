@@ -13,7 +13,7 @@ import contextlib
 import functools
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class CellImages:
     what the lanes mount (the SDK's dist/, a script), exactly as ``run`` prepares them."""
 
     tags: dict[str, str]
-    lane_mounts: tuple[tuple[str, str], ...] = field(default=())
+    lane_mounts: tuple[tuple[str, str], ...] = ()
 
 
 def prepare_images(client: Any, cells: Sequence[CellSpec], console: Console,
