@@ -69,7 +69,7 @@ def fetch_sdks(versions: Sequence[str], *, progress: Progress | None = None) -> 
     return {v: sdk_cache.fetch_sdk(v, doc=doc) for v in versions}
 
 
-def lane_mounts(sdks: Mapping[str, sdk_cache.CachedSdk]) -> tuple[tuple[str, str], ...]:
+def sdk_mounts(sdks: Mapping[str, sdk_cache.CachedSdk]) -> tuple[tuple[str, str], ...]:
     """(container path, host path) per SDK version: the cache entry's ``package/``, read-only."""
     return tuple((f"{CONTAINER_LANES_DIR}/codex-sdk/{v}", str(Path(s.dist).parent)) for v, s in sdks.items())
 
@@ -88,4 +88,4 @@ def prepare(client: Any, cells: Sequence[CellSpec], images: Mapping[str, str], *
     for version in node_builds:
         out[version] = ensure_node_image(client, version, images[version], base_tag, cache_dir=cache_dir,
                                          progress=progress)
-    return out, lane_mounts(sdks) + scripts
+    return out, sdk_mounts(sdks) + scripts
